@@ -1,0 +1,49 @@
+# The habit sheet: every command an organizer or developer types.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+COHORT := $(BIN)/cohort
+DEMO_DIR ?= demo-cohort
+
+.PHONY: setup demo test score app bench lint fmt clean
+
+# The venv is rebuilt whenever pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dl,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(COHORT) demo $(DEMO_DIR)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+score: $(STAMP)
+	$(COHORT) score
+
+app: $(STAMP)
+ifdef DEMO
+	test -f $(DEMO_DIR)/cohort.toml || $(COHORT) demo $(DEMO_DIR)
+	cd $(DEMO_DIR) && ../$(BIN)/streamlit run ../leaderboard_app/app.py
+else
+	$(BIN)/streamlit run leaderboard_app/app.py
+endif
+
+bench: $(STAMP)
+	$(BIN)/python -m cohort.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests leaderboard_app weeks
+	$(BIN)/mypy src
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests leaderboard_app weeks
+	$(BIN)/ruff check --fix src tests leaderboard_app weeks
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR)

@@ -1,0 +1,130 @@
+"""The `cohort` command line.
+
+Each area registers its commands on `app` from its own module; this module only
+holds the app, the global options, and the one place where a CohortError
+becomes `Error: ...` on stderr with exit status 1. Heavy libraries are imported
+inside commands so `cohort --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cohort.errors import CohortError
+
+
+class _Group(TyperGroup):
+    """Turns every CohortError below it into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CohortError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("Error: interrupted; nothing half-written was kept.", err=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("COHORT_DEBUG"):
+                raise
+            typer.echo(
+                f"Error: unexpected {type(exc).__name__}: {exc}. "
+                "Run again with COHORT_DEBUG=1 for details and report it.",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+
+
+def sub_app(help_text: str) -> typer.Typer:
+    """A command group sharing the root's error handling and settings."""
+    return typer.Typer(help=help_text, cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+app = typer.Typer(
+    name="cohort",
+    help="Run a deep-learning study cohort: weekly competitions, scoring, contributions, top-8 selection.",
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Cohort directory (holds cohort.toml); default: here or a parent.", envvar="COHORT_ROOT"),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy database URL; default: sqlite file cohort.db in the cohort.", envvar="COHORT_DATABASE_URL"),
+    ] = None,
+) -> None:
+    ctx.obj = {"root": root, "db": db}
+
+
+def open_cohort(ctx: typer.Context) -> Any:
+    """Open the cohort the global options point at (config first, then the store)."""
+    from cohort.workspace import Cohort
+
+    obj = ctx.find_root().obj or {}
+    return Cohort.open(obj.get("root"), obj.get("db"))
+
+
+def print_json(data: Any) -> None:
+    """Write machine-readable output for --json."""
+    import json
+
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]], caption: str = "") -> None:
+    """A rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, caption=caption or None)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console(width=max(100, _terminal_width())).print(table)
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 120
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+# Registering the command modules; each adds its commands to `app`.
+from cohort.cli import members as _members  # noqa: E402,F401
+from cohort.cli import season as _season  # noqa: E402,F401
+
+for _optional in ("scoring", "weeks", "standings", "kaggle"):
+    try:
+        __import__(f"cohort.cli.{_optional}")
+    except ModuleNotFoundError as _exc:  # an area not built yet
+        if _exc.name != f"cohort.cli.{_optional}":
+            raise
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="cohort")
+    sys.exit(0)

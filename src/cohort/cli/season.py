@@ -1,0 +1,34 @@
+"""`cohort init` and `cohort demo`: creating cohorts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cohort.cli import app
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the cohort.")] = Path("."),
+    name: Annotated[str, typer.Option(help="The cohort's name.")] = "Deep Learning Study Cohort",
+) -> None:
+    """Create a new cohort: cohort.toml, members.csv, the weekly modules and the store."""
+    from cohort.season import init_cohort
+
+    created = init_cohort(directory, name)
+    typer.echo(f"Created cohort '{name}' in {created}. Next: edit members.csv, then `cohort members import members.csv`.")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to build the demo cohort (replaced if it is a demo).")] = Path("demo-cohort"),
+    members: Annotated[int, typer.Option(help="How many simulated members.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same season.")] = 7,
+) -> None:
+    """Run a whole simulated season on the embedded data: prepare, submit, score, select."""
+    from cohort.demo import run_demo
+
+    run_demo(directory, members=members, seed=seed, echo=typer.echo)

@@ -1,0 +1,65 @@
+"""Queries on members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from cohort.errors import NotFound
+from cohort.store import Tx
+from cohort.store.tables import Member as MemberRow
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    handle: str
+    name: str
+    email: str
+    kaggle_username: str
+    has_token: bool
+
+
+def _plain(row: MemberRow) -> Member:
+    return Member(row.id, row.handle, row.name, row.email, row.kaggle_username, row.token_hash is not None)
+
+
+def all_members(tx: Tx) -> list[Member]:
+    """Every member, ordered by handle."""
+    return [_plain(r) for r in tx.scalars(select(MemberRow).order_by(MemberRow.handle))]
+
+
+def by_handle(tx: Tx, handle: str) -> Member:
+    """One member by handle, or NotFound naming the fix."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
+    if row is None:
+        raise NotFound(f"No member '{handle}'; check `cohort members list` or import the roster.")
+    return _plain(row)
+
+
+def upsert(tx: Tx, handle: str, name: str, email: str, kaggle_username: str, now: datetime) -> str:
+    """Insert or update one member; returns 'added', 'updated' or 'unchanged'."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
+    if row is None:
+        tx.add(MemberRow(handle=handle, name=name, email=email, kaggle_username=kaggle_username, created_at=now))
+        return "added"
+    if (row.name, row.email, row.kaggle_username) == (name, email, kaggle_username):
+        return "unchanged"
+    row.name, row.email, row.kaggle_username = name, email, kaggle_username
+    return "updated"
+
+
+def set_token_hash(tx: Tx, handle: str, token_hash: str) -> None:
+    """Store the hash of a member's new token, replacing any old one."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
+    if row is None:
+        raise NotFound(f"No member '{handle}'; check `cohort members list`.")
+    row.token_hash = token_hash
+
+
+def by_token_hash(tx: Tx, token_hash: str) -> Member | None:
+    """The member whose token hashes to `token_hash`, if any."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.token_hash == token_hash))
+    return None if row is None else _plain(row)

@@ -1,0 +1,232 @@
+"""Every table of the store. Only the store package imports this module.
+
+A change here needs a migration in cohort/migrations/versions/ (see README,
+"Changing the schema"); tests/test_store.py fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator
+
+# Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns an aware UTC datetime, on SQLite too (which keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    kaggle_username: Mapped[str] = mapped_column(String(100), default="")
+    # sha256 of the member's personal token; the token itself is never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeekState(Base):
+    """What the store knows about a week beyond its week.toml."""
+
+    __tablename__ = "week_state"
+    week: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revealed_by: Mapped[str] = mapped_column(String(100), default="")
+    # sha256 of the solution.csv the current scores were computed against.
+    solution_sha256: Mapped[str] = mapped_column(String(64), default="")
+    prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    week: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # cli, app, form, kaggle, demo, challenge
+    source: Mapped[str] = mapped_column(String(20), default="cli")
+    notebook_url: Mapped[str] = mapped_column(Text, default="")
+    # Empty for a notebook-link-only submission.
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    # pending, scored, error, notebook
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str] = mapped_column(Text, default="")
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Dedup key for imports (a Google Form row, a Kaggle kernel version); unique when set.
+    import_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    __table_args__ = (Index("ix_submissions_week_member", "week", "member_id"),)
+
+
+class Score(Base):
+    __tablename__ = "scores"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    solution_sha256: Mapped[str] = mapped_column(String(64))
+    scorer_version: Mapped[str] = mapped_column(String(20))
+    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("submission_id", "solution_sha256", "scorer_version", name="uq_scores_key"),
+        Index("ix_scores_solution", "solution_sha256"),
+    )
+
+
+class ScoreOverride(Base):
+    """An organizer's correction of a score, with the reason; the latest one wins."""
+
+    __tablename__ = "score_overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Contribution(Base):
+    """One contribution event. A correction is a new row that supersedes an old one."""
+
+    __tablename__ = "contributions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    week: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float, default=1.0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    # manual, import, derived
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("contributions.id"), nullable=True)
+    import_key: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+
+
+class Notebook(Base):
+    """A member's notebook source, stored for the contribution metrics."""
+
+    __tablename__ = "notebooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    week: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    analysis: Mapped[dict] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("member_id", "week", "sha256", name="uq_notebooks_key"),)
+
+
+class KernelRun(Base):
+    """One check of a member's Kaggle kernel by `cohort kaggle collect`."""
+
+    __tablename__ = "kernel_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    week: Mapped[str] = mapped_column(String(64))
+    kernel_ref: Mapped[str] = mapped_column(String(200))
+    # complete, running, error, no_output, invalid, collected, unchanged
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    output_sha256: Mapped[str] = mapped_column(String(64), default="")
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Challenge(Base):
+    """A short live coding-challenge window, opened from the Organizer page."""
+
+    __tablename__ = "challenges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class SelectionFreeze(Base):
+    """The frozen top-N selection, with the formula and inputs it came from."""
+
+    __tablename__ = "selection_freezes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    frozen_by: Mapped[str] = mapped_column(String(100), default="")
+    top_n: Mapped[int] = mapped_column(Integer)
+    formula: Mapped[dict] = mapped_column(JSON)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict] = mapped_column(JSON)
+    # A re-freeze (with --force) marks the older one superseded rather than deleting it.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FinalEntry(Base):
+    """A row of the real Kaggle final competition's leaderboard, as imported."""
+
+    __tablename__ = "final_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    team_name: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # leaderboard or submission
+    kind: Mapped[str] = mapped_column(String(20), default="leaderboard")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditEntry(Base):
+    """Every organizer action that changes what members see."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
