@@ -1,0 +1,89 @@
+"""Shared fixtures: real cohort directories and real SQLite files in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Tests never talk to the real Kaggle, and never read a developer's credentials.
+os.environ.pop("KAGGLE_API_TOKEN", None)
+os.environ.pop("KAGGLE_USERNAME", None)
+os.environ.pop("KAGGLE_KEY", None)
+os.environ.pop("COHORT_DATABASE_URL", None)
+os.environ.pop("COHORT_ROOT", None)
+
+REPO = Path(__file__).resolve().parents[1]
+
+COHORT_TOML = """\
+name = "Test Cohort"
+timezone = "Europe/Amsterdam"
+start = {start}
+weeks = [{weeks}]
+final_size = {final_size}
+"""
+
+WEEK_TOML = """\
+title = "{title}"
+opens = {opens}
+closes = {closes}
+
+[competition]
+metric = "{metric}"
+id_column = "{id_column}"
+target_columns = [{targets}]
+daily_limit = {daily_limit}
+final_selections = {final_selections}
+"""
+
+
+def write_week(root: Path, week_id: str, *, title: str = "A week", opens: int = 0, closes: int = 7,
+               metric: str = "accuracy", id_column: str = "id", targets: tuple[str, ...] = ("label",),
+               daily_limit: int = 5, final_selections: int = 2) -> Path:
+    """Write weeks/<week_id>/week.toml with the given competition settings."""
+    path = root / "weeks" / week_id
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "week.toml").write_text(WEEK_TOML.format(
+        title=title, opens=opens, closes=closes, metric=metric, id_column=id_column,
+        targets=", ".join(f'"{t}"' for t in targets), daily_limit=daily_limit,
+        final_selections=final_selections,
+    ))
+    return path
+
+
+@pytest.fixture
+def make_cohort(tmp_path: Path) -> Callable[..., Path]:
+    """Build a small cohort directory: cohort.toml plus one week.toml per week.
+
+    `weeks` maps week ids to write_week() keyword arguments. Returns the cohort root.
+    """
+
+    def build(weeks: dict[str, dict] | None = None, start: str = "2027-01-11",
+              final_size: int = 8, name: str = "cohort") -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        weeks = weeks if weeks is not None else {"01-test": {}}
+        for week_id, settings in weeks.items():
+            write_week(root, week_id, **settings)
+        (root / "cohort.toml").write_text(COHORT_TOML.format(
+            start=start, weeks=", ".join(f'"{w}"' for w in weeks), final_size=final_size))
+        (root / "submissions").mkdir()
+        return root
+
+    return build
+
+
+def write_roster(root: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """Write members.csv with (handle, name, email, kaggle_username) rows."""
+    lines = ["handle,name,email,kaggle_username"] + [",".join(r) for r in rows]
+    path = root / "members.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def dedent(text: str) -> str:
+    """textwrap.dedent, for inline fixture files."""
+    return textwrap.dedent(text).lstrip("\n")
