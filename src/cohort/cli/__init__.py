@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from cohort.errors import CohortError
 
@@ -23,7 +23,7 @@ from cohort.errors import CohortError
 class _Group(TyperGroup):
     """Turns every CohortError below it into one line on stderr and exit status 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CohortError as exc:
@@ -32,7 +32,7 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("Error: interrupted; nothing half-written was kept.", err=True)
             raise typer.Exit(130) from None
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors, --help, exits
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("COHORT_DEBUG"):

@@ -1,0 +1,120 @@
+"""The CLI as a user meets it: one Error line, no traceback, nothing stored on bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from cohort.cli import app
+
+from .conftest import write_roster
+
+runner = CliRunner()
+HEAVY = ("pandas", "numpy", "sklearn", "torch", "fastai", "kaggle", "streamlit", "sqlalchemy", "scipy")
+
+
+def dump(db: Path) -> list[str]:
+    """Every row of every table, to compare a database before and after a command."""
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+def invoke(root: Path, *args: str):
+    return runner.invoke(app, ["--root", str(root), *args])
+
+
+@pytest.fixture
+def cohort_root(make_cohort) -> Path:
+    root = make_cohort({"01-a": {}})
+    write_roster(root, [("ann", "Ann", "ann@example.org", "anna"), ("bo", "Bo", "", "")])
+    assert invoke(root, "members", "import", str(root / "members.csv")).exit_code == 0
+    return root
+
+
+@pytest.mark.parametrize("args", [["--help"], ["submit", "--help"]])
+def test_help_imports_no_heavy_library(args: list[str]) -> None:
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom cohort.cli import app\n"
+        f"r = CliRunner().invoke(app, {args!r})\nassert r.exit_code == 0, r.output\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    def walk(cmd, path: str) -> list[str]:
+        missing = [] if (cmd.help or cmd.short_help) else [path]
+        for param in cmd.params:
+            if isinstance(param, TyperOption) and not param.help and param.name != "help":
+                missing.append(f"{path} --{param.name}")
+            if isinstance(param, TyperArgument) and not getattr(param, "help", None):
+                missing.append(f"{path} {param.name}")
+        if isinstance(cmd, TyperGroup):
+            for name, sub in cmd.commands.items():
+                missing += walk(sub, f"{path} {name}")
+        return missing
+
+    assert walk(get_command(app), "cohort") == []
+
+
+def test_members_list_as_json(cohort_root: Path) -> None:
+    result = invoke(cohort_root, "members", "list", "--json")
+    assert result.exit_code == 0
+    assert [m["handle"] for m in json.loads(result.stdout)] == ["ann", "bo"]
+    assert "email" not in result.stdout  # emails are never printed
+
+
+def test_malformed_members_csv_is_one_error_line_and_changes_nothing(cohort_root: Path) -> None:
+    before = dump(cohort_root / "cohort.db")
+    bad = cohort_root / "bad.csv"
+    bad.write_text("handle,name\nann,Ann Changed\n,Nobody\n")
+    result = invoke(cohort_root, "members", "import", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert "line 3: handle is empty" in result.stderr
+    assert "Traceback" not in result.output
+    assert dump(cohort_root / "cohort.db") == before
+
+
+def test_malformed_cohort_toml_is_one_error_line_and_changes_nothing(cohort_root: Path) -> None:
+    before = dump(cohort_root / "cohort.db")
+    toml = cohort_root / "cohort.toml"
+    toml.write_text(toml.read_text().replace("final_size = 8", "final_size = -3"))
+    result = invoke(cohort_root, "members", "import", str(cohort_root / "members.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {toml}: key 'final_size' is -3; use a positive number of members.\n"
+    assert dump(cohort_root / "cohort.db") == before
+
+
+def test_an_unknown_week_is_one_error_line_and_changes_nothing(cohort_root: Path, tmp_path: Path) -> None:
+    before = dump(cohort_root / "cohort.db")
+    file = tmp_path / "p.csv"
+    file.write_text("id,label\n1,a\n")
+    result = invoke(cohort_root, "submit", "--member", "ann", "--week", "9", str(file))
+    assert result.exit_code == 1
+    assert result.stderr == "Error: No week '9' in this cohort; use one of: 01-a.\n"
+    assert dump(cohort_root / "cohort.db") == before
+
+
+def test_no_cohort_here_says_how_to_make_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--root", str(tmp_path), "members", "list"])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: No cohort.toml in {tmp_path} or its parents; run `cohort init` or pass --root.\n"
+
+
+def test_init_creates_a_cohort_that_loads(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "club"), "--name", "AI Club"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "club" / "weeks" / "01-pets" / "week.toml").is_file()
+    assert 'name = "AI Club"' in (tmp_path / "club" / "cohort.toml").read_text()
+    again = runner.invoke(app, ["init", str(tmp_path / "club")])
+    assert again.exit_code == 1 and "already exists" in again.stderr
