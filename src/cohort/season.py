@@ -22,7 +22,7 @@ def template_weeks() -> Path:
     return weeks
 
 
-def init_cohort(directory: Path, name: str, start: str = "2027-01-11") -> Path:
+def init_cohort(directory: Path, name: str, start: str = "2027-01-11", db: str | None = None) -> Path:
     """Write cohort.toml, members.csv, weeks/ and submissions/ into `directory`."""
     directory = directory.resolve()
     if (directory / COHORT_FILE).exists():
@@ -42,7 +42,7 @@ def init_cohort(directory: Path, name: str, start: str = "2027-01-11") -> Path:
     (directory / COHORT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     from cohort.workspace import Cohort
 
-    Cohort.open(directory).store.dispose()  # validates the config and creates the store
+    Cohort.open(directory, db).store.dispose()  # validates the config and creates the store
     return directory
 
 

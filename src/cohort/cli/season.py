@@ -29,6 +29,16 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same season.")] = 7,
 ) -> None:
     """Run a whole simulated season on the embedded data: prepare, submit, score, select."""
-    from cohort.demo import run_demo
+    from cohort.demo import demo_db_url, run_demo
 
-    run_demo(directory, members=members, seed=seed, echo=typer.echo)
+    cohort = run_demo(directory, members=members, seed=seed, echo=typer.echo)
+    # The same commands an organizer would type, so the demo shows the real output.
+    base = ["--root", str(cohort.root), "--db", demo_db_url(cohort.root)]
+    for week in cohort.config.weeks:
+        app([*base, "leaderboard", week.id], standalone_mode=False, prog_name="cohort")
+    app([*base, "standings"], standalone_mode=False, prog_name="cohort")
+    app([*base, "select"], standalone_mode=False, prog_name="cohort")
+    typer.echo(
+        "All members above are simulated. Open the leaderboard app on this demo with "
+        f"`make app DEMO=1` (or: cd {cohort.root} && streamlit run ../leaderboard_app/app.py)."
+    )
