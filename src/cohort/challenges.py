@@ -1,0 +1,65 @@
+"""Live coding challenges: short competition windows opened during a workshop.
+
+A challenge is a window on one week's competition. Members submit as usual
+(Submit page or CLI); the workshop screen ranks only what arrived inside the
+window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cohort.errors import CohortError
+from cohort.store import audit
+from cohort.store import challenges as store_challenges
+from cohort.store.challenges import Challenge
+from cohort.workspace import Cohort, utcnow
+
+MAX_MINUTES = 240
+
+__all__ = ["Challenge", "close_window", "current", "latest", "open_window"]
+
+
+def open_window(cohort: Cohort, week_ref: str, minutes: int, actor: str,
+                now: datetime | None = None) -> Challenge:
+    """Open a challenge window on a week for `minutes`, starting now; audited."""
+    week = cohort.config.week(week_ref)
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise CohortError(
+            f"Challenge length {minutes} minutes is out of range; use 1 to {MAX_MINUTES} minutes."
+        )
+    now = now or utcnow()
+    with cohort.store.transaction() as tx:
+        running = store_challenges.open_at(tx, now)
+        if running is not None:
+            raise CohortError(
+                f"Challenge {running.id} on week '{running.week}' is still open; close it first."
+            )
+        challenge = store_challenges.add(tx, week.id, now, now + timedelta(minutes=minutes), actor)
+        audit.record(tx, now, actor, "challenge_open", week.id, challenge_id=challenge.id,
+                     minutes=minutes)
+    return challenge
+
+
+def close_window(cohort: Cohort, actor: str, now: datetime | None = None) -> Challenge:
+    """Close the open challenge window now; audited."""
+    now = now or utcnow()
+    with cohort.store.transaction() as tx:
+        running = store_challenges.open_at(tx, now)
+        if running is None:
+            raise CohortError("No challenge is open; open one from the Organizer page first.")
+        closed = store_challenges.close(tx, running.id, now)
+        audit.record(tx, now, actor, "challenge_close", closed.week, challenge_id=closed.id)
+    return closed
+
+
+def current(cohort: Cohort, now: datetime | None = None) -> Challenge | None:
+    """The challenge window open now, if any."""
+    with cohort.store.transaction() as tx:
+        return store_challenges.open_at(tx, now or utcnow())
+
+
+def latest(cohort: Cohort) -> Challenge | None:
+    """The most recent challenge window, open or closed."""
+    with cohort.store.transaction() as tx:
+        return store_challenges.latest(tx)

@@ -1,0 +1,67 @@
+"""Whole-table reads and writes: the change stamp the app caches on, and fast bulk loads.
+
+The bulk loaders exist for benchmarks and large imports: one executemany per
+table instead of one ORM object per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from cohort.store import Tx
+from cohort.store.tables import (
+    AuditEntry,
+    Challenge,
+    Contribution,
+    Member,
+    Notebook,
+    Score,
+    ScoreOverride,
+    SelectionFreeze,
+    Submission,
+    WeekState,
+)
+
+# Every table whose rows change what a page shows. Rows are only appended or
+# updated in place; an update is always accompanied by an audit entry or a new
+# row elsewhere (a score, an override), so max(id) per table plus the count of
+# revealed weeks changes whenever a page's answer can.
+_STAMPED = (Member, Submission, Score, ScoreOverride, Contribution, Notebook,
+            SelectionFreeze, Challenge, AuditEntry)
+
+
+def change_stamp(tx: Tx) -> tuple[Any, ...]:
+    """A cheap value that changes whenever anything a board shows changes (one indexed query)."""
+    parts = [select(func.max(t.id)).scalar_subquery() for t in _STAMPED]
+    parts.append(select(func.count()).select_from(WeekState)
+                 .where(WeekState.revealed_at.is_not(None)).scalar_subquery())
+    parts.append(select(func.max(WeekState.solution_sha256)).scalar_subquery())
+    # A member may swap their final selections without adding rows; the id sum sees that.
+    parts.append(select(func.sum(Submission.id))
+                 .where(Submission.selected.is_(True)).scalar_subquery())
+    row = tx.execute(select(*parts)).one()
+    return tuple(row)
+
+
+def insert_rows(tx: Tx, table: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert many rows into one table with a single executemany; returns the count."""
+    model = _TABLES[table]
+    if rows:
+        tx.execute(insert(model), list(rows))
+    return len(rows)
+
+
+def max_id(tx: Tx, table: str) -> int:
+    """The largest id in a table (0 when empty), to number bulk rows."""
+    return int(tx.scalar(select(func.max(_TABLES[table].id))) or 0)
+
+
+_TABLES: dict[str, Any] = {
+    "members": Member,
+    "submissions": Submission,
+    "scores": Score,
+    "contributions": Contribution,
+}
