@@ -1,0 +1,78 @@
+"""Queries on scores, score overrides, and a week's reveal and scoring state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+
+from cohort.store import Tx
+from cohort.store.tables import AuditEntry, Score, ScoreOverride, Submission, WeekState
+
+RESCORE_STARTED = "rescore_started"
+RESCORE_FINISHED = "rescore_finished"
+
+
+def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Write scores keyed by (submission, solution sha, scorer version), replacing equal keys."""
+    if not rows:
+        return
+    keys = [(r["submission_id"], r["solution_sha256"], r["scorer_version"]) for r in rows]
+    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        chunk = keys[start:start + 500]
+        tx.execute(delete(Score).where(
+            tuple_(Score.submission_id, Score.solution_sha256, Score.scorer_version).in_(chunk)))
+    tx.execute(insert(Score), rows)
+
+
+def week_has_scores(tx: Tx, week: str) -> bool:
+    """True when any submission of the week has a score."""
+    stmt = select(Score.id).join(Submission, Submission.id == Score.submission_id).where(Submission.week == week)
+    return tx.scalar(stmt.limit(1)) is not None
+
+
+def add_override(tx: Tx, submission_id: int, public: float | None, private: float | None,
+                 reason: str, actor: str, at: datetime) -> None:
+    """Record an organizer's score correction; the latest one wins."""
+    tx.add(ScoreOverride(submission_id=submission_id, public_score=public, private_score=private,
+                         reason=reason, created_by=actor, created_at=at))
+
+
+def _state(tx: Tx, week: str) -> WeekState:
+    row = tx.get(WeekState, week)
+    if row is None:
+        row = WeekState(week=week, revealed_by="", solution_sha256="")
+        tx.add(row)
+    return row
+
+
+def revealed_at(tx: Tx, week: str) -> datetime | None:
+    """When the week was revealed explicitly, if it was."""
+    row = tx.get(WeekState, week)
+    return None if row is None else row.revealed_at
+
+
+def set_revealed(tx: Tx, week: str, at: datetime, actor: str) -> None:
+    """Mark the week revealed now (private scores become visible)."""
+    row = _state(tx, week)
+    row.revealed_at, row.revealed_by = at, actor
+
+
+def scored_sha(tx: Tx, week: str) -> str:
+    """The solution sha the week's complete set of scores belongs to ('' before any)."""
+    row = tx.get(WeekState, week)
+    return "" if row is None else row.solution_sha256
+
+
+def set_scored_sha(tx: Tx, week: str, sha: str) -> None:
+    """Switch the week's leaderboard to the scores of this solution sha."""
+    _state(tx, week).solution_sha256 = sha
+
+
+def open_rescore(tx: Tx) -> datetime | None:
+    """Start time of a `--rescore` that was interrupted (started, never finished), if any."""
+    row = tx.execute(select(AuditEntry.action, AuditEntry.at)
+                     .where(AuditEntry.action.in_([RESCORE_STARTED, RESCORE_FINISHED]))
+                     .order_by(AuditEntry.id.desc()).limit(1)).first()
+    return row[1] if row is not None and row[0] == RESCORE_STARTED else None
