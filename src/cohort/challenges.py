@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
+
 from cohort.errors import CohortError
 from cohort.store import audit
 from cohort.store import challenges as store_challenges
@@ -17,7 +19,7 @@ from cohort.workspace import Cohort, utcnow
 
 MAX_MINUTES = 240
 
-__all__ = ["Challenge", "close_window", "current", "latest", "open_window"]
+__all__ = ["Challenge", "board", "close_window", "current", "latest", "open_window"]
 
 
 def open_window(cohort: Cohort, week_ref: str, minutes: int, actor: str,
@@ -63,3 +65,25 @@ def latest(cohort: Cohort) -> Challenge | None:
     """The most recent challenge window, open or closed."""
     with cohort.store.transaction() as tx:
         return store_challenges.latest(tx)
+
+
+BOARD_COLUMNS = ["rank", "handle", "name", "score", "entries", "last_submitted_at"]
+
+
+def board(cohort: Cohort, challenge: Challenge) -> pd.DataFrame:
+    """The challenge's public board: each member's best file submitted inside the window.
+
+    Ranking is the scorer's (`scoring.best_per_member`); private scores never appear here.
+    """
+    from cohort import scoring
+
+    week = cohort.config.week(challenge.week)
+    frame = scoring.week_frame(cohort, week)
+    inside = frame[(frame["status"] != "notebook")
+                   & (frame["submitted_at"] >= challenge.opens_at)
+                   & (frame["submitted_at"] < challenge.closes_at)]
+    best = scoring.best_per_member(inside, "public_score", week.competition.direction)
+    stats = inside.groupby("member_id").agg(entries=("submission_id", "size"),
+                                            last_submitted_at=("submitted_at", "max"))
+    best = best.join(stats, on="member_id")
+    return best.rename(columns={"public_score": "score"})[BOARD_COLUMNS].reset_index(drop=True)
