@@ -1,0 +1,215 @@
+"""What every page shares: opening the cohort, cached reads, identity checks, formatting.
+
+Pages read through the cached functions below. Each cache is keyed on the
+cohort root and `cohort.changes.stamp`, a single indexed query, so a page on a
+cohort of 50,000 submissions costs one cheap query until something changes.
+Nothing here ranks or scores: the functions call the same core functions as
+the CLI and only reshape their answers for display.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from cohort import challenges, changes, contributions, members, scoring
+from cohort.config import Week
+from cohort.errors import CohortError
+from cohort.workspace import Cohort, utcnow
+
+PASSWORD_ENV = "COHORT_ORGANIZER_PASSWORD"
+PASSWORD_SECRET = "organizer_password"
+ROOT_ENV = "COHORT_ROOT"
+
+
+# ---------------------------------------------------------------- the cohort
+
+@st.cache_resource(show_spinner=False)
+def _open(root: str, db_url: str) -> Cohort:
+    return Cohort.open(Path(root), db_url or None)
+
+
+def cohort() -> Cohort:
+    """The cohort at COHORT_ROOT, else the current directory; stops the page with a hint."""
+    from cohort.config import find_root
+
+    start = os.environ.get(ROOT_ENV)
+    try:
+        root = find_root(Path(start) if start else None)
+        return _open(str(root), os.environ.get("COHORT_DATABASE_URL", ""))
+    except CohortError as exc:
+        st.error(f"Cannot open the cohort: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop ends the script run
+
+
+def key(c: Cohort) -> tuple[str, tuple[Any, ...]]:
+    """The cache key of everything pages show: the root and the store's change stamp."""
+    return str(c.root), changes.stamp(c)
+
+
+def show_error(exc: CohortError) -> None:
+    """A core error, as the one line the CLI would print."""
+    st.error(str(exc))
+
+
+# ---------------------------------------------------------------- weeks
+
+def week_label(week: Week) -> str:
+    """'Week 1 · Pets' for a select box."""
+    prefix = "Final" if week.final else f"Week {week.number}"
+    return f"{prefix} · {week.title}"
+
+
+def current_week(c: Cohort, now: datetime | None = None) -> Week:
+    """The week open now; else the latest one that has opened; else the first."""
+    now = now or utcnow()
+    weeks = c.config.weeks
+    open_now = [w for w in weeks if w.opens_at <= now < w.closes_at]
+    if open_now:
+        return open_now[-1]
+    started = [w for w in weeks if w.opens_at <= now]
+    return started[-1] if started else weeks[0]
+
+
+def pick_week(c: Cohort, label: str = "Week", key: str = "week",
+              weeks: tuple[Week, ...] | None = None) -> Week:
+    """A week select box; `?week=` (id, number or slug) preselects, else the current week."""
+    weeks = weeks or c.config.weeks
+    chosen = current_week(c)
+    asked = st.query_params.get("week")
+    if asked:
+        try:
+            chosen = c.config.week(asked)
+        except CohortError:
+            st.warning(f"No week '{asked}' in this cohort; showing the current week.")
+    index = next((i for i, w in enumerate(weeks) if w.id == chosen.id), 0)
+    return st.selectbox(label, weeks, index=index, format_func=week_label, key=key)
+
+
+# ---------------------------------------------------------------- cached reads
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def board(root: str, stamp: tuple[Any, ...], week_id: str, private: bool) -> dict[str, Any]:
+    """A week's leaderboard as a frame plus its metric, direction and reveal state."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    lb = scoring.leaderboard(c, week_id, private=private)
+    rows = pd.DataFrame([_row_dict(r) for r in lb.rows], columns=BOARD_COLUMNS)
+    return {"rows": rows, "revealed": bool(lb.revealed), "metric": lb.metric,
+            "direction": lb.direction}
+
+
+BOARD_COLUMNS = ["rank", "handle", "name", "score", "entries", "last_submitted_at",
+                 "submission_id", "public_rank", "rank_change"]
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return {col: getattr(row, col, None) for col in BOARD_COLUMNS}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def revealed(root: str, stamp: tuple[Any, ...], week_id: str) -> bool:
+    """Whether a week's private board may be shown."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    return bool(scoring.is_revealed(c, week_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def roster(root: str, stamp: tuple[Any, ...]) -> pd.DataFrame:
+    """Handles and names only: emails and token hashes never leave the core."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    rows = [{"handle": m.handle, "name": m.name} for m in members.list_members(c.store)]
+    return pd.DataFrame(rows, columns=["handle", "name"])
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def history(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
+    """A member's submissions, newest first; private scores only for revealed weeks."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    return scoring.member_history(c, handle, include_private=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def baseline(root: str, week_id: str, solution_sha: str) -> float | None:
+    """The public score of the week's baseline model (None when the week has no baseline).
+
+    The scorer's own parse and metric score it; keyed on the solution, as training takes seconds.
+    """
+    from cohort import validation, weeks
+
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    try:
+        solution = scoring.load_solution(c, week_id)
+        data = weeks.baseline_predictions(c, week_id).to_csv(index=False).encode()
+        public, _ = scoring.score_values(solution, validation.parse(data, "baseline.csv", solution).values[None])
+    except Exception:  # noqa: BLE001 - a week without a baseline still gets its chart, without the line
+        return None
+    return None if pd.isna(public[0]) else float(public[0])
+
+
+def solution_sha(c: Cohort, week_id: str) -> str:
+    """The hash of a week's solution ('' when it is not prepared), to key the baseline on."""
+    try:
+        return scoring.load_solution(c, week_id).sha256
+    except CohortError:
+        return ""
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def challenge_board(root: str, stamp: tuple[Any, ...], challenge_id: int) -> pd.DataFrame:
+    """The open challenge's board (public scores of submissions inside the window)."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    running = challenges.latest(c)
+    if running is None or running.id != challenge_id:
+        return pd.DataFrame(columns=challenges.BOARD_COLUMNS)
+    return challenges.board(c, running)
+
+
+# ---------------------------------------------------------------- identity
+
+def organizer_password() -> str:
+    """The organizer password from Streamlit secrets, else the environment ('' = none set)."""
+    try:
+        secret = st.secrets.get(PASSWORD_SECRET, "")
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitAPIException):
+        secret = ""
+    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not crash the board
+        secret = ""
+    return str(secret or os.environ.get(PASSWORD_ENV, ""))
+
+
+def password_ok(given: str) -> bool:
+    """Constant-time check of an organizer password; False when none is configured."""
+    expected = organizer_password()
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt_score(value: Any) -> str:
+    """A score for display; '–' when there is none."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return f"{float(value):.5g}"
+
+
+def fmt_time(value: Any, c: Cohort) -> str:
+    """A timestamp in the cohort's timezone, to the minute."""
+    if value is None or (not isinstance(value, datetime) and pd.isna(value)):
+        return "–"
+    return pd.Timestamp(value).tz_convert(c.config.tz).strftime("%a %d %b %H:%M")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def events(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
+    """A member's current contribution events, the columns a member may see."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    frame = contributions.events(c, handle)
+    shown = ["week", "kind", "value", "note", "recorded_at"]
+    return frame[[col for col in shown if col in frame.columns]].reset_index(drop=True)

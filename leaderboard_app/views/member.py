@@ -1,0 +1,93 @@
+"""Member page: one member's submissions and scores, their score over time, contributions, notebooks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import charts
+import cohort_ui as ui
+from cohort.errors import CohortError
+
+
+def _pick_member(roster: pd.DataFrame) -> str:
+    """A member select box; `?member=handle` preselects (and is kept for sharing the page)."""
+    handles = roster["handle"].tolist()
+    names = dict(zip(roster["handle"], roster["name"], strict=True))
+    asked = st.query_params.get("member")
+    index = handles.index(asked) if asked in handles else 0
+    handle = st.selectbox("Member", handles, index=index, format_func=lambda h: f"{names[h]} ({h})")
+    st.query_params["member"] = handle
+    return handle
+
+
+def _submissions(history: pd.DataFrame, c) -> pd.DataFrame:  # noqa: ANN001
+    return pd.DataFrame({
+        "Id": history["submission_id"],
+        "Week": history["week"],
+        "Submitted": history["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+        "Public": history["public_score"].map(ui.fmt_score),
+        "Private": history["private_score"].map(ui.fmt_score),
+        "Status": history["status"],
+        "Final pick": history["selected"].map(lambda s: "✓" if s else ""),
+        "Problem": history["error"],
+    })
+
+
+def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
+    scored = history[history["public_score"].notna()]
+    if scored.empty:
+        return
+    weeks = [c.config.week(w) for w in dict.fromkeys(scored["week"])]
+    week = st.selectbox("Score over time for", weeks, index=len(weeks) - 1, format_func=ui.week_label)
+    baseline = ui.baseline(root, week.id, ui.solution_sha(c, week.id))
+    chart = charts.score_over_time(scored[scored["week"] == week.id], baseline,
+                                   week.competition.metric)
+    st.altair_chart(chart, width="stretch")
+    if baseline is not None:
+        st.caption(f"Dashed line: the week's baseline model, public score {ui.fmt_score(baseline)}.")
+
+
+def _notebooks(history: pd.DataFrame) -> None:
+    links = history[history["notebook_url"].fillna("").astype(str) != ""]
+    st.subheader("Notebooks")
+    if links.empty:
+        st.caption("No notebook links yet.")
+        return
+    table = links.drop_duplicates("notebook_url")[["week", "notebook_url"]]
+    st.dataframe(table.rename(columns={"week": "Week", "notebook_url": "Notebook"}), hide_index=True,
+                 column_config={"Notebook": st.column_config.LinkColumn("Notebook")})
+
+
+def main() -> None:
+    """Render the page."""
+    c = ui.cohort()
+    root, stamp = ui.key(c)
+    st.title("Member")
+    roster = ui.roster(root, stamp)
+    if roster.empty:
+        st.info("No members yet: the organizer imports them with `cohort members import members.csv`.")
+        return
+    handle = _pick_member(roster)
+    try:
+        history = ui.history(root, stamp, handle)
+        events = ui.events(root, stamp, handle)
+    except CohortError as exc:
+        ui.show_error(exc)
+        return
+    st.subheader("Submissions")
+    if history.empty:
+        st.info("No submissions yet.")
+    else:
+        st.dataframe(_submissions(history, c), hide_index=True, width="stretch")
+        _chart(c, root, history)
+    st.subheader("Contributions")
+    if events.empty:
+        st.caption("No contributions recorded yet.")
+    else:
+        st.dataframe(events, hide_index=True, width="stretch")
+    if not history.empty:
+        _notebooks(history)
+
+
+main()

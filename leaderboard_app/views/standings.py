@@ -1,0 +1,91 @@
+"""Season standings: every member's total and its components, with the top-N cut drawn."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+import charts
+import cohort_ui as ui
+from cohort.errors import CohortError
+
+
+def _table(view: dict) -> pd.DataFrame:
+    table = view["table"]
+    out = pd.DataFrame({"Rank": table["rank"], "Member": table["handle"], "Name": table["name"],
+                        "Total": table["total"].round(2)})
+    for comp in view["components"]:
+        out[comp.replace("_", " ")] = table[comp].round(2)
+    out["Selected"] = table["selected"].map(lambda s: "✓ selected" if s else "")
+    return out
+
+
+STYLE = """
+<style>
+table.standings { border-collapse: collapse; width: 100%; }
+table.standings th, table.standings td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6e6e6; }
+table.standings td.num, table.standings th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.standings tr.selected td { background: #eef7ee; }
+table.standings tr.cut td { border-top: 4px solid #d62728; color: #d62728; font-weight: 600;
+  text-align: center; padding: 0.1rem; font-size: 0.85rem; }
+</style>
+"""
+AROUND_CUT = 8  # members shown below the cut in the drawn table; the full list is below it
+
+
+def _html_table(view: dict) -> str:
+    """The top of the standings as HTML, with the cut drawn as its own row; text escaped."""
+    table, comps, cut = view["table"], view["components"], view["cut"]
+    head = "".join(f"<th class='num'>{html.escape(k.replace('_', ' '))}</th>" for k in comps)
+    rows = [f"<tr><th>#</th><th>Member</th><th class='num'>Total</th>{head}<th>Tie</th></tr>"]
+    for i, r in enumerate(table.head(cut + AROUND_CUT).itertuples(index=False)):
+        if i == cut:
+            rows.append(f"<tr class='cut'><td colspan='{4 + len(comps)}'>cut line: the top {cut} "
+                        "above go to the final project</td></tr>")
+        cells = "".join(f"<td class='num'>{getattr(r, k):.2f}</td>" for k in comps)
+        klass = "selected" if r.selected else "below"
+        tie = "⚠ tie" if r.tied else ""
+        rows.append(f"<tr class='{klass}'><td>{int(r.rank)}</td><td>{html.escape(str(r.name))} "
+                    f"<small>({html.escape(str(r.handle))})</small></td>"
+                    f"<td class='num'><b>{r.total:.2f}</b></td>{cells}<td>{tie}</td></tr>")
+    return f"<table class='standings'>{''.join(rows)}</table>"
+
+
+def _ties(view: dict) -> None:
+    for line in view["ties"]:
+        st.warning(f"Statistical tie at the cut: {line}")
+
+
+def main() -> None:
+    """Render the page."""
+    c = ui.cohort()
+    root, stamp = ui.key(c)
+    st.title("Season standings")
+    try:
+        view = ui.standings_view(root, stamp)
+    except CohortError as exc:
+        ui.show_error(exc)
+        return
+    table = view["table"]
+    if table.empty or not (table["total"] > 0).any():
+        st.info("No standings yet: they appear once submissions are scored or contributions recorded.")
+        return
+    cut = view["cut"]
+    frozen = " (frozen)" if view["frozen"] else ""
+    st.subheader(f"Top {cut} go to the final project{frozen}")
+    st.caption(f"{len(view['selected'])} selected · the red line is the cut · "
+               "totals follow the formula in cohort.toml")
+    _ties(view)
+    st.html(STYLE + _html_table(view))
+    with st.expander(f"All {len(table)} members"):
+        st.dataframe(_table(view), hide_index=True, width="stretch")
+    st.subheader("What each total is made of")
+    st.altair_chart(charts.standings_composition(table, view["components"], cut), width="stretch")
+    if view["below_cut"]:
+        st.subheader("Just below the cut")
+        st.dataframe(pd.DataFrame(view["below_cut"]), hide_index=True, width="stretch")
+
+
+main()
