@@ -54,9 +54,18 @@ def read_limited(path: Path, limit: int) -> bytes:
     return path.read_bytes()
 
 
+def _human(n: float) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1024:.1f} KB"
+
+
 def _too_big(size: int, limit: int) -> str:
-    return (f"Submission file is {size / MB:.1f} MB, over the {limit / MB:g} MB limit; "
+    return (f"Submission file is {_human(size)}, over the {_human(limit)} limit; "
             "round predictions to fewer digits or compress it as .csv.gz.")
+
+
+def _unpacks_too_big(cap: int) -> str:
+    return (f"Submission unpacks to more than {_human(cap)} ({EXPANSION}x the size limit); "
+            "submit a smaller file with one row per test id.")
 
 
 def decode(data: bytes, file_name: str, limit: int) -> str:
@@ -90,7 +99,7 @@ def _gunzip(data: bytes, cap: int) -> bytes:
     except (OSError, EOFError, zlib.error):
         raise ValidationError(_not_csv("the .gz archive is damaged")) from None
     if len(out) > cap:
-        raise ValidationError(_too_big(len(out), cap // EXPANSION) + " (size after unpacking)")
+        raise ValidationError(_unpacks_too_big(cap))
     return out
 
 
@@ -104,7 +113,7 @@ def _unzip(data: bytes, cap: int) -> bytes:
                     f"The .zip holds {len(csvs)} CSV files and {len(names) - len(csvs)} other files; "
                     "put exactly one CSV file in it.")
             if csvs[0].file_size > cap:
-                raise ValidationError(_too_big(csvs[0].file_size, cap // EXPANSION) + " (size after unpacking)")
+                raise ValidationError(_unpacks_too_big(cap))
             return zf.read(csvs[0])
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise ValidationError(_not_csv("the .zip archive is damaged")) from None
