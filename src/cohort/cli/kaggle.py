@@ -1,0 +1,103 @@
+"""`cohort kaggle ...`: data downloads, starter kernels, members' kernels, the final leaderboard.
+
+The `kaggle` client is imported only inside these commands (through
+cohort.kaggle_client), so every other command runs without Kaggle credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from cohort.cli import JsonOption, app, open_cohort, print_json, print_table, sub_app
+
+kaggle_app = sub_app(
+    "Kaggle as the engine: download week data, push starter kernels, collect members' kernels, "
+    "import the final leaderboard."
+)
+app.add_typer(kaggle_app, name="kaggle")
+
+WeekArg = Annotated[str, typer.Argument(help="Week id, number or slug, e.g. 01-pets, 1 or pets.")]
+
+
+@kaggle_app.command("download")
+def download(
+    ctx: typer.Context,
+    week: WeekArg,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the week already has scores.")] = False,
+) -> None:
+    """Download the week's Kaggle dataset or competition files into data/raw/<week>/, unzip, and prepare."""
+    from cohort.kaggle_week import download as download_week
+
+    report = download_week(open_cohort(ctx), week, force=force)
+    typer.echo(f"Downloaded {report.source}: {len(report.files)} files into {report.raw_dir}.")
+    prep = report.prepare
+    typer.echo(f"Prepared {report.week}: {prep.train_rows} train rows, {prep.test_rows} test rows "
+               f"({prep.public_rows} public) in {prep.directory}.")
+    for warning in prep.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
+@kaggle_app.command("push")
+def push(ctx: typer.Context, week: WeekArg) -> None:
+    """Build the week's starter kernel and push it to Kaggle (GPU and internet as in week.toml)."""
+    from cohort.kaggle_week import push as push_week
+
+    result = push_week(open_cohort(ctx), week)
+    version = f" version {result.version}" if result.version else ""
+    typer.echo(f"Pushed kernel{version}: {result.url}; Kaggle runs it now (see `cohort kaggle status {week}`).")
+
+
+@kaggle_app.command("status")
+def status(ctx: typer.Context, week: WeekArg, json: JsonOption = False) -> None:
+    """Show the status of the week's starter kernel on Kaggle."""
+    from cohort.kaggle_week import status as week_status
+
+    state = week_status(open_cohort(ctx), week)
+    if json:
+        print_json(asdict(state))
+        return
+    tail = f": {state.failure_message}" if state.failure_message else ""
+    typer.echo(f"Kernel {state.ref} is {state.status}{tail}.")
+
+
+@kaggle_app.command("collect")
+def collect(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Option("--week", help="Only this week's links; default: every week.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Collect members' Kaggle kernels: submit finished outputs, store notebooks, report the rest."""
+    from cohort.collect import collect as collect_kernels
+
+    report = collect_kernels(open_cohort(ctx), week)
+    if json:
+        print_json({"summary": report.summary(), "items": [asdict(i) for i in report.items]})
+        return
+    rows = [[i.handle, i.week, i.kernel_ref or i.url, i.outcome, i.status, i.reason] for i in report.items]
+    print_table("Members' notebook links", ["member", "week", "kernel / link", "outcome", "status", "reason"], rows)
+    typer.echo(report.summary())
+    if report.count("not_fetched"):
+        typer.echo(f"{report.count('not_fetched')} links are not Kaggle kernels: recorded, not fetched.")
+
+
+@kaggle_app.command("final")
+def final(
+    ctx: typer.Context,
+    competition: Annotated[str | None, typer.Option(
+        help="Kaggle competition to import; default: the final week's kaggle_competition, else LANL.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Import the final Kaggle competition's leaderboard and our members' team submissions."""
+    from cohort.final import import_final
+
+    report = import_final(open_cohort(ctx), competition=competition)
+    if json:
+        print_json(asdict(report))
+        return
+    typer.echo(f"Imported {report.teams} teams of {report.competition}; "
+               f"{len(report.matched)} matched to members, {report.submissions} team submissions.")
+    for handle, team in sorted(report.matched.items()):
+        typer.echo(f"  {handle}: team '{team}'")
