@@ -1,0 +1,175 @@
+"""Intake: the file store, the deadline, the daily limit, notebook links, nothing left behind on failure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cohort import scoring, submissions
+from cohort.errors import IntakeRefused, NotFound, ValidationError
+from cohort.members import import_roster
+from cohort.store import submissions as store_subs
+from cohort.workspace import Cohort
+from tests.conftest import write_roster
+
+IDS = [f"s{i}" for i in range(10)]
+AT = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def cohort(make_cohort) -> Cohort:
+    root = make_cohort({"01-reg": {"metric": "mae", "targets": ("target",), "daily_limit": 2}})
+    (root / "data/01-reg").mkdir(parents=True)
+    pd.DataFrame({"id": IDS, "target": np.arange(10.0),
+                  "Usage": ["Public"] * 4 + ["Private"] * 6}).to_csv(root / "data/01-reg/solution.csv", index=False)
+    write_roster(root, [("ann", "Ann Lee", "ann@example.org", "annk"), ("bob", "Bob Ray", "bob@example.org", "")])
+    c = Cohort.open(root)
+    import_roster(c.store, root / "members.csv")
+    return c
+
+
+def _file(tmp_path: Path, values: list[float], name: str = "sub.csv") -> Path:
+    path = tmp_path / name
+    pd.DataFrame({"id": IDS, "target": values}).to_csv(path, index=False)
+    return path
+
+
+def _files(c: Cohort) -> list[str]:
+    return sorted(str(p.relative_to(c.config.submissions_dir)) for p in c.config.submissions_dir.rglob("*") if p.is_file())
+
+
+def _rows(c: Cohort) -> int:
+    with c.store.transaction() as tx:
+        return len(store_subs.to_score(tx, "01-reg", "", "x", rescore=True))
+
+
+def test_submit_scores_stores_once_and_reports_remaining(cohort: Cohort, tmp_path: Path) -> None:
+    path = _file(tmp_path, [1.0] * 10)
+    first = submissions.submit(cohort, "ann", "1", path, at=AT)
+    assert (first.status, first.remaining_today) == ("scored", 1)
+    assert first.public_score == pytest.approx(np.abs(np.arange(4.0) - 1).mean())
+    second = submissions.submit(cohort, "ann", "1", path, at=AT)
+    assert second.submission_id != first.submission_id and second.remaining_today == 0
+    sha = submissions.hashlib.sha256(path.read_bytes()).hexdigest()
+    key = scoring.load_solution(cohort, "1").key[:16]
+    assert _files(cohort) == [f"01-reg/{sha}.csv", f"01-reg/parsed/{sha}-{key}.npy"]
+    assert (cohort.config.submissions_dir / f"01-reg/{sha}.csv").read_bytes() == path.read_bytes()
+
+
+def test_daily_limit_counts_per_member_per_local_day(cohort: Cohort, tmp_path: Path) -> None:
+    late_evening = datetime(2027, 1, 12, 22, 30, tzinfo=UTC)  # 23:30 in Amsterdam
+    after_midnight = datetime(2027, 1, 12, 23, 30, tzinfo=UTC)  # 00:30 on the 13th there
+    for i in range(2):
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [float(i)] * 10), at=late_evening)
+    with pytest.raises(IntakeRefused) as info:
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [5.0] * 10), at=late_evening)
+    assert str(info.value) == ("Member 'ann' has used all 2 submissions for week '01-reg' on 2027-01-12 "
+                               "(Europe/Amsterdam); submit again after midnight there.")
+    assert submissions.remaining_today(cohort, "bob", "1", at=late_evening) == 2
+    assert submissions.submit(cohort, "ann", "1", _file(tmp_path, [5.0] * 10), at=after_midnight).remaining_today == 1
+
+
+def test_invalid_file_leaves_nothing_and_does_not_count(cohort: Cohort, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,target\ns0,1\n")
+    for _ in range(3):
+        with pytest.raises(ValidationError, match=r"^Submission must have 10 rows, found 1; "):
+            submissions.submit(cohort, "ann", "1", bad, at=AT)
+    assert _files(cohort) == []
+    assert _rows(cohort) == 0
+    assert submissions.remaining_today(cohort, "ann", "1", at=AT) == 2
+
+
+def test_failed_write_removes_the_stored_file(cohort: Cohort, tmp_path: Path, monkeypatch) -> None:
+    def broken(*args: object) -> float:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(scoring, "score_new", broken)
+    with pytest.raises(RuntimeError):
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=AT)
+    assert _files(cohort) == []
+    assert _rows(cohort) == 0
+
+
+def test_deadline_names_the_close_time_in_the_cohort_timezone(cohort: Cohort, tmp_path: Path) -> None:
+    with pytest.raises(IntakeRefused) as info:
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=datetime(2027, 1, 18, tzinfo=UTC))
+    assert str(info.value) == ("Week '01-reg' closed at 2027-01-18 00:00 CET (Europe/Amsterdam); "
+                               "late submissions are not accepted.")
+
+
+def test_before_opening_is_refused(cohort: Cohort, tmp_path: Path) -> None:
+    with pytest.raises(IntakeRefused) as info:
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=datetime(2027, 1, 10, tzinfo=UTC))
+    assert str(info.value) == ("Week '01-reg' opens at 2027-01-11 00:00 CET (Europe/Amsterdam); "
+                               "submit again once it is open.")
+
+
+def test_notebook_only_submission_is_recorded_and_not_counted(cohort: Cohort) -> None:
+    result = submissions.submit(cohort, "bob", "1", None, "https://www.kaggle.com/code/bob/pets", at=AT)
+    assert (result.status, result.public_score, result.remaining_today) == ("notebook", None, 2)
+    with cohort.store.transaction() as tx:
+        sub = store_subs.get(tx, result.submission_id)
+    assert (sub.notebook_url, sub.file_sha256, sub.status) == ("https://www.kaggle.com/code/bob/pets", "", "notebook")
+
+
+def test_notebook_warnings_are_returned(cohort: Cohort) -> None:
+    result = submissions.submit(cohort, "bob", "1", None, "https://example.org/nb.ipynb", at=AT)
+    assert result.warnings == ["Host 'example.org' is not a known notebook host (Kaggle, Colab, GitHub, gist or "
+                               "Dropbox); make sure others can open the link."]
+
+
+def test_nothing_to_submit(cohort: Cohort) -> None:
+    with pytest.raises(ValidationError) as info:
+        submissions.submit(cohort, "ann", "1", None, at=AT)
+    assert str(info.value) == "Nothing to submit; pass a predictions FILE, a --notebook URL, or both."
+
+
+def test_unknown_member(cohort: Cohort, tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match=r"^No member 'zed'"):
+        submissions.submit(cohort, "zed", "1", _file(tmp_path, [1.0] * 10), at=AT)
+
+
+def test_import_key_is_not_imported_twice(cohort: Cohort, tmp_path: Path) -> None:
+    submissions.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=AT, import_key="form:1")
+    with pytest.raises(IntakeRefused) as info:
+        submissions.submit(cohort, "ann", "1", _file(tmp_path, [2.0] * 10), at=AT, import_key="form:1")
+    assert str(info.value) == "Submission with import key 'form:1' was already imported; nothing to do."
+
+
+def test_submit_bytes_and_load_predictions(cohort: Cohort) -> None:
+    data = ("id,target\n" + "\n".join(f"{i},{n * 2}" for n, i in reversed(list(enumerate(IDS))))).encode()
+    result = submissions.submit_bytes(cohort, "ann", "1", data, "upload.csv", at=AT, source="app")
+    with cohort.store.transaction() as tx:
+        sha = store_subs.get(tx, result.submission_id).file_sha256
+    frame = submissions.load_predictions(cohort, "1", sha)
+    assert list(frame.index) == IDS
+    assert frame["target"].tolist() == [n * 2.0 for n in range(10)]
+
+
+def test_parsed_form_is_rebuilt_from_the_stored_file(cohort: Cohort, tmp_path: Path) -> None:
+    result = submissions.submit(cohort, "ann", "1", _file(tmp_path, [3.0] * 10), at=AT)
+    for npy in cohort.config.submissions_dir.rglob("*.npy"):
+        npy.unlink()
+    with cohort.store.transaction() as tx:
+        sha = store_subs.get(tx, result.submission_id).file_sha256
+    assert submissions.load_predictions(cohort, "1", sha)["target"].tolist() == [3.0] * 10
+    assert len(list(cohort.config.submissions_dir.rglob("*.npy"))) == 1
+
+
+def test_validate_file_stores_nothing(cohort: Cohort, tmp_path: Path) -> None:
+    frame = submissions.validate_file(cohort, "1", _file(tmp_path, [1.0] * 10))
+    assert len(frame) == 10
+    assert _files(cohort) == [] and _rows(cohort) == 0
+
+
+def test_missing_solution_says_to_prepare(cohort: Cohort, tmp_path: Path) -> None:
+    (cohort.root / "data/01-reg/solution.csv").unlink()
+    with pytest.raises(NotFound) as info:
+        submissions.validate_file(cohort, "1", _file(tmp_path, [1.0] * 10))
+    assert str(info.value) == (f"Week '01-reg' has no solution file {cohort.root / 'data/01-reg/solution.csv'}; "
+                               "run `cohort prepare 01-reg` first.")
