@@ -1,0 +1,151 @@
+"""Queries on contribution events and stored notebooks.
+
+Events are never edited or deleted: a correction is a new row whose
+`supersedes_id` points at the old one, and "current" means not superseded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from cohort.errors import NotFound
+from cohort.store import Tx
+from cohort.store.tables import Contribution, Member, Notebook, Submission
+
+EVENT_COLUMNS = [
+    "id", "handle", "name", "week", "kind", "value", "note", "evidence", "source",
+    "recorded_by", "recorded_at", "supersedes_id", "import_key",
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    handle: str
+    week: str
+    kind: str
+    value: float
+    note: str
+    source: str
+    superseded_by: int | None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """Everything needed to insert one event (the store stamps nothing itself)."""
+
+    member_id: int
+    week: str
+    kind: str
+    value: float
+    note: str
+    evidence: dict[str, Any]
+    source: str
+    recorded_by: str
+    recorded_at: datetime
+    supersedes_id: int | None = None
+    import_key: str | None = None
+
+
+def add(tx: Tx, event: NewEvent) -> int:
+    """Insert one event; returns its id."""
+    row = Contribution(
+        member_id=event.member_id, week=event.week, kind=event.kind, value=event.value,
+        note=event.note, evidence=event.evidence, source=event.source,
+        recorded_by=event.recorded_by, recorded_at=event.recorded_at,
+        supersedes_id=event.supersedes_id, import_key=event.import_key,
+    )
+    tx.add(row)
+    tx.flush()
+    return int(row.id)
+
+
+def get(tx: Tx, event_id: int) -> Event:
+    """One event by id, with the id of the event that superseded it (if any)."""
+    row = tx.get(Contribution, event_id)
+    if row is None:
+        raise NotFound(f"No contribution event #{event_id}; check `cohort contrib list`.")
+    later = tx.scalar(select(Contribution.id).where(Contribution.supersedes_id == event_id))
+    handle = tx.scalar(select(Member.handle).where(Member.id == row.member_id)) or ""
+    return Event(row.id, handle, row.week, row.kind, row.value, row.note, row.source, later)
+
+
+def import_key_exists(tx: Tx, key: str) -> bool:
+    """True when an event with this import key was recorded before (superseded or not)."""
+    return tx.scalar(select(Contribution.id).where(Contribution.import_key == key)) is not None
+
+
+def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
+    """Current (not superseded) events, oldest first, as a DataFrame of EVENT_COLUMNS."""
+    later = aliased(Contribution)
+    stmt = (
+        select(Contribution, Member.handle, Member.name)
+        .join(Member, Member.id == Contribution.member_id)
+        .outerjoin(later, later.supersedes_id == Contribution.id)
+        .where(later.id.is_(None))
+        .order_by(Contribution.id)
+    )
+    if handle is not None:
+        stmt = stmt.where(Member.handle == handle)
+    rows = [
+        [c.id, h, n, c.week, c.kind, c.value, c.note, dict(c.evidence or {}), c.source,
+         c.recorded_by, c.recorded_at, c.supersedes_id, c.import_key]
+        for c, h, n in tx.execute(stmt)
+    ]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+def kernel_submissions(tx: Tx, week: str, closes_at: datetime) -> dict[str, datetime]:
+    """Member handle -> first time they submitted a notebook link for `week` before it closed."""
+    stmt = (
+        select(Member.handle, Submission.submitted_at)
+        .join(Member, Member.id == Submission.member_id)
+        .where(Submission.week == week, Submission.notebook_url != "")
+        .order_by(Submission.submitted_at)
+    )
+    first: dict[str, datetime] = {}
+    for handle, at in tx.execute(stmt):
+        if at < closes_at:
+            first.setdefault(handle, at)
+    return first
+
+
+def notebooks_before(tx: Tx, week: str, closes_at: datetime) -> dict[str, datetime]:
+    """Member handle -> first time a notebook file of theirs for `week` was recorded before it closed."""
+    stmt = (
+        select(Member.handle, Notebook.fetched_at)
+        .join(Member, Member.id == Notebook.member_id)
+        .where(Notebook.week == week)
+        .order_by(Notebook.fetched_at)
+    )
+    first: dict[str, datetime] = {}
+    for handle, at in tx.execute(stmt):
+        if at < closes_at:
+            first.setdefault(handle, at)
+    return first
+
+
+@dataclass(frozen=True)
+class StoredNotebook:
+    id: int
+    created: bool
+
+
+def add_notebook(tx: Tx, member_id: int, week: str, url: str, sha256: str, content: str,
+                 analysis: dict[str, Any], at: datetime) -> StoredNotebook:
+    """Store a notebook once per (member, week, content hash); a repeat returns the stored one."""
+    existing = tx.scalar(select(Notebook.id).where(
+        Notebook.member_id == member_id, Notebook.week == week, Notebook.sha256 == sha256))
+    if existing is not None:
+        return StoredNotebook(int(existing), False)
+    row = Notebook(member_id=member_id, week=week, url=url, sha256=sha256, content=content,
+                   analysis=analysis, fetched_at=at)
+    tx.add(row)
+    tx.flush()
+    return StoredNotebook(int(row.id), True)
