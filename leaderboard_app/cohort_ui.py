@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cohort import challenges, changes, contributions, members, scoring
-from cohort.config import Week
+from cohort import challenges, changes, contributions, members, scoring, standings
+from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError
 from cohort.workspace import Cohort, utcnow
 
@@ -213,3 +213,30 @@ def events(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
     frame = contributions.events(c, handle)
     shown = ["week", "kind", "value", "note", "recorded_at"]
     return frame[[col for col in shown if col in frame.columns]].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def standings_view(root: str, stamp: tuple[Any, ...]) -> dict[str, Any]:
+    """The standings and the selection, reshaped for the page (one frame, the cut, tie lines)."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    selection = standings.select(c)
+    table = selection.standings.table
+    comps = [k for k in (*selection.standings.weeks, *CONTRIBUTION_KINDS)
+             if k in table.columns and (table[k] != 0).any()]
+    flagged = [t for t in selection.ties if t.flagged]
+    tied = {h for t in flagged for h in (t.above, t.below)}
+    frame = table[["rank", "handle", "name", "total", *comps]].reset_index(drop=True).assign(
+        selected=table["handle"].isin({s.handle for s in selection.selected}).to_numpy(),
+        tied=table["handle"].isin(tied).to_numpy())
+    freezes = [f for f in standings.frozen(c) if not f.superseded]
+    return {
+        "table": frame, "components": comps, "cut": selection.top,
+        "selected": [s.handle for s in selection.selected],
+        "ties": [f"{t.above} stays ahead of {t.below} in only {t.probability:.0%} of "
+                 f"{selection.samples} resamples of the test rows." for t in flagged],
+        "below_cut": [{"Rank": b.rank, "Member": b.handle, "Name": b.name, "Total": round(b.total, 2),
+                       "Why below": b.note} for b in selection.below_cut],
+        "unrevealed": selection.unrevealed,
+        "frozen": None if not freezes else
+        f"Frozen {freezes[0].frozen_at:%Y-%m-%d %H:%M} UTC by {freezes[0].frozen_by}",
+    }

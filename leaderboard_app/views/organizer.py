@@ -11,6 +11,7 @@ from cohort.errors import CohortError
 from cohort.workspace import Cohort
 
 SIGNED_IN = "organizer_signed_in"  # a session-state key no widget uses, so no URL can set it
+FLASH = "organizer_flash"
 NO_PASSWORD = ("The Organizer page is off: set COHORT_ORGANIZER_PASSWORD, or organizer_password "
                "in .streamlit/secrets.toml, and restart the app.")
 WRONG_PASSWORD = "Wrong organizer password; try again, or ask whoever runs the app."
@@ -36,13 +37,17 @@ def _sign_in() -> bool:
 
 
 def _act(action, success: str) -> None:  # noqa: ANN001
-    """Run one core action; show its CohortError as one line instead of a traceback."""
+    """Run one core action; show its CohortError as one line instead of a traceback.
+
+    On success the page reruns, so every tab shows the new state, and says what was done.
+    """
     try:
         action()
     except CohortError as exc:
         ui.show_error(exc)
     else:
-        st.success(success)
+        st.session_state[FLASH] = success
+        st.rerun()
 
 
 def _reveal(c: Cohort, actor: str) -> None:
@@ -112,6 +117,8 @@ def main() -> None:
     st.title("Organizer")
     if not _sign_in():
         return
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     root, stamp = ui.key(c)
     actor = st.text_input("Your name, for the audit log", value="organizer").strip() or "organizer"
     handles = ui.roster(root, stamp)["handle"].tolist()

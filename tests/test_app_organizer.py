@@ -1,0 +1,151 @@
+"""The Organizer page: the password gate, and each action through the core functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cohort import challenges, changes, contributions, scoring, standings
+from cohort.workspace import Cohort
+from tests.test_app_helpers import (
+    PASSWORD,
+    app_test,
+    copy_cohort,
+    populated_source,
+    texts,
+    write_cohort,
+)
+
+NO_PASSWORD = ("The Organizer page is off: set COHORT_ORGANIZER_PASSWORD, or organizer_password "
+               "in .streamlit/secrets.toml, and restart the app.")
+WRONG_PASSWORD = "Wrong organizer password; try again, or ask whoever runs the app."
+
+
+@pytest.fixture
+def populated(tmp_path_factory, tmp_path: Path) -> Path:
+    source, _ = populated_source(tmp_path_factory)
+    return copy_cohort(source, tmp_path / "cohort")
+
+
+def signed_in(root: Path, monkeypatch):  # noqa: ANN201
+    at = app_test(root, monkeypatch, "organizer")
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.error
+    return at
+
+
+def tab(at, label: str):  # noqa: ANN001, ANN201
+    return next(t for t in at.tabs if t.label == label)
+
+
+def test_without_a_configured_password_the_page_is_off(tmp_path: Path, monkeypatch) -> None:
+    root = write_cohort(tmp_path / "empty", members=False)
+    at = app_test(root, monkeypatch, "organizer", password=None)
+    assert [w.value for w in at.warning] == [NO_PASSWORD]
+    assert not at.text_input and not at.tabs
+
+
+def test_a_wrong_password_shows_nothing_else(populated: Path, monkeypatch) -> None:
+    at = app_test(populated, monkeypatch, "organizer")
+    at.text_input[0].input("guess")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [WRONG_PASSWORD]
+    assert not at.tabs
+
+
+def test_query_parameters_do_not_sign_anyone_in(populated: Path, monkeypatch) -> None:
+    at = app_test(populated, monkeypatch, "organizer",
+                  query={"organizer_signed_in": "true", "password": PASSWORD, "admin": "1"})
+    assert not at.tabs
+    assert at.text_input[0].label == "Organizer password"
+
+
+def test_the_password_may_come_from_streamlit_secrets(populated: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COHORT_ROOT", str(populated))
+    monkeypatch.delenv("COHORT_ORGANIZER_PASSWORD", raising=False)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app_helpers import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["organizer_password"] = "from-secrets"
+    at.run()
+    at.switch_page("views/organizer.py").run()
+    at.text_input[0].input("from-secrets")
+    at.button[0].click().run()
+    assert [t.label for t in at.tabs][:2] == ["Reveal", "Contributions"]
+
+
+def test_an_empty_cohort_signs_in_and_shows_an_empty_audit_log(tmp_path: Path, monkeypatch) -> None:
+    root = write_cohort(tmp_path / "empty", members=False)
+    at = signed_in(root, monkeypatch)
+    assert "No organizer actions yet." in texts(at)
+
+
+def test_reveal_shows_the_private_board(populated: Path, monkeypatch) -> None:
+    c = Cohort.open(populated)
+    assert not scoring.is_revealed(c, "02-beta")
+    at = signed_in(populated, monkeypatch)
+    at.button(key="reveal").click().run()
+    assert "02-beta is revealed." in [s.value for s in at.success]
+    assert scoring.is_revealed(c, "02-beta")
+    board = app_test(populated, monkeypatch, "leaderboard")
+    assert [t.label for t in board.tabs] == ["Private (final)", "Public", "Shake-up"]
+
+
+def test_attendance_is_recorded_for_each_chosen_member(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    at.multiselect[0].set_value(["m02", "m04"])
+    at.text_input(key="contrib_note").input("workshop 2").run()
+    at.button(key="record").click().run()
+    assert "Recorded attended for 2 member(s) in 02-beta." in [s.value for s in at.success]
+    events = contributions.events(Cohort.open(populated))
+    mine = events[(events["kind"] == "attended") & (events["week"] == "02-beta")
+                  & (events["note"] == "workshop 2")]
+    assert sorted(mine["handle"]) == ["m02", "m04"]
+
+
+def test_an_override_needs_a_reason_and_lands_in_the_audit_log(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    at.number_input(key="override_id").set_value(3)
+    at.number_input(key="override_public").set_value(0.25).run()
+    assert at.button(key="override").disabled  # no reason yet
+    at.text_input(key="override_reason").input("wrong file uploaded by the organizer").run()
+    at.button(key="override").click().run()
+    assert "Submission 3 overridden; the reason is in the audit log." in [s.value for s in at.success]
+    log = changes.recent_actions(Cohort.open(populated))
+    assert log.iloc[0]["action"] == "override_score"
+    assert "wrong file uploaded by the organizer" in log.iloc[0]["detail"]
+
+
+def test_an_unknown_submission_is_one_error_line(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    at.number_input(key="override_id").set_value(9999)
+    at.text_input(key="override_reason").input("typo").run()
+    at.button(key="override").click().run()
+    assert [e.value for e in at.error] == [
+        "No submission 9999; see `cohort leaderboard` or the member's history."]
+
+
+def test_a_challenge_window_opens_and_closes(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    at.button(key="challenge_open").click().run()
+    c = Cohort.open(populated)
+    running = challenges.current(c)
+    assert running is not None and running.week == "02-beta"
+    assert "Challenge on 02-beta open for 30 minutes." in [s.value for s in at.success]
+    at.button(key="challenge_close").click().run()
+    assert challenges.current(c) is None
+
+
+def test_freezing_twice_needs_replace(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    at.button(key="freeze").click().run()
+    assert "Selection frozen." in [s.value for s in at.success]
+    at.button(key="freeze").click().run()
+    assert at.error[0].value.startswith("The selection was already frozen (#1, ")
+    at.checkbox(key="freeze_force").check()
+    at.button(key="freeze").click().run()
+    assert len(standings.frozen(Cohort.open(populated))) == 2
