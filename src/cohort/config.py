@@ -124,6 +124,8 @@ class Formula:
     tie_break: tuple[str, ...] = TIE_BREAKS
     bootstrap_samples: int = 200
     stable_probability: float = 0.9
+    # Units a workshop coding-challenge rank earns: rank 1 gets the first, and so on; later ranks 0.
+    challenge_points: tuple[float, ...] = (3.0, 2.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -336,10 +338,14 @@ def _load_formula(r: _Reader) -> Formula:
     stable = r.get("stable_probability", float, defaults.stable_probability)
     if not 0.5 <= stable <= 1.0:
         raise r.fail("stable_probability", f"is {stable}", "use a probability between 0.5 and 1")
+    points = r.get("challenge_points", list, list(defaults.challenge_points))
+    if not all(isinstance(p, int | float) and not isinstance(p, bool) and p >= 0 for p in points):
+        raise r.fail("challenge_points", f"is {points!r}", "list zero-or-positive numbers, e.g. [3, 2, 1]")
     formula = Formula(
         performance_weight=perf, contribution_weights=weights,
         drop_lowest_week=r.get("drop_lowest_week", bool, False),
         tie_break=tie_break, bootstrap_samples=samples, stable_probability=stable,
+        challenge_points=tuple(float(p) for p in points),
     )
     r.reject_unknown()
     return formula
