@@ -129,11 +129,16 @@ def _encode_truth(frame: pd.DataFrame, comp: Competition, kind: str, path: str) 
 
 
 def score_values(solution: Solution, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Public and private scores of a stack of encoded predictions."""
+    """Public and private scores of a stack of encoded predictions (NaN for an empty split)."""
     metric = metrics.get(solution.metric)
-    pub = solution.public
-    return (metric.batch(solution.truth[pub], stack[:, pub]),
-            metric.batch(solution.truth[~pub], stack[:, ~pub]))
+
+    def split(mask: np.ndarray) -> np.ndarray:
+        if not mask.any():
+            return np.full(len(stack), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return metric.batch(solution.truth[mask], stack[:, mask])
+
+    return split(solution.public), split(~solution.public)
 
 
 def _score_row(solution: Solution, sid: int, public: float, private: float, at: datetime) -> dict[str, Any]:
