@@ -12,7 +12,7 @@ import pytest
 
 from cohort.errors import KaggleError
 from cohort.kaggle_client import CREDENTIALS_HELP, KaggleClient, parse_leaderboard
-from tests.fake_kaggle.server import LEGACY_KEY, USERNAME, FakeKaggle, FakeKernel
+from tests.fake_kaggle.server import LEGACY_KEY, USERNAME, FakeKaggle, FakeKaggleServer, FakeKernel
 
 # The fake Kaggle server and a credential-free home: fake_kaggle, kaggle_home, kaggle_server.
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
@@ -236,6 +236,11 @@ def test_old_leaderboard_format_without_rank() -> None:
     rows = parse_leaderboard("TeamId,TeamName,SubmissionDate,Score\n5,a,2019-01-01 00:00:00,1.5\n6,b,,\n")
     assert [(r.rank, r.team_name, r.score, r.submitted_at is None) for r in rows] == [
         (1, "a", 1.5, False), (2, "b", None, True)]
+
+
+def test_a_taken_port_fails_with_a_clear_message(kaggle_server) -> None:
+    with pytest.raises(RuntimeError, match="^Port 7777 is taken by another process"):
+        FakeKaggleServer()
 
 
 # --- nothing else imports kaggle ------------------------------------------------

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cohort.errors import CohortError, IntakeRefused, KaggleError, ValidationError
 from cohort.store import kernels as kernel_store
@@ -97,33 +97,48 @@ def collect(cohort: Cohort, week_ref: str | None = None, client: KaggleClient | 
     return report
 
 
+class _Outcome(NamedTuple):
+    outcome: str
+    status: str
+    reason: str = ""
+    sha: str = ""
+    submission_id: int | None = None
+
+
 def _collect_one(cohort: Cohort, client: KaggleClient, link: kernel_store.NotebookLink, ref: str,
                  now: datetime) -> CollectItem:
     """Check one kernel, then record what happened to it."""
-    def done(outcome: str, status: str, reason: str = "", sha: str = "", sub: int | None = None) -> CollectItem:
-        with cohort.store.transaction() as tx:
-            kernel_store.record_run(tx, link.member_id, link.week, ref, status, now, reason, sha, sub)
-        return CollectItem(link.handle, link.week, link.url, outcome, status, reason, ref, sub)
-
     try:
-        state = client.kernel_status(ref)
-        if state.status in RUNNING:
-            return done("running", "running", f"kernel is {state.status}; collect again when it finishes")
-        if state.status != "complete":
-            message = state.failure_message or "no message from Kaggle"
-            return done("failed", "error", f"kernel run ended with {state.status}: {message}")
-        with tempfile.TemporaryDirectory(prefix="cohort-collect-") as tmp:
-            files = client.kernel_output(ref, Path(tmp) / "output")
-            csv = next((f for f in files if f.name == SUBMISSION_FILE), None)
-            if csv is None:
-                return done("failed", "no_output", f"kernel output has no {SUBMISSION_FILE}")
-            return _submit_output(cohort, client, link, ref, csv, Path(tmp), now, done)
+        result = _check(cohort, client, link, ref, now)
     except KaggleError as exc:
-        return done("failed", "unreachable", str(exc))
+        result = _Outcome("failed", "unreachable", str(exc))
+    with cohort.store.transaction() as tx:
+        kernel_store.record_run(tx, link.member_id, link.week, ref, result.status, now, result.reason,
+                                result.sha, result.submission_id)
+    return CollectItem(link.handle, link.week, link.url, result.outcome, result.status, result.reason, ref,
+                       result.submission_id)
+
+
+def _check(cohort: Cohort, client: KaggleClient, link: kernel_store.NotebookLink, ref: str,
+           now: datetime) -> _Outcome:
+    """The kernel's state, and its output submitted when it finished with a submission.csv."""
+    state = client.kernel_status(ref)
+    if state.status in RUNNING:
+        return _Outcome("running", "running", f"kernel is {state.status}; collect again when it finishes")
+    if state.status != "complete":
+        message = state.failure_message or "no message from Kaggle"
+        return _Outcome("failed", "error", f"kernel run ended with {state.status}: {message}")
+    with tempfile.TemporaryDirectory(prefix="cohort-collect-") as tmp:
+        files = client.kernel_output(ref, Path(tmp) / "output")
+        # The top-level submission.csv is the one Kaggle competitions read; a nested one will do.
+        csv = next((f for f in sorted(files, key=lambda f: len(f.parts)) if f.name == SUBMISSION_FILE), None)
+        if csv is None:
+            return _Outcome("failed", "no_output", f"kernel output has no {SUBMISSION_FILE}")
+        return _submit_output(cohort, client, link, ref, csv, Path(tmp), now)
 
 
 def _submit_output(cohort: Cohort, client: KaggleClient, link: kernel_store.NotebookLink, ref: str,
-                   csv: Path, tmp: Path, now: datetime, done) -> CollectItem:  # type: ignore[no-untyped-def]
+                   csv: Path, tmp: Path, now: datetime) -> _Outcome:
     """Submit a kernel's submission.csv through the normal intake, once per distinct output."""
     from cohort import submissions
 
@@ -131,22 +146,24 @@ def _submit_output(cohort: Cohort, client: KaggleClient, link: kernel_store.Note
     with cohort.store.transaction() as tx:
         settled = kernel_store.settled_run(tx, link.member_id, link.week, ref, sha)
     if settled is not None and settled.status == "collected":
-        return done("unchanged", "unchanged", "this output was already collected", sha)
+        return _Outcome("unchanged", "unchanged", "this output was already collected", sha)
     if settled is not None:  # the same file would be refused again for the same reason
-        return done("failed", settled.status, settled.reason, sha)
+        return _Outcome("failed", settled.status, settled.reason, sha)
     if submissions.remaining_today(cohort, link.handle, link.week, at=now) <= 0:
-        return done("failed", "deferred", "daily limit reached; the next collect retries it", sha)
+        return _Outcome("failed", "deferred", "daily limit reached; the next collect retries it", sha)
     try:
         result = submissions.submit(
             cohort, link.handle, link.week, csv, link.url, at=now, source="kaggle",
             import_key=f"kaggle:{ref}:{sha[:32]}", file_name=f"{ref.replace('/', '__')}__{SUBMISSION_FILE}",
         )
     except ValidationError as exc:
-        return done("failed", "invalid", str(exc), sha)
+        return _Outcome("failed", "invalid", str(exc), sha)
     except IntakeRefused as exc:
-        return done("failed", "refused", str(exc), sha)
+        return _Outcome("failed", "refused", str(exc), sha)
+    except CohortError as exc:  # e.g. the week is not prepared yet: worth another try later
+        return _Outcome("failed", "deferred", str(exc), sha)
     note = _store_notebook(cohort, client, link, ref, tmp / "source")
-    return done("collected", "collected", note, sha, result.submission_id)
+    return _Outcome("collected", "collected", note, sha, result.submission_id)
 
 
 def _store_notebook(cohort: Cohort, client: KaggleClient, link: kernel_store.NotebookLink, ref: str,

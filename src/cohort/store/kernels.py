@@ -99,9 +99,8 @@ def record_run(tx: Tx, member_id: int, week: str, kernel_ref: str, status: str, 
                                    KernelRunRow.kernel_ref == kernel_ref)
         .order_by(KernelRunRow.id.desc()).limit(1)
     )
-    same = latest is not None and (latest.status, latest.reason, latest.output_sha256) == (
-        status, reason, output_sha256) and submission_id is None
-    if same:
+    if latest is not None and submission_id is None and (
+            latest.status, latest.reason, latest.output_sha256) == (status, reason, output_sha256):
         latest.checked_at = at
         return latest.id
     row = KernelRunRow(member_id=member_id, week=week, kernel_ref=kernel_ref, status=status,
