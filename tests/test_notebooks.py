@@ -9,7 +9,13 @@ import pytest
 from cohort import contributions
 from cohort.errors import NotFound, ValidationError
 from cohort.members import import_roster
-from cohort.notebooks import NotebookAnalysis, analyze, beyond_reasons, is_explanation, record_notebook
+from cohort.notebooks import (
+    NotebookAnalysis,
+    analyze,
+    beyond_reasons,
+    is_explanation,
+    record_notebook,
+)
 from cohort.workspace import Cohort
 
 from .conftest import write_roster
