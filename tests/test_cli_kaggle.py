@@ -156,7 +156,8 @@ def test_final_imports_the_leaderboard_and_member_teams(root: Path, fake_kaggle:
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "Imported 3 teams of LANL-Earthquake-Prediction; 2 matched to members, 2 team submissions.",
-        "  ann: team 'ann-team'", "  bo: team 'Bo'"]
+        "  ann: team 'ann-team'", "  bo: team 'Bo'",
+        "No team found for members: cy (set their kaggle_username in members.csv, or name the team after it)."]
     assert invoke(root, "final").exit_code == 0  # a re-import replaces the snapshot
     with sqlite3.connect(root / "cohort.db") as db:
         rows = db.execute("select f.kind, f.team_name, m.handle, f.rank, f.score from final_entries f "
@@ -164,3 +165,19 @@ def test_final_imports_the_leaderboard_and_member_teams(root: Path, fake_kaggle:
     assert rows == [("leaderboard", "Quake Hunters", None, 1, 2.265), ("leaderboard", "ann-team", "ann", 2, 2.3001),
                     ("leaderboard", "Bo", "bo", 3, 2.5001), ("submission", "ann-team", "ann", None, 1.9),
                     ("submission", "ann-team", "ann", None, 2.1)]
+
+
+def test_final_follows_the_frozen_selection(root: Path, fake_kaggle: FakeKaggle) -> None:
+    from cohort.store import selections
+
+    cohort = Cohort.open(root)
+    with cohort.store.transaction() as tx:
+        selections.add_freeze(tx, datetime(2027, 2, 15, tzinfo=UTC), "organizer", 2, {}, "0" * 64, {},
+                              {"selected": [{"handle": "bo"}, {"handle": "cy"}]})
+    fake_kaggle.leaderboards["LANL-Earthquake-Prediction"] = LEADERBOARD
+    fake_kaggle.team_submissions[103] = [{"id": 5, "dateSubmitted": "2019-06-01T08:30:00Z", "publicScore": "2.5"}]
+    result = invoke(root, "final", "--json")
+    assert json.loads(result.output) == {
+        "competition": "LANL-Earthquake-Prediction", "teams": 3, "matched": {"bo": "Bo"},
+        "unmatched_members": ["cy"], "submissions": 1, "from_selection": True}
+    assert ("ListTeamPublicSubmissions", {"teamId": 102}) not in fake_kaggle.calls

@@ -29,8 +29,9 @@ class FinalReport:
     competition: str
     teams: int
     matched: dict[str, str]  # handle -> team name
-    unmatched_members: tuple[str, ...]
+    unmatched_members: tuple[str, ...]  # the members looked for (the frozen selection, else all) without a team
     submissions: int
+    from_selection: bool  # True when only the frozen top-N selection was matched
 
 
 def competition_name(cohort: Cohort) -> str:
@@ -39,6 +40,16 @@ def competition_name(cohort: Cohort) -> str:
     if final is not None and final.data.kaggle_competition:
         return final.data.kaggle_competition
     return DEFAULT_COMPETITION
+
+
+def selected_handles(cohort: Cohort) -> set[str] | None:
+    """The handles of the current frozen selection, or None before `cohort freeze`."""
+    from cohort.standings import frozen
+
+    current = next((f for f in frozen(cohort) if not f.superseded), None)
+    if current is None:
+        return None
+    return {str(s["handle"]) for s in current.result.get("selected", [])}
 
 
 def _key(text: str) -> str:
@@ -73,6 +84,9 @@ def import_final(cohort: Cohort, client: KaggleClient | None = None, competition
     entries = client.leaderboard(name)
     with cohort.store.transaction() as tx:
         members = member_store.all_members(tx)
+    selected = selected_handles(cohort)
+    if selected is not None:  # the final project is the selected members' business
+        members = [m for m in members if m.handle in selected]
     matched = match_teams(entries, members)
     team_of = {e.team_id: h for h, e in matched.items()}
     rows = [kernel_store.FinalEntry(e.team_name, team_of.get(e.team_id), e.score, e.rank, e.submitted_at,
@@ -87,4 +101,5 @@ def import_final(cohort: Cohort, client: KaggleClient | None = None, competition
     with cohort.store.transaction() as tx:
         kernel_store.replace_final_entries(tx, rows)
     unmatched = tuple(sorted(m.handle for m in members if m.handle not in matched))
-    return FinalReport(name, len(entries), {h: e.team_name for h, e in matched.items()}, unmatched, submissions)
+    return FinalReport(name, len(entries), {h: e.team_name for h, e in matched.items()}, unmatched, submissions,
+                       selected is not None)

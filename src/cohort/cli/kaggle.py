@@ -101,3 +101,7 @@ def final(
                f"{len(report.matched)} matched to members, {report.submissions} team submissions.")
     for handle, team in sorted(report.matched.items()):
         typer.echo(f"  {handle}: team '{team}'")
+    if report.unmatched_members:
+        who = "selected members" if report.from_selection else "members"
+        typer.echo(f"No team found for {who}: {', '.join(report.unmatched_members)} "
+                   "(set their kaggle_username in members.csv, or name the team after it).")
