@@ -1,0 +1,57 @@
+"""`cohort prepare` and `cohort kernels build`: the weekly modules' data and starter kernels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cohort.cli import app, open_cohort, sub_app
+
+kernels_app = sub_app("The weeks' starter Kaggle kernels: build kernel.ipynb and kernel-metadata.json.")
+app.add_typer(kernels_app, name="kernels")
+
+
+def _week_ids(cohort: object, week: str | None) -> list[str]:
+    config = cohort.config  # type: ignore[attr-defined]
+    if week in (None, "all"):
+        return [w.id for w in config.weeks]
+    return [config.week(week).id]
+
+
+@app.command()
+def prepare(
+    ctx: typer.Context,
+    week: Annotated[str, typer.Argument(help="Week id, number or slug ('01-pets', '1', 'final'), or 'all'.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a solution that already has scored submissions.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for the split and simulated data; default: week.toml's [data] seed.")] = None,
+    raw: Annotated[Path | None, typer.Option(help="Folder with the real Kaggle files; default: data/raw/<week>/ when present.")] = None,
+) -> None:
+    """Build data/<week>/: train and test files, sample_submission.csv and the hidden solution.csv."""
+    from cohort.weeks import prepare as prepare_week
+
+    cohort = open_cohort(ctx)
+    for week_id in _week_ids(cohort, week):
+        report = prepare_week(cohort, week_id, force=force, seed=seed, raw_dir=raw)
+        state = "" if report.changed else " (solution unchanged)"
+        typer.echo(
+            f"Prepared {report.week} from {report.source}: {report.train_rows} training rows, "
+            f"{report.test_rows} test rows ({report.public_rows} public), seed {report.seed}{state} -> {report.directory}"
+        )
+        for warning in report.warnings:
+            typer.echo(f"Warning: {warning}", err=True)
+
+
+@kernels_app.command("build")
+def build(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Argument(help="Week id, number or slug; default: every week.")] = None,
+) -> None:
+    """Turn each week's kernel.py into build/kernel.ipynb plus kernel-metadata.json."""
+    from cohort.kernels import build as build_kernel
+
+    cohort = open_cohort(ctx)
+    for week_id in _week_ids(cohort, week):
+        result = build_kernel(cohort, week_id)
+        typer.echo(f"Built {week_id}: {result.notebook_path} and {result.metadata_path.name} ({result.kernel_id})")

@@ -1,0 +1,102 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Week 1: image classification with fastai
+#
+# The starter kernel for the cohort's first competition. It trains a convolutional
+# network with fastai's `vision_learner` and `fine_tune`, as in lesson 1 of
+# course.fast.ai, and writes `submission.csv` (`id,label`) for the hidden test images.
+#
+# The labels are in the training file names (`Abyssinian_1.jpg` is an Abyssinian),
+# so the regular expression `^(.*)_\d+\.jpg$` is all the labelling we need.
+#
+# On Kaggle it starts from ImageNet weights (`pretrained=True`, internet on);
+# on a laptop, with no network, it trains from scratch on the small embedded data.
+
+# %%
+import contextlib
+import os
+from pathlib import Path
+
+import pandas as pd
+from fastai.vision.all import (
+    ImageDataLoaders,
+    Resize,
+    accuracy,
+    resnet18,
+    set_seed,
+    vision_learner,
+)
+
+WEEK = "01-pets"
+ON_KAGGLE = Path("/kaggle/input").is_dir()
+
+
+def find_data() -> Path:
+    """COHORT_DATA_DIR, else the Kaggle input folder, else data/<week>/ in the cohort."""
+    if os.environ.get("COHORT_DATA_DIR"):
+        return Path(os.environ["COHORT_DATA_DIR"])
+    if ON_KAGGLE:
+        for found in sorted(Path("/kaggle/input").rglob("sample_submission.csv")):
+            return found.parent
+    for base in [Path.cwd(), *Path.cwd().parents]:
+        if (base / "data" / WEEK).is_dir():
+            return base / "data" / WEEK
+    raise FileNotFoundError(f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR.")
+
+
+DATA = find_data()
+print("data from", DATA)
+
+# %% [markdown]
+# ## Data
+# Pets photos are large, so on Kaggle we resize to 224 pixels; the embedded digits are
+# 32x32 and stay that size, which keeps a CPU run short.
+
+# %%
+set_seed(42, reproducible=True)
+size = 224 if ON_KAGGLE else 32
+fnames = sorted((DATA / "images").glob("*.jpg"))
+dls = ImageDataLoaders.from_name_re(
+    DATA, fnames, pat=r"^(.*)_\d+\.jpg$", item_tfms=Resize(size), valid_pct=0.2, seed=42,
+    bs=64, num_workers=0,
+)
+print(len(dls.vocab), "classes:", list(dls.vocab)[:10])
+
+# %% [markdown]
+# ## Train
+# `fine_tune` trains the new head for one epoch with the body frozen, then the whole network.
+
+# %%
+learn = vision_learner(dls, resnet18, metrics=accuracy, pretrained=ON_KAGGLE)
+
+
+def quiet():
+    """No progress bars when COHORT_QUIET is set (the tests set it)."""
+    return learn.no_bar() if os.environ.get("COHORT_QUIET") else contextlib.nullcontext()
+
+
+with quiet():
+    learn.fine_tune(2, base_lr=2e-3)
+
+# %% [markdown]
+# ## Predict the test images and write the submission
+
+# %%
+sample = pd.read_csv(DATA / "sample_submission.csv", dtype=str)
+test_dl = dls.test_dl([DATA / "test" / f"{i}.jpg" for i in sample["id"]])
+with quiet():
+    probs, _ = learn.get_preds(dl=test_dl)
+submission = pd.DataFrame({"id": sample["id"], "label": [dls.vocab[i] for i in probs.argmax(dim=1)]})
+submission.to_csv("submission.csv", index=False)
+submission.head()
