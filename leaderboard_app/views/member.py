@@ -85,7 +85,10 @@ def main() -> None:
     if events.empty:
         st.caption("No contributions recorded yet.")
     else:
-        st.dataframe(events, hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame({
+            "Week": events["week"], "Kind": events["kind"], "Value": events["value"],
+            "Note": events["note"], "Recorded": events["recorded_at"].map(lambda t: ui.fmt_time(t, c)),
+        }), hide_index=True, width="stretch")
     if not history.empty:
         _notebooks(history)
 
