@@ -12,7 +12,14 @@ import pytest
 
 from cohort.errors import KaggleError
 from cohort.kaggle_client import CREDENTIALS_HELP, KaggleClient, parse_leaderboard
-from tests.fake_kaggle.server import LEGACY_KEY, USERNAME, FakeKaggle, FakeKaggleServer, FakeKernel
+from tests.fake_kaggle.server import (
+    LEGACY_KEY,
+    USERNAME,
+    FakeKaggle,
+    FakeKaggleServer,
+    FakeKernel,
+    zip_bytes,
+)
 
 # The fake Kaggle server and a credential-free home: fake_kaggle, kaggle_home, kaggle_server.
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
@@ -105,6 +112,17 @@ def test_competition_files_are_downloaded_and_unzipped(fake_kaggle: FakeKaggle, 
     assert files == [tmp_path / "raw" / "test" / "a.csv", tmp_path / "raw" / "train.csv"]
     assert (tmp_path / "raw" / "train.csv").read_bytes() == b"id,label\n1,cat\n"
     assert not list((tmp_path / "raw").glob("*.zip"))
+
+
+def test_zips_inside_the_competition_archive_are_extracted(fake_kaggle: FakeKaggle, tmp_path: Path) -> None:
+    fake_kaggle.competitions["quakes"] = {
+        "train.csv.zip": zip_bytes({"train.csv": b"acoustic_data,time_to_failure\n12,1.5\n"}),
+        "test.zip": zip_bytes({"seg_1.csv": b"acoustic_data\n3\n"}),
+        "sample_submission.csv": b"seg_id,time_to_failure\nseg_1,0\n"}
+    fake_kaggle.rules_accepted.add("quakes")
+    files = KaggleClient().download_competition("quakes", tmp_path)
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "sample_submission.csv", "test/seg_1.csv", "train.csv"]
 
 
 def test_rules_not_accepted_is_one_line_with_the_rules_page(fake_kaggle: FakeKaggle, tmp_path: Path) -> None:

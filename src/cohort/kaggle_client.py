@@ -80,25 +80,25 @@ class TeamSubmission:
     public_score: float | None
 
 
-def _hidden_credentials() -> contextlib.AbstractContextManager[None]:
-    """Hide credentials and the home directory while `kaggle` authenticates at import."""
+@contextlib.contextmanager
+def _hidden_credentials() -> Iterator[None]:
+    """Hide credentials and the home directory while `kaggle` authenticates at import.
 
-    @contextlib.contextmanager
-    def hide() -> Iterator[None]:
-        saved = {k: v for k, v in os.environ.items() if k.startswith("KAGGLE_") or k == "HOME"}
-        with tempfile.TemporaryDirectory(prefix="cohort-kaggle-import-") as empty:
-            for key in saved:
-                del os.environ[key]
-            os.environ["HOME"] = empty
-            os.environ["KAGGLE_CONFIG_DIR"] = empty
-            try:
-                yield
-            finally:
-                for key in ("HOME", "KAGGLE_CONFIG_DIR"):
-                    os.environ.pop(key, None)
-                os.environ.update(saved)
-
-    return hide()
+    The import-time sign-in would otherwise call Kaggle (always PROD) or print its banner;
+    this module signs in afterwards, with the environment as the user set it.
+    """
+    saved = {k: v for k, v in os.environ.items() if k.startswith("KAGGLE_") or k == "HOME"}
+    with tempfile.TemporaryDirectory(prefix="cohort-kaggle-import-") as empty:
+        for key in saved:
+            del os.environ[key]
+        os.environ["HOME"] = empty
+        os.environ["KAGGLE_CONFIG_DIR"] = empty
+        try:
+            yield
+        finally:
+            for key in ("HOME", "KAGGLE_CONFIG_DIR"):
+                os.environ.pop(key, None)
+            os.environ.update(saved)
 
 
 @cache
@@ -290,25 +290,31 @@ class KaggleClient:
 
 
 def _unpack(src: Path, dest: Path, what: str) -> list[Path]:
-    """Move downloaded files into `dest`, extracting zip archives; returns the files."""
+    """Move downloaded files into `dest`, extracting zips (and zips inside them); returns the files in `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    out: list[Path] = []
     for path in sorted(p for p in src.rglob("*") if p.is_file() and not p.name.endswith(".kaggle-partial")):
         if path.is_relative_to(dest):
             continue
         if path.suffix.lower() == ".zip":
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    _check_members(archive, what)
-                    archive.extractall(dest)
-                    out += [dest / n for n in archive.namelist() if not n.endswith("/")]
-            except zipfile.BadZipFile:
-                raise KaggleError(f"Kaggle sent a damaged zip file for {what}; run the command again.") from None
+            for inner in _extract(path, dest, what):
+                # Competitions often ship train.csv.zip or test.zip inside the archive.
+                if inner.suffix.lower() == ".zip":
+                    stem = Path(inner.stem)
+                    _extract(inner, inner.parent / ("" if stem.suffix else stem.name), what)
+                    inner.unlink()
         else:
-            target = dest / path.name
-            path.replace(target)
-            out.append(target)
-    return sorted(out)
+            path.replace(dest / path.name)
+    return sorted(p for p in dest.rglob("*") if p.is_file())
+
+
+def _extract(archive_path: Path, dest: Path, what: str) -> list[Path]:
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            _check_members(archive, what)
+            archive.extractall(dest)
+            return [dest / n for n in archive.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile:
+        raise KaggleError(f"Kaggle sent a damaged zip file for {what}; run the command again.") from None
 
 
 def _check_members(archive: zipfile.ZipFile, what: str) -> None:
