@@ -68,7 +68,7 @@ def test_download_fetches_unzips_and_prepares(root: Path, fake_kaggle: FakeKaggl
     result = invoke(root, "download", "1")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        f"Downloaded dataset organizer/pets-labels: 1 files into {root / 'data' / 'raw' / '01-test'}.",
+        f"Downloaded dataset organizer/pets-labels: 1 file into {root / 'data' / 'raw' / '01-test'}.",
         f"Prepared 01-test: 3 train rows, 3 test rows (1 public) in {root / 'data' / '01-test'}.",
     ]
     assert (root / "data" / "raw" / "01-test" / "labels.csv").read_bytes() == LABELS
@@ -141,7 +141,7 @@ def test_collect_prints_the_outcome_of_every_link(root: Path, fake_kaggle: FakeK
     result = invoke(root, "collect", "--week", "1")
     assert result.exit_code == 0, result.output
     assert "Kaggle kernels: 0 collected, 0 unchanged, 1 running, 0 failed, 1 not fetched." in result.output
-    assert "1 links are not Kaggle kernels: recorded, not fetched." in result.output
+    assert "Links that are not Kaggle kernels (1) are recorded, not fetched." in result.output
     data = json.loads(invoke(root, "collect", "--json").output)
     assert [(i["handle"], i["outcome"], i["status"]) for i in data["items"]] == [
         ("ann", "running", "running"), ("bo", "not_fetched", "github")]

@@ -32,7 +32,8 @@ def download(
     from cohort.kaggle_week import download as download_week
 
     report = download_week(open_cohort(ctx), week, force=force)
-    typer.echo(f"Downloaded {report.source}: {len(report.files)} files into {report.raw_dir}.")
+    count = len(report.files)
+    typer.echo(f"Downloaded {report.source}: {count} file{'' if count == 1 else 's'} into {report.raw_dir}.")
     prep = report.prepare
     typer.echo(f"Prepared {report.week}: {prep.train_rows} train rows, {prep.test_rows} test rows "
                f"({prep.public_rows} public) in {prep.directory}.")
@@ -80,7 +81,7 @@ def collect(
     print_table("Members' notebook links", ["member", "week", "kernel / link", "outcome", "status", "reason"], rows)
     typer.echo(report.summary())
     if report.count("not_fetched"):
-        typer.echo(f"{report.count('not_fetched')} links are not Kaggle kernels: recorded, not fetched.")
+        typer.echo(f"Links that are not Kaggle kernels ({report.count('not_fetched')}) are recorded, not fetched.")
 
 
 @kaggle_app.command("final")
