@@ -86,7 +86,9 @@ def main() -> None:
     with st.expander(f"All {len(table)} members"):
         st.dataframe(_table(view), hide_index=True, width="stretch")
     st.subheader("What each total is made of")
-    st.altair_chart(charts.standings_composition(table, view["components"], cut), width="stretch")
+    # The members around the cut: a bar per member of a 1,000-member cohort would say nothing.
+    shown = table.head(cut + AROUND_CUT)
+    st.altair_chart(charts.standings_composition(shown, view["components"], cut), width="stretch")
     if view["below_cut"]:
         st.subheader("Just below the cut")
         st.dataframe(pd.DataFrame(view["below_cut"]), hide_index=True, width="stretch")

@@ -1,0 +1,162 @@
+"""App benchmark: the standings page on 1,000 members and 50,000 submissions vs 50 submissions.
+
+Both cohorts are real: four weeks with a solution.csv each. The small one gets
+its 50 submissions through `submissions.submit_bytes` and `scoring.score_pending`.
+The big one gets one real scored submission per week (which records the
+week's solution hash and scorer version), then 1,000 members, 50,000
+submissions with their scores and 5,000 contribution events through the bulk
+loaders. The page is timed with Streamlit's AppTest, a median of several runs:
+cold (a change to the store just invalidated the cache) and warm (what every
+viewer after the first gets). Target: warm time(50k) / time(50) <= 2.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cohort.store import bulk
+from cohort.workspace import Cohort
+
+TARGET = 2.0
+WEEKS = ("01-w", "02-w", "03-w", "04-w")
+ROWS = 200
+APP = Path(__file__).resolve().parents[3] / "leaderboard_app" / "app.py"
+
+WEEK_TOML = """title = "Bench week {n}"
+opens = {opens}
+closes = {closes}
+
+[competition]
+metric = "accuracy"
+target_columns = ["label"]
+daily_limit = 1000
+"""
+
+
+def _write_cohort(root: Path, members: int) -> Cohort:
+    """A cohort with four closed weeks and `members` members (bulk), solution files included."""
+    from cohort.members import import_roster
+
+    root.mkdir(parents=True)
+    for n, week in enumerate(WEEKS):
+        (root / "weeks" / week).mkdir(parents=True)
+        (root / "weeks" / week / "week.toml").write_text(
+            WEEK_TOML.format(n=n + 1, opens=7 * n, closes=7 * n + 7))
+    weeks = ", ".join(f'"{w}"' for w in WEEKS)
+    (root / "cohort.toml").write_text(
+        f'name = "bench"\ntimezone = "UTC"\nstart = 2025-01-06\nweeks = [{weeks}]\n')
+    (root / "submissions").mkdir()
+    handles = [f"b{i:04d}" for i in range(members)]
+    (root / "members.csv").write_text(
+        "handle,name,email,kaggle_username\n" + "".join(f"{h},Bench {h},,\n" for h in handles))
+    cohort = Cohort.open(root)
+    import_roster(cohort.store, root / "members.csv")
+    rng = np.random.default_rng(0)
+    for week in WEEKS:
+        path = cohort.config.solution_path(cohort.config.week(week))
+        path.parent.mkdir(parents=True)
+        pd.DataFrame({"id": [f"r{i}" for i in range(ROWS)], "label": rng.choice(["a", "b"], ROWS),
+                      "Usage": rng.choice(["Public", "Private"], ROWS, p=[0.3, 0.7])}).to_csv(path, index=False)
+    return cohort
+
+
+def _submit_real(cohort: Cohort, count: int, seed: int) -> None:
+    """`count` real submissions spread over members and weeks, then scored."""
+    from cohort import scoring, submissions
+    from cohort.members import list_members
+
+    rng = np.random.default_rng(seed)
+    handles = [m.handle for m in list_members(cohort.store)]
+    for i in range(count):
+        week = cohort.config.week(WEEKS[i % len(WEEKS)])
+        solution = pd.read_csv(cohort.config.solution_path(week))
+        labels = np.where(rng.random(ROWS) < 0.7, solution["label"], rng.choice(["a", "b"], ROWS))
+        data = pd.DataFrame({"id": solution["id"], "label": labels}).to_csv(index=False).encode()
+        submissions.submit_bytes(cohort, handles[i % len(handles)], week.id, data, "p.csv",
+                                 at=week.opens_at + timedelta(hours=1 + i), score=False)
+    scoring.score_pending(cohort, progress=False)
+
+
+def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
+    """Copy the real score stamps onto `submissions` bulk rows with random scores."""
+    from sqlalchemy import select
+
+    from cohort.store.tables import Member, Score, Submission
+
+    rng = np.random.default_rng(1)
+    with cohort.store.transaction() as tx:
+        member_ids = list(tx.scalars(select(Member.id)))
+        stamps = {w: tx.execute(select(Score.solution_sha256, Score.scorer_version, Submission.file_sha256)
+                                .join(Submission, Submission.id == Score.submission_id)
+                                .where(Submission.week == w)).first() for w in WEEKS}
+        first = bulk.max_id(tx, "submissions") + 1
+        subs, scores = [], []
+        for k in range(submissions):
+            week = cohort.config.week(WEEKS[k % len(WEEKS)])
+            sha, version, file_sha = stamps[week.id]
+            sid = first + k
+            subs.append({"id": sid, "member_id": member_ids[k % len(member_ids)], "week": week.id,
+                         "submitted_at": week.opens_at + timedelta(minutes=int(rng.integers(60, 9000))),
+                         "source": "bench", "notebook_url": "", "file_sha256": file_sha,
+                         "file_name": "p.csv", "status": "scored", "error": "", "selected": False})
+            scores.append({"submission_id": sid, "solution_sha256": sha, "scorer_version": version,
+                           "public_score": float(rng.uniform(0.5, 0.95)),
+                           "private_score": float(rng.uniform(0.5, 0.95)),
+                           "scored_at": week.closes_at})
+        bulk.insert_rows(tx, "submissions", subs)
+        bulk.insert_rows(tx, "scores", scores)
+        kinds = ("attended", "helped")
+        bulk.insert_rows(tx, "contributions", [
+            {"member_id": member_ids[k % len(member_ids)], "week": WEEKS[k % len(WEEKS)],
+             "kind": kinds[k % 2], "value": 1.0, "note": "", "evidence": {}, "source": "manual",
+             "recorded_by": "bench", "recorded_at": cohort.config.weeks[0].closes_at}
+            for k in range(events)])
+
+
+def _time_standings(root: Path, repeats: int) -> tuple[float, float]:
+    """(cold, warm) median seconds of one AppTest run of the standings page."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["COHORT_ROOT"] = str(root)
+    at = AppTest.from_file(str(APP), default_timeout=600)
+    at.run()
+    at.switch_page("views/standings.py")
+    cold, warm = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        at.run()
+        (cold if not cold else warm).append(time.perf_counter() - start)
+    if at.exception:
+        raise RuntimeError(f"standings page failed: {at.exception[0].value}")
+    return cold[0], statistics.median(warm)
+
+
+def run(quick: bool = False) -> bool:
+    """Build both cohorts, time the standings page on each, print the ratio; True if met."""
+    members, subs = (200, 5_000) if quick else (1_000, 50_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        small = _write_cohort(Path(tmp) / "small", 10)
+        _submit_real(small, 50, seed=2)
+        big = _write_cohort(Path(tmp) / "big", members)
+        start = time.perf_counter()
+        _submit_real(big, len(WEEKS), seed=3)
+        _bulk_fill(big, subs - len(WEEKS), events=members * 5)
+        load = time.perf_counter() - start
+        small_cold, small_warm = _time_standings(small.root, repeats=5)
+        big_cold, big_warm = _time_standings(big.root, repeats=5)
+    ratio = big_warm / small_warm
+    print(f"app: loaded {members} members and {subs} submissions in {load:.1f} s")
+    print(f"app: standings page, 50 submissions: cold {small_cold:.3f} s, warm {small_warm:.3f} s")
+    print(f"app: standings page, {subs} submissions: cold {big_cold:.3f} s, warm {big_warm:.3f} s")
+    met = ratio <= TARGET
+    print(f"app: time({subs}) / time(50) = {ratio:.2f} (warm; cold {big_cold / small_cold:.2f}); "
+          f"target <= {TARGET}: {'met' if met else 'NOT met'}")
+    return met
