@@ -1,0 +1,209 @@
+"""`cohort standings`, `select`, `contrib ...`, `notebook analyze`, `export`, `backup`, `restore`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cohort.cli import JsonOption, app, open_cohort, print_json, print_table, sub_app
+
+if TYPE_CHECKING:
+    from cohort.standings import Selection
+
+ActorOption = Annotated[str, typer.Option("--actor", help="Who records this (kept in the audit log).",
+                                          envvar="COHORT_ACTOR")]
+contrib_app = sub_app("Contribution events: add, correct, import from CSV, list.")
+app.add_typer(contrib_app, name="contrib")
+notebook_app = sub_app("Members' notebooks: frameworks, explanations, plots; awards 'beyond the minimum'.")
+app.add_typer(notebook_app, name="notebook")
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+@app.command("standings")
+def standings_(ctx: typer.Context, json: JsonOption = False) -> None:
+    """The season standings: each member's total and every component of it."""
+    from cohort.standings import standings
+
+    table = standings(open_cohort(ctx))
+    if json:
+        print_json({"weeks": list(table.weeks), "revealed": table.revealed, "rows": table.as_dicts()})
+        return
+    rows = [[r.rank, r.handle, r.name, _points(r.total), _points(r.performance), _points(r.contributions),
+             *[_points(r.components[w]) for w in table.weeks], r.tie_note] for r in table.rows]
+    hidden = [w for w, shown in table.revealed.items() if not shown]
+    caption = f"Public scores for weeks not revealed yet: {', '.join(hidden)}." if hidden else ""
+    print_table("Season standings", ["#", "handle", "name", "total", "performance", "contributions",
+                                     *table.weeks, "tie-break"], rows, caption)
+
+
+def _print_selection(sel: Selection) -> None:
+    typer.echo(f"Selected (top {sel.top}):")
+    for s in sel.selected:
+        parts = " + ".join(f"{k} {_points(v)}" for k, v in s.reason.items()) or "no points"
+        typer.echo(f"  {s.rank:>2}. {s.handle} ({s.name}): {_points(s.total)} = {parts}")
+    if sel.below_cut:
+        typer.echo("Just below the cut:")
+    for b in sel.below_cut:
+        typer.echo(f"  {b.rank:>2}. {b.handle} ({b.name}): {_points(b.total)}; {b.note}")
+    for t in sel.ties:
+        verdict = "a statistical tie" if t.flagged else "stable"
+        typer.echo(f"Cut check: {t.above} stays ahead of {t.below} in {t.probability:.0%} of "
+                   f"{sel.samples} resamples of the test rows ({verdict}).")
+    if sel.unrevealed:
+        typer.echo(f"Warning: weeks {', '.join(sel.unrevealed)} are not revealed; their public scores were used.")
+
+
+@app.command("select")
+def select_(
+    ctx: typer.Context,
+    top: Annotated[int | None, typer.Option(help="How many to select; default: final_size in cohort.toml.")] = None,
+    json: JsonOption = False,
+    freeze: Annotated[bool, typer.Option("--freeze", help="Record this selection, its formula and inputs.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --freeze: freeze again (the old freeze is kept, superseded).")] = False,
+    actor: ActorOption = "organizer",
+) -> None:
+    """The top N with reasons, the members just below the cut, and a tie check at the cut."""
+    from cohort import standings
+
+    cohort = open_cohort(ctx)
+    sel = standings.select(cohort, top)
+    frozen = standings.freeze(cohort, actor, top, force=force, selection=sel) if freeze else None
+    if json:
+        print_json({**sel.as_dict(), "freeze_id": frozen})
+        return
+    _print_selection(sel)
+    if frozen is not None:
+        typer.echo(f"Frozen as selection #{frozen}.")
+
+
+@contrib_app.command("add")
+def contrib_add(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Option(help="The member's handle.")],
+    kind: Annotated[str, typer.Option(help="attended, presented, on_time_kernel, beyond_minimum, challenge_rank or helped.")],
+    week: Annotated[str | None, typer.Option(help="The week (01-pets, 1 or pets); required except for 'helped'.")] = None,
+    value: Annotated[float, typer.Option(help="Units (default 1); for challenge_rank the rank, 1 = winner.")] = 1.0,
+    note: Annotated[str, typer.Option(help="What happened, for the record.")] = "",
+    supersedes: Annotated[int | None, typer.Option(help="Id of the event this one corrects (value 0 withdraws it).")] = None,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Record a contribution event, or correct one with --supersedes."""
+    from cohort.contributions import add
+
+    event_id = add(open_cohort(ctx), member, kind, value, week, note, actor, supersedes)
+    fixed = f", superseding #{supersedes}" if supersedes is not None else ""
+    typer.echo(f"Recorded event #{event_id}: {member} {kind}{' ' + week if week else ''} value {value:g}{fixed}.")
+
+
+@contrib_app.command("import")
+def contrib_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Attendance sheet or Google Forms CSV export.")],
+    kind: Annotated[str, typer.Option(help="The contribution kind every row records.")],
+    week: Annotated[str | None, typer.Option(help="The week; default: a week column, else the week of the Timestamp.")] = None,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Import events from CSV; members are matched by handle, email, name or Kaggle username."""
+    from cohort.contributions import import_csv
+
+    report = import_csv(open_cohort(ctx), file, kind, week, actor)
+    typer.echo(f"Contributions: {report.added} added, {report.already_recorded} already recorded, "
+               f"{len(report.unmatched)} unmatched.")
+    for line in report.unmatched:
+        typer.echo(f"  unmatched {line}", err=True)
+
+
+@contrib_app.command("list")
+def contrib_list(
+    ctx: typer.Context,
+    member: Annotated[str | None, typer.Option(help="Only this member's events.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Current events (superseded ones hidden), derived on-time kernels included."""
+    from cohort.contributions import events
+
+    frame = events(open_cohort(ctx), member)
+    records = [{"id": None if r["id"] is None else int(r["id"]), "handle": r["handle"], "week": r["week"],
+                "kind": r["kind"], "value": float(r["value"]), "note": r["note"], "source": r["source"],
+                "recorded_by": r["recorded_by"], "supersedes": None if r["supersedes_id"] is None else int(r["supersedes_id"])}
+               for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+    if json:
+        print_json(records)
+        return
+    rows = [[r["id"] if r["id"] is not None else "-", r["handle"], r["week"], r["kind"], _points(r["value"]),
+             r["source"], r["note"]] for r in records]
+    print_table(f"{len(rows)} contribution events", ["id", "handle", "week", "kind", "value", "source", "note"], rows)
+
+
+@notebook_app.command("analyze")
+def notebook_analyze(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The .ipynb file.")],
+    member: Annotated[str | None, typer.Option(help="Record it for this member (awards beyond_minimum).")] = None,
+    week: Annotated[str | None, typer.Option(help="The week it belongs to (needed with --member).")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Frameworks, explanation cells and plots of a notebook; with --member, record it."""
+    from cohort.errors import CohortError
+    from cohort.notebooks import analyze, record_notebook
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CohortError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
+    if member and not week:
+        raise CohortError("Recording a notebook needs its week; pass --week W with --member.")
+    result = record_notebook(open_cohort(ctx), member, week or "", text, url=file.name) if member else analyze(text)
+    if json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"Frameworks: {', '.join(result.frameworks) or 'none'}; explanation cells: "
+               f"{result.markdown_cells}; plots: {result.plots}; code cells: {result.code_cells}.")
+    if result.reasons:
+        typer.echo(f"Beyond the minimum: {'; '.join(result.reasons)}.")
+    if result.event_id is not None:
+        typer.echo(f"Awarded beyond_minimum to {member} (event #{result.event_id}).")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="standings.csv, standings.xlsx or standings.md.")],
+    top: Annotated[int | None, typer.Option(help="Mark this many as selected; default: final_size.")] = None,
+) -> None:
+    """Export the standings as CSV, Excel or Markdown (spreadsheet formulas neutralized)."""
+    from cohort.export import export_standings
+
+    path = export_standings(open_cohort(ctx), file, top)
+    typer.echo(f"Wrote {path}.")
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (one SQLite file).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Back up the database into one file (a consistent snapshot, safe while the app runs)."""
+    from cohort.backup import backup as run_backup
+
+    report = run_backup(open_cohort(ctx).store, file, force)
+    typer.echo(f"Backed up {sum(report.rows.values())} rows to {report.path} ({report.bytes} bytes).")
+
+
+@app.command("restore")
+def restore(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file written by `cohort backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a database that already holds data.")] = False,
+) -> None:
+    """Restore a backup into a fresh database (refuses to overwrite data unless --force)."""
+    from cohort.backup import restore as run_restore
+
+    report = run_restore(open_cohort(ctx).store, file, force)
+    typer.echo(f"Restored {sum(report.rows.values())} rows from {report.path}.")

@@ -1,0 +1,102 @@
+"""Backup and restore: the same standings and selection after a restore into a fresh database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from cohort import contributions, standings
+from cohort.backup import backup, database_file, restore
+from cohort.errors import CohortError
+from cohort.members import list_members
+from cohort.workspace import Cohort
+
+from .test_standings import build_season
+
+
+@pytest.fixture
+def season(make_cohort, tmp_path: Path) -> Cohort:
+    return build_season(make_cohort, tmp_path)
+
+
+def _fresh(season: Cohort, tmp_path: Path, name: str = "fresh.db") -> Cohort:
+    return Cohort.open(season.root, f"sqlite:///{tmp_path / name}")
+
+
+def test_restore_into_a_fresh_database_gives_identical_standings_and_selection(season: Cohort, tmp_path: Path) -> None:
+    before = standings.select(season, top=2)
+    standings.freeze(season, "lead", top=2)
+    report = backup(season.store, tmp_path / "season.bak")
+    assert report.rows["members"] == 4 and report.rows["selection_freezes"] == 1
+    fresh = _fresh(season, tmp_path)
+    restored = restore(fresh.store, tmp_path / "season.bak")
+    assert restored.rows == report.rows
+    after = standings.select(fresh, top=2)
+    assert after.as_dict() == before.as_dict()
+    assert after.standings.inputs == before.standings.inputs
+    assert standings.inputs_hash(after.standings.inputs) == standings.frozen(fresh)[0].inputs_sha256
+    # The restored database is a working one: new events are recorded as usual.
+    contributions.add(fresh, "dee", "attended", week_ref="2")
+
+
+def test_restore_refuses_a_database_that_has_data_unless_forced(season: Cohort, tmp_path: Path) -> None:
+    backup(season.store, tmp_path / "season.bak")
+    contributions.add(season, "dee", "attended", week_ref="2")
+    with pytest.raises(CohortError, match=r"^The database .*cohort\.db already holds \d+ rows; restore into a fresh "
+                                          r"database \(--db sqlite:///new\.db\) or pass --force to replace it\.$"):
+        restore(season.store, tmp_path / "season.bak")
+    assert len(contributions.events(season, "dee", derived=False)) == 2
+    restore(season.store, tmp_path / "season.bak", force=True)
+    assert len(contributions.events(season, "dee", derived=False)) == 1
+
+
+def test_backup_does_not_overwrite_a_file_unless_forced(season: Cohort, tmp_path: Path) -> None:
+    (tmp_path / "season.bak").write_text("precious")
+    with pytest.raises(CohortError, match=r"season\.bak already exists; choose a new file name or pass --force to replace it\.$"):
+        backup(season.store, tmp_path / "season.bak")
+    assert (tmp_path / "season.bak").read_text() == "precious"
+    backup(season.store, tmp_path / "season.bak", force=True)
+    with sqlite3.connect(tmp_path / "season.bak") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def _truncated(path: Path, tmp_path: Path) -> Path:
+    data = path.read_bytes()
+    broken = tmp_path / "broken.bak"
+    broken.write_bytes(data[:100] + b"\x00" * 4096 + data[4196:8192])
+    return broken
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda tmp, good: tmp / "missing.bak", r"^Backup file .*missing\.bak not found; pass the file `cohort backup` wrote\.$"),
+    (lambda tmp, good: _write(tmp / "notes.bak", b"hello, not a database"),
+     r"^Backup file .*notes\.bak is not a SQLite database; pass the file `cohort backup` wrote\.$"),
+    (lambda tmp, good: _truncated(good, tmp), r"^Backup file .*broken\.bak is corrupt \(.*\); restore an older backup\.$"),
+    (lambda tmp, good: _other_db(tmp / "other.db"),
+     r"^Backup file .*other\.db is not a cohort database \(no 'alembic_version' table\); pass the file `cohort backup` wrote\.$"),
+])
+def test_a_missing_or_corrupt_backup_is_one_error_and_changes_nothing(season: Cohort, tmp_path: Path, make, message: str) -> None:
+    good = backup(season.store, tmp_path / "good.bak").path
+    fresh = _fresh(season, tmp_path)
+    with pytest.raises(CohortError, match=message):
+        restore(fresh.store, make(tmp_path, good))
+    assert list_members(fresh.store) == []  # the fresh database was left as it was
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _other_db(path: Path) -> Path:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    return path
+
+
+def test_backups_need_a_sqlite_database() -> None:
+    with pytest.raises(CohortError, match=r"^Backups work on SQLite database files, not a postgresql\+psycopg URL; use pg_dump for PostgreSQL\.$"):
+        database_file(SimpleNamespace(url="postgresql+psycopg://u@host/cohort"))  # type: ignore[arg-type]
