@@ -57,6 +57,10 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary file beside `path`, then rename: no half-written export is left."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
@@ -86,7 +90,7 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     writers: dict[str, Callable[[Path], None]] = {
         ".csv": lambda p: safe.to_csv(p, index=False, encoding="utf-8"),
         ".xlsx": lambda p: safe.to_excel(p, index=False, sheet_name="standings", engine="openpyxl"),
-        ".md": lambda p: p.write_text(_markdown(safe), encoding="utf-8"),
+        ".md": lambda p: _write_text(p, _markdown(safe)),
     }
     try:
         _atomic(path, writers[suffix])

@@ -69,7 +69,7 @@ def contribution_points(events: pd.DataFrame, handles: list[str], formula: Formu
     is_rank = (events["kind"] == "challenge_rank").to_numpy()
     units[is_rank] = [challenge_units(v, formula.challenge_points) for v in units[is_rank]]
     frame = pd.DataFrame({"handle": events["handle"].to_numpy(), "kind": events["kind"].to_numpy(), "units": units})
-    sums = frame.groupby(["handle", "kind"])["units"].sum().unstack(fill_value=0.0)
+    sums = frame.groupby(["handle", "kind"])["units"].sum().unstack(fill_value=0)
     sums = sums.reindex(index=handles, columns=kinds, fill_value=0.0)
     weights = pd.Series(formula.contribution_weights).reindex(kinds, fill_value=0.0)
     return (sums * weights).round(DECIMALS).astype(float)
@@ -141,7 +141,7 @@ def compute(members: pd.DataFrame, performance: pd.DataFrame, events: pd.DataFra
     table["contributions"] = csum
     table["total"] = totals
     table["dropped_week"] = [weeks[d] if d >= 0 else "" for d in dropped]
-    rows = table.reset_index(names="handle").to_dict("records")
+    rows: list[dict[str, Any]] = _records(table.reset_index(names="handle"))
     rows.sort(key=lambda r: _sort_key(r, formula.tie_break))
     for i, row in enumerate(rows):
         row["rank"] = i + 1
@@ -151,6 +151,14 @@ def compute(members: pd.DataFrame, performance: pd.DataFrame, events: pd.DataFra
     columns = ["rank", "handle", "name", *weeks, "performance", *CONTRIBUTION_KINDS, "contributions",
                "total", "dropped_week", "tie_note", "first_submission"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
 def cut(table: pd.DataFrame, top: int, below: int = BELOW_CUT_SHOWN) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -283,13 +291,12 @@ def _inputs(members: pd.DataFrame, scores: pd.DataFrame, events: pd.DataFrame,
     ev = events.sort_values(["handle", "week", "kind", "recorded_at"], kind="stable")
     return {
         "formula": formula_dict(formula),
-        "members": [[r.handle, r.name, None if r.first_submission is None or pd.isna(r.first_submission)
-                     else pd.Timestamp(r.first_submission).isoformat()] for r in members.itertuples()],
+        "members": [[r["handle"], r["name"], _iso(r["first_submission"])] for r in _records(members)],
         "revealed": dict(sorted(revealed.items())),
-        "scores": [[r.week, r.handle, r.score, int(r.submission_id), r.percentile]
-                   for r in scores.sort_values(["week", "handle"]).itertuples()],
-        "events": [[None if pd.isna(r.id) else int(r.id), r.handle, r.week, r.kind, float(r.value), r.source]
-                   for r in ev.itertuples()],
+        "scores": [[r["week"], r["handle"], float(r["score"]), int(r["submission_id"]), float(r["percentile"])]
+                   for r in _records(scores.sort_values(["week", "handle"]))],
+        "events": [[None if r["id"] is None or pd.isna(r["id"]) else int(r["id"]), r["handle"], r["week"],
+                    r["kind"], float(r["value"]), r["source"]] for r in _records(ev)],
     }
 
 
