@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from cohort.cli import app
 from cohort.errors import CohortError, ConfigError, NotFound
 from cohort.season import init_cohort
-from cohort.workspace import Cohort
 from cohort.weeks import baseline_predictions, prepare
+from cohort.workspace import Cohort
 
 runner = CliRunner()
 FIXTURES = Path(__file__).parent / "data" / "weeks"
