@@ -162,23 +162,26 @@ def test_changed_solution_is_never_mixed_and_reports_rank_changes(cohort: Cohort
 
 def test_killed_rescore_resumes_where_it_stopped(cohort: Cohort, monkeypatch) -> None:
     for i in range(4):
-        _submit(cohort, "ann", 0.1 * (i + 1), 0.2, i)
+        _submit(cohort, "ann" if i % 2 else "bob", 0.1 * (i + 1), 0.2, i)
+    real_values, real_batch = scoring.score_values, scoring._score_batch
+    # A metric fix: every score changes, so the rescore has to write every row.
+    monkeypatch.setattr(scoring, "score_values", lambda sol, stack: tuple(x + 1 for x in real_values(sol, stack)))
     monkeypatch.setattr(scoring, "BATCH", 1)
-    real = scoring._score_batch
     calls = []
 
     def dies_on_third(*args):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(*args)
+        return real_batch(*args)
 
     monkeypatch.setattr(scoring, "_score_batch", dies_on_third)
     with pytest.raises(KeyboardInterrupt):
         scoring.score_pending(cohort, rescore=True, progress=False)
-    monkeypatch.setattr(scoring, "_score_batch", real)
+    monkeypatch.setattr(scoring, "_score_batch", real_batch)
     report = scoring.score_pending(cohort, rescore=True, progress=False)
     assert (report.resumed, report.scored) == (True, 2)
+    assert _board(cohort) == [(1, "bob", 1.1), (2, "ann", 1.2)]
     assert scoring.score_pending(cohort, rescore=True, progress=False).resumed is False
 
 

@@ -218,48 +218,6 @@ def _quiet() -> bool:
     return bool(os.environ.get("CI")) or not sys.stderr.isatty()
 
 
-def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) -> ScoreReport:
-    """Score every unscored file (all of them with `rescore`), committing in batches.
-
-    A killed `--rescore` resumes where it stopped when run again."""
-    report = ScoreReport()
-    since = None
-    if rescore:
-        with cohort.store.transaction() as tx:
-            since = store_scores.open_rescore(tx)
-            report.resumed = since is not None
-            if since is None:
-                since = utcnow()
-                audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
-    plan = _plan(cohort, rescore, since, report)
-    total = sum(len(todo) for _, todo in plan)
-    with _progress(total, progress and not _quiet()) as advance:
-        for solution, todo in plan:
-            _score_week(cohort, solution, todo, report, advance)
-    if rescore:
-        with cohort.store.transaction() as tx:
-            audit.record(tx, utcnow(), "scorer", store_scores.RESCORE_FINISHED, "all weeks",
-                         scored=report.scored, errors=report.errors)
-    return report
-
-
-def _plan(cohort: Cohort, rescore: bool, since: datetime | None,
-          report: ScoreReport) -> list[tuple[Solution, list[tuple[int, str]]]]:
-    plan = []
-    for week in cohort.config.weeks:
-        try:
-            solution = load_solution(cohort, week.id)
-        except NotFound:
-            report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
-            continue
-        with cohort.store.transaction() as tx:
-            todo = store_subs.to_score(tx, week.id, solution.sha256, SCORER_VERSION, rescore, since)
-            stale = store_scores.scored_sha(tx, week.id) != solution.sha256
-        if todo or stale:
-            plan.append((solution, todo))
-    return plan
-
-
 class _progress:
     """A rich progress bar on stderr, or nothing when quiet."""
 
@@ -282,51 +240,128 @@ class _progress:
             self.bar.stop()
 
 
-def _score_week(cohort: Cohort, solution: Solution, todo: list[tuple[int, str]],
+def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) -> ScoreReport:
+    """Score every unscored file (all of them with `rescore`), committing in batches.
+
+    Only changed scores are written, so a rescore with nothing to fix writes nothing;
+    a killed `--rescore` resumes, skipping what it already wrote, when run again."""
+    report = ScoreReport()
+    since = _rescore_since(cohort, report) if rescore else None
+    plan = _plan(cohort, rescore, since, report)
+    total = sum(len(todo) for _, _, todo in plan)
+    with _progress(total, progress and not _quiet()) as advance:
+        for solution, frame, todo in plan:
+            _score_week(cohort, solution, frame, todo, report, advance)
+    if rescore:
+        with cohort.store.transaction() as tx:
+            audit.record(tx, utcnow(), "scorer", store_scores.RESCORE_FINISHED, "all weeks",
+                         scored=report.scored, errors=report.errors)
+    return report
+
+
+def _rescore_since(cohort: Cohort, report: ScoreReport) -> datetime:
+    """The start of this rescore, or of the interrupted one it resumes."""
+    with cohort.store.transaction() as tx:
+        since = store_scores.open_rescore(tx)
+        report.resumed = since is not None
+        if since is None:
+            since = utcnow()
+            audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
+    return since
+
+
+def _plan(cohort: Cohort, rescore: bool, since: datetime | None,
+          report: ScoreReport) -> list[tuple[Solution, pd.DataFrame, pd.DataFrame]]:
+    plan = []
+    for week in cohort.config.weeks:
+        try:
+            solution = load_solution(cohort, week.id)
+        except NotFound:
+            report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
+            continue
+        with cohort.store.transaction() as tx:
+            frame = store_subs.scored_frame(tx, {week.id: solution.sha256}, SCORER_VERSION)
+            stale = store_scores.scored_sha(tx, week.id) != solution.sha256
+        frame = frame[frame["file_sha256"] != ""].reset_index(drop=True)
+        due = frame["scored_at"].isna()
+        if rescore:
+            due |= frame["scored_at"] < since
+        if due.any() or (stale and len(frame)):
+            plan.append((solution, frame, frame[due]))
+    return plan
+
+
+def _score_week(cohort: Cohort, solution: Solution, frame: pd.DataFrame, todo: pd.DataFrame,
                 report: ScoreReport, advance: Any) -> None:
-    before = _ranks(cohort, solution.week)
+    week = cohort.config.week(solution.week)
+    with cohort.store.transaction() as tx:
+        old_sha = store_scores.scored_sha(tx, week.id)
+    before = frame if old_sha == solution.sha256 else week_frame(cohort, week)
+    after = frame.set_index("submission_id")
     per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
+    written = 0
     for start in range(0, len(todo), per_batch):
-        batch = todo[start:start + per_batch]
-        rows, statuses = _score_batch(cohort, solution, batch)
+        batch = todo.iloc[start:start + per_batch]
+        rows, statuses, scores = _score_batch(cohort, solution, batch)
         with cohort.store.transaction() as tx:
             store_scores.upsert_many(tx, rows)
             store_subs.set_status(tx, statuses)
-        report.scored += len(rows)
-        report.errors += len(batch) - len(rows)
+        after.loc[scores.index, ["scored_public", "scored_private"]] = scores.to_numpy()
+        report.scored += len(scores)
+        report.errors += len(batch) - len(scores)
+        written += len(rows) + len(statuses)
         advance(len(batch))
-    report.weeks[solution.week] = len(todo)
-    with cohort.store.transaction() as tx:
-        # Only now does the leaderboard switch to this solution's scores.
-        store_scores.set_scored_sha(tx, solution.week, solution.sha256)
-    report.rank_changes.extend(_diff(solution.week, before, _ranks(cohort, solution.week)))
+    report.weeks[week.id] = len(todo)
+    if old_sha != solution.sha256:
+        with cohort.store.transaction() as tx:
+            # Only now, with every file scored, does the leaderboard switch to this solution.
+            store_scores.set_scored_sha(tx, week.id, solution.sha256)
+    if written or old_sha != solution.sha256:
+        after = after.reset_index()
+        after["public_score"] = after["override_public"].fillna(after["scored_public"])
+        after["private_score"] = after["override_private"].fillna(after["scored_private"])
+        revealed = is_revealed(cohort, week.id)
+        report.rank_changes.extend(_diff(week.id, _ranks(before, week, revealed), _ranks(after, week, revealed)))
 
 
-def _score_batch(cohort: Cohort, solution: Solution,
-                 batch: list[tuple[int, str]]) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]]]:
+def _score_batch(cohort: Cohort, solution: Solution, batch: pd.DataFrame
+                 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], pd.DataFrame]:
+    """Score a batch; returns the changed score rows, changed statuses, and all new scores."""
     from cohort.submissions import stored_values
 
     good, arrays, statuses = [], [], {}
-    for sid, sha in batch:
+    for sub in batch.itertuples():
         try:
-            arrays.append(stored_values(cohort, solution, sha))
-            good.append(sid)
+            arrays.append(stored_values(cohort, solution, sub.file_sha256))
+            good.append(sub)
         except (ValidationError, NotFound) as exc:
-            statuses[sid] = ("error", str(exc))
+            if (sub.status, sub.error) != ("error", str(exc)):
+                statuses[sub.submission_id] = ("error", str(exc))
     if not good:
-        return [], statuses
+        return [], statuses, pd.DataFrame(columns=["scored_public", "scored_private"], dtype=float)
     pub, priv = score_values(solution, np.stack(arrays))
     at = utcnow()
-    rows = [_score_row(solution, sid, p, q, at) for sid, p, q in zip(good, pub, priv, strict=True)]
-    statuses.update({sid: ("scored", "") for sid in good})
-    return rows, statuses
+    rows = []
+    for sub, p, q in zip(good, pub, priv, strict=True):
+        if not (_same(sub.scored_public, p) and _same(sub.scored_private, q)) or pd.isna(sub.scored_at):
+            rows.append(_score_row(solution, sub.submission_id, p, q, at))
+        if sub.status != "scored":
+            statuses[sub.submission_id] = ("scored", "")
+    scores = pd.DataFrame({"scored_public": pub, "scored_private": priv}, index=[s.submission_id for s in good])
+    return rows, statuses, scores
 
 
-def _ranks(cohort: Cohort, week_id: str) -> dict[str, dict[str, int]]:
-    """Current ranks per board ('public', and 'private' once revealed): handle -> rank."""
-    out = {"public": {r.handle: r.rank for r in leaderboard(cohort, week_id).rows}}
-    if is_revealed(cohort, week_id):
-        out["private"] = {r.handle: r.rank for r in leaderboard(cohort, week_id, private=True).rows}
+def _same(old: float, new: float) -> bool:
+    return (np.isnan(old) and np.isnan(new)) or old == new
+
+
+def _ranks(frame: pd.DataFrame, week: Week, revealed: bool) -> dict[str, dict[str, int]]:
+    """Ranks per board ('public', and 'private' once revealed): handle -> rank."""
+    files = frame[frame["file_sha256"] != ""]
+    comp = week.competition
+    out = {"public": dict(zip(*_board_frame(files, comp, False)[["handle", "rank"]].T.to_numpy(), strict=True))}
+    if revealed:
+        out["private"] = dict(zip(*_board_frame(files, comp, True)[["handle", "rank"]].T.to_numpy(), strict=True))
     return out
 
 
@@ -335,7 +370,11 @@ def _diff(week: str, before: dict[str, dict[str, int]], after: dict[str, dict[st
         old = before.get(board, {})
         for handle in sorted(set(old) | set(now)):
             if old.get(handle) != now.get(handle):
-                yield RankChange(week, board, handle, old.get(handle), now.get(handle))
+                yield RankChange(week, board, str(handle), _int(old.get(handle)), _int(now.get(handle)))
+
+
+def _int(x: Any) -> int | None:
+    return None if x is None else int(x)
 
 
 # --- leaderboards ---------------------------------------------------------------------------
@@ -414,18 +453,23 @@ def leaderboard(cohort: Cohort, week_ref: str, private: bool = False, now: datet
         raise _hidden(cohort, week)
     comp = week.competition
     frame = week_frame(cohort, week)
-    files = frame[frame["status"] != "notebook"]
-    public = best_per_member(files, "public_score", comp.direction)
-    board = public
-    if private:
-        counted = counted_ids(files, comp.direction, comp.final_selections)
-        ids = {i for group in counted.values() for i in group}
-        board = best_per_member(files[files["submission_id"].isin(ids)], "private_score", comp.direction)
+    files = frame[frame["file_sha256"] != ""]
+    public = _board_frame(files, comp, False)
+    board = _board_frame(files, comp, True) if private else public
     stats = files.groupby("member_id").agg(entries=("submission_id", "size"), last=("submitted_at", "max"))
     public_rank = dict(zip(public["member_id"], public["rank"], strict=True))
     rows = [_row(r, stats, "private_score" if private else "public_score",
                  public_rank.get(r.member_id) if private else None) for r in board.itertuples()]
     return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, rows)
+
+
+def _board_frame(files: pd.DataFrame, comp: Competition, private: bool) -> pd.DataFrame:
+    """Each member's ranked line: best public score, or best private score of the counted ones."""
+    if not private:
+        return best_per_member(files, "public_score", comp.direction)
+    counted = counted_ids(files, comp.direction, comp.final_selections)
+    ids = [i for group in counted.values() for i in group]
+    return best_per_member(files[files["submission_id"].isin(ids)], "private_score", comp.direction)
 
 
 def _row(r: Any, stats: pd.DataFrame, col: str, public_rank: int | None) -> LeaderboardRow:
@@ -439,7 +483,7 @@ def counted_submissions(cohort: Cohort, week_ref: str) -> dict[str, list[int]]:
     """handle -> the submission ids that count: the member's selection, else the best public N."""
     week = cohort.config.week(week_ref)
     frame = week_frame(cohort, week)
-    return counted_ids(frame[frame["status"] != "notebook"], week.competition.direction,
+    return counted_ids(frame[frame["file_sha256"] != ""], week.competition.direction,
                        week.competition.final_selections)
 
 

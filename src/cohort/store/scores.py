@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cohort.store import Tx
 from cohort.store.tables import AuditEntry, Score, ScoreOverride, Submission, WeekState
@@ -18,11 +19,19 @@ def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Write scores keyed by (submission, solution sha, scorer version), replacing equal keys."""
     if not rows:
         return
+    dialect = tx.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(Score)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["submission_id", "solution_sha256", "scorer_version"],
+            set_={c: stmt.excluded[c] for c in ("public_score", "private_score", "scored_at")})
+        tx.execute(stmt, rows)
+        return
     keys = [(r["submission_id"], r["solution_sha256"], r["scorer_version"]) for r in rows]
-    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
-        chunk = keys[start:start + 500]
+    for start in range(0, len(keys), 500):  # stay under bound-parameter limits
         tx.execute(delete(Score).where(
-            tuple_(Score.submission_id, Score.solution_sha256, Score.scorer_version).in_(chunk)))
+            tuple_(Score.submission_id, Score.solution_sha256, Score.scorer_version).in_(keys[start:start + 500])))
     tx.execute(insert(Score), rows)
 
 

@@ -118,21 +118,24 @@ def _latest_overrides() -> Any:
 
 
 FRAME_COLUMNS = ["submission_id", "member_id", "handle", "name", "week", "submitted_at", "status",
-                 "error", "notebook_url", "selected", "public_score", "private_score"]
+                 "error", "notebook_url", "selected", "file_sha256", "scored_public", "scored_private",
+                 "scored_at", "override_public", "override_private"]
 
 
 def scored_frame(tx: Tx, sha_by_week: dict[str, str], version: str,
                  member_id: int | None = None) -> pd.DataFrame:
-    """Submissions of the given weeks with the score for each week's solution sha (overrides applied)."""
+    """Submissions of the given weeks with their score for each week's solution sha.
+
+    `public_score`/`private_score` are the effective scores (the latest override, else
+    the computed one); `scored_*` are the computed ones, `scored_at` NaT when unscored."""
     ov = _latest_overrides()
     rows: list[Any] = []
     for week, sha in sha_by_week.items():
         stmt = (
             select(Submission.id, Submission.member_id, Member.handle, Member.name, Submission.week,
                    Submission.submitted_at, Submission.status, Submission.error, Submission.notebook_url,
-                   Submission.selected,
-                   func.coalesce(ov.c.public_score, Score.public_score),
-                   func.coalesce(ov.c.private_score, Score.private_score))
+                   Submission.selected, Submission.file_sha256, Score.public_score, Score.private_score,
+                   Score.scored_at, ov.c.public_score, ov.c.private_score)
             .join(Member, Member.id == Submission.member_id)
             .outerjoin(Score, and_(Score.submission_id == Submission.id, Score.solution_sha256 == sha,
                                    Score.scorer_version == version))
@@ -143,6 +146,9 @@ def scored_frame(tx: Tx, sha_by_week: dict[str, str], version: str,
             stmt = stmt.where(Submission.member_id == member_id)
         rows.extend(tx.execute(stmt).all())
     frame = pd.DataFrame([tuple(r) for r in rows], columns=FRAME_COLUMNS)
-    frame["public_score"] = frame["public_score"].astype(float)
-    frame["private_score"] = frame["private_score"].astype(float)
+    for col in ("scored_public", "scored_private", "override_public", "override_private"):
+        frame[col] = frame[col].astype(float)
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    frame["public_score"] = frame["override_public"].fillna(frame["scored_public"])
+    frame["private_score"] = frame["override_private"].fillna(frame["scored_private"])
     return frame.sort_values("submission_id", ignore_index=True)
