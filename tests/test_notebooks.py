@@ -31,6 +31,7 @@ def _read(name: str) -> str:
     ("nb_fastai_minimum.ipynb", ("fastai",), 0, 1, 3),
     ("nb_torch_beyond.ipynb", ("fastai", "torch"), 3, 2, 4),
     ("nb_keras_calls.ipynb", ("keras",), 0, 2, 2),
+    ("nb_script_kernel.py", ("torch",), 1, 1, 2),  # a Kaggle script kernel, read through jupytext
 ])
 def test_analyze_counts_frameworks_explanations_and_plots(
         name: str, frameworks: tuple[str, ...], explanations: int, plots: int, code: int) -> None:

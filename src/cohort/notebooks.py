@@ -76,7 +76,9 @@ def _source(cell: dict[str, Any]) -> str:
 
 
 def _load(ipynb_text: str) -> list[dict[str, Any]]:
-    """The cells of a notebook, or a ValidationError that says what is wrong."""
+    """The cells of a notebook (or of a Kaggle script kernel), or a ValidationError saying what is wrong."""
+    if not ipynb_text.lstrip().startswith("{"):
+        return _script_cells(ipynb_text)
     try:
         data = json.loads(ipynb_text)
     except json.JSONDecodeError as exc:
@@ -85,6 +87,17 @@ def _load(ipynb_text: str) -> list[dict[str, Any]]:
     if not isinstance(cells, list):
         raise ValidationError("The file is JSON but not a notebook (no 'cells' list); upload the .ipynb file itself.")
     return [c for c in cells if isinstance(c, dict)]
+
+
+def _script_cells(text: str) -> list[dict[str, Any]]:
+    """A Python script kernel read as cells (`# %%` percent cells, comment blocks as markdown)."""
+    import jupytext
+
+    try:
+        notebook = jupytext.reads(text, fmt="py:percent" if "# %%" in text else "py:light")
+    except Exception as exc:  # noqa: BLE001 - jupytext raises many kinds; all mean "not readable"
+        raise ValidationError(f"The file is neither a notebook nor a Python script ({exc}); upload the .ipynb file itself.") from None
+    return [{"cell_type": c.cell_type, "source": c.source, "outputs": []} for c in notebook.cells]
 
 
 def is_explanation(markdown: str) -> bool:
