@@ -222,11 +222,17 @@ def baseline_predictions(cohort: Cohort, week_ref: str) -> pd.DataFrame:
 
 def split_indices(n: int, test_share: float, seed: int,
                   stratify: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded train/test row indices, stratified by `stratify` when given."""
+    """Seeded train/test row indices, stratified by `stratify` when every class can be split."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     index = np.arange(n)
+    if stratify is not None:
+        counts = np.unique(np.asarray(stratify).astype(str), return_counts=True)[1]
+        n_test = int(np.ceil(test_share * n))
+        # Tiny data (a test fixture, a small real sample) may not allow a stratified split.
+        if counts.min() < 2 or min(n_test, n - n_test) < len(counts):
+            stratify = None
     train, test = train_test_split(index, test_size=test_share, random_state=seed, stratify=stratify)
     return np.asarray(train), np.asarray(test)
 

@@ -77,7 +77,7 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     """Write the training images by name and the test images by id; return the hidden labels."""
     items, source = load_real(raw) if raw is not None else load_embedded(seed)
     labels = [label for _, label, _ in items]
-    train, test = split_indices(len(items), TEST_SHARE, seed, stratify=_stratifiable(labels))
+    train, test = split_indices(len(items), TEST_SHARE, seed, stratify=labels)
     (out / "images").mkdir()
     (out / "test").mkdir()
     for i in train:
@@ -93,12 +93,6 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
         train_targets=pd.DataFrame({TARGET: [labels[i] for i in train]}),
         source=source, files=("images/", "test/"),
     )
-
-
-def _stratifiable(labels: list[str]) -> list[str] | None:
-    """Stratify when every class has at least two images (tiny fixtures may not)."""
-    counts = pd.Series(labels).value_counts()
-    return labels if counts.min() >= 2 else None
 
 
 def _pixels(path: Path) -> np.ndarray:

@@ -1,0 +1,48 @@
+"""The final's real-data path on a tiny copy of the LANL competition files, and the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cohort import labquake
+from cohort.season import init_cohort
+from cohort.weeks import prepare
+from cohort.workspace import Cohort
+
+RAW = Path(__file__).parent / "data" / "weeks" / "05-lanl-final"
+
+
+def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(tmp_path: Path) -> None:
+    init_cohort(tmp_path / "c", "LANL")
+    cohort = Cohort.open(tmp_path / "c")
+    report = prepare(cohort, "final", raw_dir=RAW)
+    data = cohort.config.data_dir / "05-lanl-final"
+    raw = pd.read_csv(RAW / "train.csv")
+    train = pd.read_csv(data / "train.csv", dtype={"acoustic_data": "int16"})
+    solution = pd.read_csv(data / "solution.csv")
+    # The last failure leaving >= 20% of the record starts the test part: sample 700 of 1,050.
+    assert report.train_rows == 700 and len(solution) == 350 // 50
+    assert np.array_equal(train["acoustic_data"].to_numpy(), raw["acoustic_data"].to_numpy()[:700])
+    for seg_id, answer in zip(solution["seg_id"], solution["time_to_failure"], strict=True):
+        segment = pd.read_csv(data / "test" / f"{seg_id}.csv")
+        assert list(segment.columns) == ["acoustic_data"] and len(segment) == 50
+        start = next(s for s in range(700, 1050, 50)
+                     if np.array_equal(raw["acoustic_data"].to_numpy()[s:s + 50], segment["acoustic_data"].to_numpy()))
+        assert np.isclose(answer, raw["time_to_failure"].iloc[start + 49])
+
+
+def test_simulator_is_a_seeded_sawtooth_that_gets_louder_near_failure() -> None:
+    signal = labquake.simulate(seed=1)
+    again = labquake.simulate(seed=1)
+    assert np.array_equal(signal.acoustic_data, again.acoustic_data)
+    assert signal.acoustic_data.dtype == np.int16
+    starts = labquake.failure_starts(signal.time_to_failure)
+    assert len(starts) == labquake.CYCLES - 1
+    lengths = np.diff(np.r_[0, starts, len(signal.time_to_failure)]) / labquake.SAMPLE_RATE
+    assert lengths.min() >= 7 and lengths.max() <= 16
+    near = signal.acoustic_data[(signal.time_to_failure < 1) & (signal.time_to_failure > 0.05)]
+    far = signal.acoustic_data[signal.time_to_failure > 5]
+    assert near.std() > 2 * far.std()
