@@ -256,3 +256,11 @@ def test_freeze_records_the_selection_and_refuses_to_refreeze(season: Cohort) ->
 def test_select_needs_a_positive_top(season: Cohort) -> None:
     with pytest.raises(CohortError, match=r"^Cannot select the top 0; pass --top with a positive number\.$"):
         standings.select(season, top=0)
+
+
+def test_a_week_without_its_solution_is_held_fixed_in_the_tie_check(season: Cohort) -> None:
+    (season.root / "data/02-b/solution.csv").unlink()
+    sel = standings.select(season, top=2)
+    assert sel.notes == [f"Week 02-b is held fixed in the tie check: Week '02-b' has no solution file "
+                         f"{season.root / 'data/02-b/solution.csv'}; run `cohort prepare 02-b` first."]
+    assert sel.ties[0].flagged  # week 01-a still resampled: bob and cy remain indistinguishable

@@ -366,6 +366,7 @@ class Selection:
     cut_probability: float | None
     samples: int
     unrevealed: list[str]
+    notes: list[str]
     standings: Standings = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -374,7 +375,7 @@ class Selection:
             "top": self.top, "selected": [asdict(s) for s in self.selected],
             "below_cut": [asdict(b) for b in self.below_cut], "ties": [asdict(t) for t in self.ties],
             "cut_probability": self.cut_probability, "bootstrap_samples": self.samples,
-            "unrevealed_weeks": self.unrevealed,
+            "unrevealed_weeks": self.unrevealed, "notes": self.notes,
         }
 
 
@@ -402,24 +403,24 @@ def select(cohort: Cohort, top: int | None = None, now: datetime | None = None) 
     below = [BelowCut(int(u["rank"]), u["handle"], u["name"], float(u["total"]), float(u["lacked"]),
                       _below_note(by_handle[u["handle"]], float(u["lacked"])))
              for u in under.to_dict("records")]
-    ties, probability = _ties(cohort, table, top, len(chosen), len(under))
+    ties, probability, notes = _ties(cohort, table, len(chosen), len(under))
     unrevealed = [w for w, shown in table.revealed.items() if not shown]
     return Selection(top, selected, below, ties, probability, cohort.config.formula.bootstrap_samples,
-                     unrevealed, table)
+                     unrevealed, notes, table)
 
 
-def _ties(cohort: Cohort, table: Standings, top: int, n_selected: int,
-          n_below: int) -> tuple[list[Tie], float | None]:
-    """Pairs straddling the cut whose order is not stable; the cut pair is always reported."""
+def _ties(cohort: Cohort, table: Standings, n_selected: int,
+          n_below: int) -> tuple[list[Tie], float | None, list[str]]:
+    """Pairs straddling the cut whose order is not stable (the cut pair always); P(cut holds); notes."""
     if n_below == 0 or table.scores.empty:
-        return [], None
+        return [], None, []
     formula = table.formula
     frame = table.table
     weeks = list(table.weeks)
     points = frame[weeks].to_numpy(dtype=float)
     # Undo the dropped week in the base: the bootstrap re-decides which week is lowest.
     points = _undropped(points, frame, table.scores, weeks, formula)
-    resamples = _resamples(cohort, table, weeks)
+    resamples, notes = _resamples(cohort, table, weeks)
     boot = bootstrap_totals(points, frame["contributions"].to_numpy(dtype=float), resamples,
                             formula, formula.bootstrap_samples)
     inside = range(max(0, n_selected - BELOW_CUT_SHOWN), n_selected)
@@ -434,7 +435,7 @@ def _ties(cohort: Cohort, table: Standings, top: int, n_selected: int,
                 ties.append(Tie(handles[i], handles[j], p, flagged))
     low = boot[:, :n_selected].min(axis=1)
     high = boot[:, n_selected:].max(axis=1)
-    return ties, round(float(np.mean(low > high) + 0.5 * np.mean(low == high)), 3)
+    return ties, round(float(np.mean(low > high) + 0.5 * np.mean(low == high)), 3), notes
 
 
 def _undropped(points: np.ndarray, frame: pd.DataFrame, scores: pd.DataFrame,
@@ -444,27 +445,36 @@ def _undropped(points: np.ndarray, frame: pd.DataFrame, scores: pd.DataFrame,
     return week_points(scores, list(frame["handle"]), weeks, formula).to_numpy()
 
 
-def _resamples(cohort: Cohort, table: Standings, weeks: list[str]) -> list[WeekResample]:
-    """Each week's counted rows and every scored member's counted predictions on them."""
+def _resamples(cohort: Cohort, table: Standings, weeks: list[str]) -> tuple[list[WeekResample], list[str]]:
+    """Each week's resampling data; a week whose files are gone is held fixed, with a note why."""
+    position = {h: i for i, h in enumerate(table.table["handle"])}
+    out, notes = [], []
+    for col, week in enumerate(weeks):
+        try:
+            out.append(_week_resample(cohort, table, col, week, position))
+        except CohortError as exc:
+            notes.append(f"Week {week} is held fixed in the tie check: {exc}")
+    return out, notes
+
+
+def _week_resample(cohort: Cohort, table: Standings, col: int, week: str,
+                   position: dict[str, int]) -> WeekResample:
+    """The week's counted rows and every scored member's counted predictions on them."""
     from cohort import metrics, scoring, submissions
     from cohort.store import selections as store_sel
 
-    position = {h: i for i, h in enumerate(table.table["handle"])}
-    out = []
-    for col, week in enumerate(weeks):
-        rows = table.scores[table.scores["week"] == week]
-        rows = rows[rows["handle"].isin(position)]
-        solution = scoring.load_solution(cohort, week)
-        mask = ~solution.public if table.revealed[week] else solution.public
-        with cohort.store.transaction() as tx:
-            files = store_sel.submission_files(tx, [int(s) for s in rows["submission_id"]])
-        preds = np.stack([submissions.stored_values(cohort, solution, files[int(s)])[mask]
-                          for s in rows["submission_id"]])
-        metric = metrics.get(solution.metric)
-        direction = cohort.config.week(week).competition.direction
-        out.append(WeekResample(col, np.array([position[h] for h in rows["handle"]]),
-                                solution.truth[mask], preds, metric, direction))
-    return out
+    rows = table.scores[table.scores["week"] == week]
+    rows = rows[rows["handle"].isin(position)]
+    solution = scoring.load_solution(cohort, week)
+    # Private rows only once revealed, so the tie check never leaks a hidden score.
+    mask = ~solution.public if table.revealed[week] else solution.public
+    with cohort.store.transaction() as tx:
+        files = store_sel.submission_files(tx, [int(s) for s in rows["submission_id"]])
+    preds = np.stack([submissions.stored_values(cohort, solution, files[int(s)])[mask]
+                      for s in rows["submission_id"]])
+    direction = cohort.config.week(week).competition.direction
+    return WeekResample(col, np.array([position[h] for h in rows["handle"]]), solution.truth[mask], preds,
+                        metrics.get(solution.metric), direction)
 
 
 # --- freeze ---------------------------------------------------------------------------------

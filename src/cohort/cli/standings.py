@@ -54,6 +54,8 @@ def _print_selection(sel: Selection) -> None:
         verdict = "a statistical tie" if t.flagged else "stable"
         typer.echo(f"Cut check: {t.above} stays ahead of {t.below} in {t.probability:.0%} of "
                    f"{sel.samples} resamples of the test rows ({verdict}).")
+    for note in sel.notes:
+        typer.echo(f"Note: {note}")
     if sel.unrevealed:
         typer.echo(f"Warning: weeks {', '.join(sel.unrevealed)} are not revealed; their public scores were used.")
 
