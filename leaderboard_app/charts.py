@@ -35,7 +35,7 @@ def standings_composition(table: pd.DataFrame, components: list[str], cut: int) 
                       var_name="component", value_name="points")
     order = table.sort_values("rank")["handle"].tolist()
     bars = alt.Chart(long).mark_bar().encode(
-        y=alt.Y("handle:N", sort=order, title=None),
+        y=alt.Y("handle:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
         x=alt.X("sum(points):Q", title="points"),
         color=alt.Color("component:N", title="component"),
         tooltip=["handle:N", "component:N", alt.Tooltip("points:Q", format=".2f")],
@@ -45,7 +45,7 @@ def standings_composition(table: pd.DataFrame, components: list[str], cut: int) 
     # The cut sits between the last selected member and the first one below it.
     cut_rule = alt.Chart(pd.DataFrame({"handle": [order[cut - 1]]})).mark_rule(
         color=CUT_COLOR, strokeWidth=3, yOffset=9).encode(y=alt.Y("handle:N", sort=order))
-    return (bars + cut_rule).properties(height=max(200, 22 * len(order)))
+    return (bars + cut_rule).properties(height=max(200, 24 * len(order)))
 
 
 def shakeup(rows: pd.DataFrame) -> alt.Chart:

@@ -24,8 +24,10 @@ def _table(view: dict) -> pd.DataFrame:
 
 STYLE = """
 <style>
-table.standings { border-collapse: collapse; width: 100%; }
-table.standings th, table.standings td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e6e6e6; }
+table.standings { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+table.standings th, table.standings td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e6e6e6; }
+table.standings td.who, table.standings td.tie { white-space: nowrap; }
+table.standings th.num { font-weight: 600; font-size: 0.8rem; }
 table.standings td.num, table.standings th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.standings tr.selected td { background: #eef7ee; }
 table.standings tr.cut td { border-top: 4px solid #d62728; color: #d62728; font-weight: 600;
@@ -35,10 +37,15 @@ table.standings tr.cut td { border-top: 4px solid #d62728; color: #d62728; font-
 AROUND_CUT = 8  # members shown below the cut in the drawn table; the full list is below it
 
 
+def _label(component: str) -> str:
+    """'01-pets' -> 'pets', 'on_time_kernel' -> 'on time kernel': short column heads."""
+    return component.split("-", 1)[-1].replace("_", " ").replace("-", " ")
+
+
 def _html_table(view: dict) -> str:
     """The top of the standings as HTML, with the cut drawn as its own row; text escaped."""
     table, comps, cut = view["table"], view["components"], view["cut"]
-    head = "".join(f"<th class='num'>{html.escape(k.replace('_', ' '))}</th>" for k in comps)
+    head = "".join(f"<th class='num'>{html.escape(_label(k))}</th>" for k in comps)
     rows = [f"<tr><th>#</th><th>Member</th><th class='num'>Total</th>{head}<th>Tie</th></tr>"]
     for i, r in enumerate(table.head(cut + AROUND_CUT).to_dict("records")):
         if i == cut:
@@ -47,9 +54,9 @@ def _html_table(view: dict) -> str:
         cells = "".join(f"<td class='num'>{r[k]:.2f}</td>" for k in comps)
         klass = "selected" if r["selected"] else "below"
         tie = "⚠ tie" if r["tied"] else ""
-        rows.append(f"<tr class='{klass}'><td>{int(r['rank'])}</td><td>{html.escape(str(r['name']))} "
+        rows.append(f"<tr class='{klass}'><td>{int(r['rank'])}</td><td class='who'>{html.escape(str(r['name']))} "
                     f"<small>({html.escape(str(r['handle']))})</small></td>"
-                    f"<td class='num'><b>{r['total']:.2f}</b></td>{cells}<td>{tie}</td></tr>")
+                    f"<td class='num'><b>{r['total']:.2f}</b></td>{cells}<td class='tie'>{tie}</td></tr>")
     return f"<table class='standings'>{''.join(rows)}</table>"
 
 

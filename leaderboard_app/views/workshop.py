@@ -27,7 +27,7 @@ STYLE = """
 .workshop table { width: 100%; border-collapse: collapse; font-size: 2.1rem; }
 .workshop td, .workshop th { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: left; }
 .workshop th { font-size: 1.4rem; color: #666; }
-.workshop td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.workshop td.num, .workshop th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .workshop .empty { font-size: 2.2rem; color: #666; padding: 2rem 0; }
 </style>
 """
