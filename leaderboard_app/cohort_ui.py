@@ -135,7 +135,7 @@ def history(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
     return scoring.member_history(c, handle, include_private=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Scoring the week's baseline model (once per week)…", max_entries=32)
 def baseline(root: str, week_id: str, solution_sha: str) -> float | None:
     """The public score of the week's baseline model (None when the week has no baseline).
 

@@ -67,7 +67,7 @@ def test_a_valid_upload_is_scored_and_uses_one_of_todays_submissions(populated, 
     assert len(after) == before + 1
     new = after.sort_values("submission_id").iloc[-1]
     assert new["week"] == "02-beta"
-    assert new["public_score"] == 1.0
+    assert new["public_score"] == pytest.approx(1.0)
     assert at.success[1].value == (f"Submission {new['submission_id']} received (scored). "
                                    "Public score: **1**.")
     assert at.metric[0].value == "4 of 5"

@@ -60,7 +60,7 @@ def test_an_open_challenge_ranks_only_submissions_inside_its_window(populated: P
     assert "Live challenge · Beta" in body
     assert re.search(r"1[45]:\d\d left", body)
     assert handles(body) == ["m02"]
-    assert challenges.board(c, challenge)["score"].tolist() == [1.0]
+    assert challenges.board(c, challenge)["score"].tolist() == [pytest.approx(1.0)]
 
 
 def test_a_challenge_without_submissions_invites_them(populated: Path, monkeypatch) -> None:

@@ -38,7 +38,8 @@ def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
     scored = history[history["public_score"].notna()]
     if scored.empty:
         return
-    weeks = [c.config.week(w) for w in dict.fromkeys(scored["week"])]
+    entered = set(scored["week"])
+    weeks = [w for w in c.config.weeks if w.id in entered]
     week = st.selectbox("Score over time for", weeks, index=len(weeks) - 1, format_func=ui.week_label)
     baseline = ui.baseline(root, week.id, ui.solution_sha(c, week.id))
     chart = charts.score_over_time(scored[scored["week"] == week.id], baseline,
