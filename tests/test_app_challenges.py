@@ -74,3 +74,16 @@ def test_the_stamp_changes_with_each_write_and_not_without(cohort: Cohort) -> No
     # A week closing changes the stamp too: its private board is revealed by the clock alone.
     later = cohort.config.week("2").closes_at
     assert changes.stamp(cohort, later) != changes.stamp(cohort, now)
+
+
+def test_ranks_of_an_open_challenge_cannot_be_recorded(cohort: Cohort) -> None:
+    opened = challenges.open_window(cohort, "1", 10, "ada")
+    with pytest.raises(CohortError) as err:
+        challenges.record_ranks(cohort, opened.id, "ada")
+    assert str(err.value) == f"Challenge {opened.id} is still open; close it before recording ranks."
+
+
+def test_ranks_of_an_unknown_challenge_are_not_found(cohort: Cohort) -> None:
+    with pytest.raises(NotFound) as err:
+        challenges.record_ranks(cohort, 7, "ada")
+    assert str(err.value) == "No challenge 7; open one from the Organizer page."

@@ -149,3 +149,26 @@ def test_freezing_twice_needs_replace(populated: Path, monkeypatch) -> None:
     at.checkbox(key="freeze_force").check()
     at.button(key="freeze").click().run()
     assert len(standings.frozen(Cohort.open(populated))) == 2
+
+
+def test_a_closed_challenge_s_ranks_become_contributions_once(populated: Path, monkeypatch) -> None:
+    import pandas as pd
+
+    from cohort import submissions
+
+    c = Cohort.open(populated)
+    challenges.open_window(c, "02-beta", 10, "ada")
+    solution = pd.read_csv(populated / "data" / "02-beta" / "solution.csv")
+    perfect = solution[["id", "label"]].to_csv(index=False).encode()
+    submissions.submit_bytes(c, "m07", "02-beta", perfect, "p.csv", source="app")
+    challenges.close_window(c, "ada")
+    at = signed_in(populated, monkeypatch)
+    at.button(key="challenge_record").click().run()
+    assert "Challenge ranks recorded for 02-beta." in [s.value for s in at.success]
+    events = contributions.events(c)
+    ranks = events[events["kind"] == "challenge_rank"]
+    assert ranks[["handle", "week", "value"]].values.tolist() == [["m07", "02-beta", 1.0]]
+    at.button(key="challenge_record").click().run()
+    assert [e.value for e in at.error] == [
+        "Week '02-beta' already has challenge ranks for m07; correct them with `cohort contrib` "
+        "instead. Nothing was recorded."]

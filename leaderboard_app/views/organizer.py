@@ -93,6 +93,12 @@ def _challenge(c: Cohort, actor: str) -> None:
     if st.button("Open the challenge", key="challenge_open"):
         _act(lambda: challenges.open_window(c, week.id, int(minutes), actor),
              f"Challenge on {week.id} open for {int(minutes)} minutes.")
+    last = challenges.latest(c)
+    if last is not None:
+        st.caption(f"Last challenge: {last.week}, closed {ui.fmt_time(last.closes_at, c)}.")
+        if st.button("Record its ranks as challenge_rank contributions", key="challenge_record"):
+            _act(lambda: challenges.record_ranks(c, last.id, actor),
+                 f"Challenge ranks recorded for {last.week}.")
 
 
 def _freeze(c: Cohort, actor: str) -> None:

@@ -19,7 +19,7 @@ from cohort.workspace import Cohort, utcnow
 
 MAX_MINUTES = 240
 
-__all__ = ["Challenge", "board", "close_window", "current", "latest", "open_window"]
+__all__ = ["Challenge", "board", "close_window", "current", "latest", "open_window", "record_ranks"]
 
 
 def open_window(cohort: Cohort, week_ref: str, minutes: int, actor: str,
@@ -87,3 +87,26 @@ def board(cohort: Cohort, challenge: Challenge) -> pd.DataFrame:
                                             last_submitted_at=("submitted_at", "max"))
     best = best.join(stats, on="member_id")
     return best.rename(columns={"public_score": "score"})[BOARD_COLUMNS].reset_index(drop=True)
+
+
+def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | None = None) -> int:
+    """Record a closed challenge's board as `challenge_rank` contributions (value = rank)."""
+    from cohort import contributions
+
+    with cohort.store.transaction() as tx:
+        challenge = store_challenges.get(tx, challenge_id)
+    if challenge.is_open(now or utcnow()):
+        raise CohortError(f"Challenge {challenge.id} is still open; close it before recording ranks.")
+    ranked = board(cohort, challenge)
+    recorded = contributions.events(cohort, derived=False)
+    already = recorded[(recorded["kind"] == "challenge_rank") & (recorded["week"] == challenge.week)
+                       & recorded["handle"].isin(set(ranked["handle"]))]
+    if not already.empty:
+        who = ", ".join(sorted(already["handle"]))
+        raise CohortError(f"Week '{challenge.week}' already has challenge ranks for {who}; "
+                          "correct them with `cohort contrib` instead. Nothing was recorded.")
+    for row in ranked.itertuples():
+        contributions.add(cohort, row.handle, "challenge_rank", value=float(row.rank),
+                          week_ref=challenge.week, note=f"live challenge {challenge.id}",
+                          actor=actor, evidence={"challenge": challenge.id, "score": row.score})
+    return len(ranked)

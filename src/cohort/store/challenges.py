@@ -62,3 +62,11 @@ def close(tx: Tx, challenge_id: int, at: datetime) -> Challenge:
         raise NotFound(f"No challenge {challenge_id}; open one from the Organizer page.")
     row.closes_at = min(row.closes_at, at)
     return _plain(row)
+
+
+def get(tx: Tx, challenge_id: int) -> Challenge:
+    """One window by id, or NotFound."""
+    row = tx.get(ChallengeRow, challenge_id)
+    if row is None:
+        raise NotFound(f"No challenge {challenge_id}; open one from the Organizer page.")
+    return _plain(row)
