@@ -264,3 +264,31 @@ def test_a_week_without_its_solution_is_held_fixed_in_the_tie_check(season: Coho
     assert sel.notes == [f"Week 02-b is held fixed in the tie check: Week '02-b' has no solution file "
                          f"{season.root / 'data/02-b/solution.csv'}; run `cohort prepare 02-b` first."]
     assert sel.ties[0].flagged  # week 01-a still resampled: bob and cy remain indistinguishable
+
+
+def test_drop_lowest_week_from_cohort_toml_keeps_reasons_summing(make_cohort, tmp_path: Path) -> None:
+    cohort = build_season(make_cohort, tmp_path)
+    toml = cohort.root / "cohort.toml"
+    toml.write_text(toml.read_text() + "\n[formula]\ndrop_lowest_week = true\n")
+    cohort = Cohort.open(cohort.root)
+    sel = standings.select(cohort, top=2)
+    assert [(s.handle, s.total) for s in sel.selected] == [("ann", 15.0), ("bob", 8.5)]
+    assert sel.selected[0].reason == {"02-b": 10.0, "presented": 3.0, "on_time_kernel": 2.0}  # 01-a dropped
+    assert [r.dropped_week for r in sel.standings.rows] == ["01-a", "02-b", "02-b", "02-b"]
+    for s in sel.selected:
+        assert sum(s.reason.values()) == pytest.approx(s.total, abs=1e-9)
+    assert sel.ties[0].above == "bob" and sel.ties[0].flagged
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("[3, -1]", r"key 'formula\.challenge_points' is \[3, -1\]; list zero-or-positive numbers, e.g\. \[3, 2, 1\]\.$"),
+    ('"3,2,1"', r"key 'formula\.challenge_points' is '3,2,1', not a list; fix its type\.$"),
+])
+def test_challenge_points_are_validated_at_load(make_cohort, value: str, message: str) -> None:
+    from cohort import config
+    from cohort.errors import ConfigError
+
+    root = make_cohort({"01-a": {}})
+    (root / "cohort.toml").write_text((root / "cohort.toml").read_text() + f"\n[formula]\nchallenge_points = {value}\n")
+    with pytest.raises(ConfigError, match=message):
+        config.load(root)
