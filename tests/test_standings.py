@@ -34,6 +34,7 @@ from .conftest import write_roster
     ([1.0, 3.0, 2.0], "min", [1.0, 1 / 3, 2 / 3]),  # lower is better for an error metric
     ([0.7, float("nan")], "max", [1.0, 0.5]),  # a failed score ranks last
     ([0.4], "max", [1.0]),
+    ([0.8, 0.8 + 1e-15, 0.7], "max", [1.0, 1.0, 1 / 3]),  # float noise does not split a tie
 ])
 def test_percentile_ranks(scores: list[float], direction: str, expected: list[float]) -> None:
     assert percentile_ranks(np.array(scores), direction) == pytest.approx(expected)
@@ -235,7 +236,7 @@ def test_before_reveal_only_public_scores_count(season: Cohort) -> None:
     table = standings.standings(season, now=during)
     assert table.revealed == {"01-a": False, "02-b": False}
     # Everyone is 100% right on the public rows, so nobody's private result shows through.
-    assert sorted(table.scores["score"]) == [1.0] * 5
+    assert sorted(table.scores["score"]) == pytest.approx([1.0] * 5)
     assert {r.handle: r.components["01-a"] for r in table.rows} == {"ann": 10.0, "bob": 10.0, "cy": 10.0, "dee": 10.0}
     assert standings.select(season, top=2, now=during).unrevealed == ["01-a", "02-b"]
 
@@ -250,7 +251,7 @@ def test_freeze_records_the_selection_and_refuses_to_refreeze(season: Cohort) ->
     assert old.inputs_sha256 == new.inputs_sha256 == standings.inputs_hash(standings.standings(season).inputs)
     assert [s["handle"] for s in new.result["selected"]] == ["ann", "bob", "cy"]
     assert new.formula["performance_weight"] == 10.0
-    assert new.inputs["scores"][0] == ["01-a", "ann", 1.0, 1, 1.0]
+    assert new.inputs["scores"][0] == ["01-a", "ann", pytest.approx(1.0), 1, 1.0]
 
 
 def test_select_needs_a_positive_top(season: Cohort) -> None:

@@ -44,7 +44,8 @@ BOOTSTRAP_SEED = 20270111
 
 def percentile_ranks(scores: np.ndarray, direction: str) -> np.ndarray:
     """Share of the scores each one is at least as good as (1.0 = best, ties share the higher)."""
-    values = np.asarray(scores, dtype=float)
+    # Scores equal to 12 decimals are tied: float noise in a metric must not split a true tie.
+    values = np.round(np.asarray(scores, dtype=float), 12)
     if direction == "min":
         values = -values
     # A NaN score (a metric that failed) ranks below every real score.
