@@ -73,6 +73,18 @@ def test_select_freeze_refuses_to_refreeze_without_force(season: Cohort) -> None
     assert data["ties"] == [{"above": "cy", "below": "dee", "probability": 1.0, "flagged": False}]
 
 
+def test_freezes_lists_them_and_says_whether_inputs_changed(season: Cohort) -> None:
+    assert json.loads(invoke(season.root, "freezes", "--json").stdout) == {"freezes": [], "inputs_changed_since_current": None}
+    invoke(season.root, "select", "--top", "2", "--freeze", "--actor", "lead")
+    shown = invoke(season.root, "freezes")
+    assert shown.exit_code == 0 and shown.stdout.splitlines()[-1] == "Today's inputs match the current freeze."
+    invoke(season.root, "contrib", "add", "--member", "dee", "--kind", "attended", "--week", "2")
+    data = json.loads(invoke(season.root, "freezes", "--json").stdout)
+    assert data["inputs_changed_since_current"] is True
+    assert [(f["id"], f["frozen_by"], f["top"], f["superseded"], f["selected"]) for f in data["freezes"]] == [
+        (1, "lead", 2, False, ["ann", "bob"])]
+
+
 def test_contrib_add_list_and_correct(season: Cohort) -> None:
     added = invoke(season.root, "contrib", "add", "--member", "dee", "--kind", "presented", "--week", "2", "--note", "demo")
     assert added.stdout == "Recorded event #5: dee presented 2 value 1.\n"
@@ -125,7 +137,7 @@ def test_export_backup_and_restore_through_the_cli(season: Cohort, tmp_path: Pat
 
 
 def test_every_standings_command_has_help() -> None:
-    for args in (["standings"], ["select"], ["contrib", "add"], ["contrib", "import"], ["contrib", "list"],
+    for args in (["standings"], ["select"], ["freezes"], ["contrib", "add"], ["contrib", "import"], ["contrib", "list"],
                  ["notebook", "analyze"], ["export"], ["backup"], ["restore"]):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout

@@ -527,3 +527,11 @@ def frozen(cohort: Cohort) -> list[Any]:
 
     with cohort.store.transaction() as tx:
         return store_sel.all_freezes(tx)
+
+
+def inputs_changed(cohort: Cohort, now: datetime | None = None) -> bool | None:
+    """Whether today's standings inputs differ from the current freeze's (None when nothing is frozen)."""
+    current = next((f for f in frozen(cohort) if not f.superseded), None)
+    if current is None:
+        return None
+    return inputs_hash(standings(cohort, now).inputs) != current.inputs_sha256

@@ -83,6 +83,28 @@ def select_(
         typer.echo(f"Frozen as selection #{frozen}.")
 
 
+@app.command("freezes")
+def freezes(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Frozen selections, newest first, and whether today's inputs still match the current one."""
+    from cohort import standings
+
+    cohort = open_cohort(ctx)
+    found = standings.frozen(cohort)
+    changed = standings.inputs_changed(cohort)
+    rows = [{"id": f.id, "frozen_at": f.frozen_at.isoformat(), "frozen_by": f.frozen_by, "top": f.top_n,
+             "inputs_sha256": f.inputs_sha256, "superseded": f.superseded,
+             "selected": [s["handle"] for s in f.result.get("selected", [])]} for f in found]
+    if json:
+        print_json({"freezes": rows, "inputs_changed_since_current": changed})
+        return
+    print_table(f"{len(rows)} frozen selections", ["id", "frozen at", "by", "top", "inputs sha256", "status", "selected"],
+                [[r["id"], r["frozen_at"][:16], r["frozen_by"], r["top"], r["inputs_sha256"][:12],
+                  "superseded" if r["superseded"] else "current", " ".join(r["selected"])] for r in rows])
+    if changed is not None:
+        typer.echo("The inputs have changed since the current freeze." if changed
+                   else "Today's inputs match the current freeze.")
+
+
 @contrib_app.command("add")
 def contrib_add(
     ctx: typer.Context,
