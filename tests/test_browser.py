@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,17 @@ def test_the_standings_show_the_cut_line_and_eight_selected_members(server: str,
         finally:
             browser.close()
     assert (tmp_path / "standings.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", ["data/01-pets/solution.csv", "app/static/data/01-pets/solution.csv",
+                                  "cohort.db", "members.csv", "media/../data/01-pets/solution.csv"])
+def test_no_url_serves_a_cohort_file(server: str, path: str) -> None:
+    try:
+        with urllib.request.urlopen(f"{server}/{path}", timeout=10) as answer:
+            body = answer.read()
+    except urllib.error.HTTPError as exc:
+        assert exc.code in (400, 403, 404)
+        return
+    # Streamlit answers unknown paths with its page shell, never with the file.
+    assert b"<!doctype html>" in body[:2000].lower()
+    assert b"Usage" not in body and b"@demo.invalid" not in body and b"SQLite" not in body
