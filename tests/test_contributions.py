@@ -143,3 +143,11 @@ def test_on_time_kernels_are_derived_from_notebook_links(cohort: Cohort) -> None
     # An organizer's event for the same week replaces the derived one (value 0 withdraws it).
     contributions.add(cohort, "ann", "on_time_kernel", value=0, week_ref="1", note="link was private")
     assert _current(cohort) == [("ann", "01-a", "on_time_kernel", 0.0, "manual")]
+
+
+def test_help_rows_repeat_but_reimporting_them_does_not(cohort: Cohort, tmp_path: Path) -> None:
+    path = tmp_path / "help.csv"
+    path.write_text("Timestamp,handle,count\n1/12/2027 10:00:00,ann,1\n1/13/2027 10:00:00,ann,2\n")
+    assert contributions.import_csv(cohort, path, "helped").added == 2
+    assert contributions.import_csv(cohort, path, "helped").added == 0
+    assert _current(cohort) == [("ann", "01-a", "helped", 1.0, "import"), ("ann", "01-a", "helped", 2.0, "import")]
