@@ -105,8 +105,8 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
         who = ", ".join(sorted(already["handle"]))
         raise CohortError(f"Week '{challenge.week}' already has challenge ranks for {who}; "
                           "correct them with `cohort contrib` instead. Nothing was recorded.")
-    for row in ranked.itertuples():
-        contributions.add(cohort, row.handle, "challenge_rank", value=float(row.rank),
+    for row in ranked.to_dict("records"):
+        contributions.add(cohort, str(row["handle"]), "challenge_rank", value=float(row["rank"]),
                           week_ref=challenge.week, note=f"live challenge {challenge.id}",
-                          actor=actor, evidence={"challenge": challenge.id, "score": row.score})
+                          actor=actor, evidence={"challenge": challenge.id, "score": float(row["score"])})
     return len(ranked)

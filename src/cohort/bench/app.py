@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cohort.errors import CohortError
 from cohort.store import bulk
 from cohort.workspace import Cohort
 
@@ -87,21 +88,17 @@ def _submit_real(cohort: Cohort, count: int, seed: int) -> None:
 
 def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
     """Copy the real score stamps onto `submissions` bulk rows with random scores."""
-    from sqlalchemy import select
-
-    from cohort.store.tables import Member, Score, Submission
-
     rng = np.random.default_rng(1)
     with cohort.store.transaction() as tx:
-        member_ids = list(tx.scalars(select(Member.id)))
-        stamps = {w: tx.execute(select(Score.solution_sha256, Score.scorer_version, Submission.file_sha256)
-                                .join(Submission, Submission.id == Score.submission_id)
-                                .where(Submission.week == w)).first() for w in WEEKS}
+        member_ids = bulk.member_ids(tx)
+        stamps = {w: bulk.score_stamp(tx, w) for w in WEEKS}
+        if None in stamps.values():
+            raise CohortError("A bench week has no scored submission to copy; the scorer did not score it.")
         first = bulk.max_id(tx, "submissions") + 1
         subs, scores = [], []
         for k in range(submissions):
             week = cohort.config.week(WEEKS[k % len(WEEKS)])
-            sha, version, file_sha = stamps[week.id]
+            sha, version, file_sha = stamps[week.id]  # type: ignore[misc]
             sid = first + k
             subs.append({"id": sid, "member_id": member_ids[k % len(member_ids)], "week": week.id,
                          "submitted_at": week.opens_at + timedelta(minutes=int(rng.integers(60, 9000))),
@@ -125,15 +122,23 @@ def _time_standings(root: Path, repeats: int) -> tuple[float, float]:
     """(cold, warm) median seconds of one AppTest run of the standings page."""
     from streamlit.testing.v1 import AppTest
 
+    before = os.environ.get("COHORT_ROOT")
     os.environ["COHORT_ROOT"] = str(root)
-    at = AppTest.from_file(str(APP), default_timeout=600)
-    at.run()
-    at.switch_page("views/standings.py")
-    cold, warm = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=600)
         at.run()
-        (cold if not cold else warm).append(time.perf_counter() - start)
+        at.switch_page("views/standings.py")
+        cold: list[float] = []
+        warm: list[float] = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            at.run()
+            (cold if not cold else warm).append(time.perf_counter() - start)
+    finally:
+        if before is None:
+            os.environ.pop("COHORT_ROOT", None)
+        else:
+            os.environ["COHORT_ROOT"] = before
     if at.exception:
         raise RuntimeError(f"standings page failed: {at.exception[0].value}")
     return cold[0], statistics.median(warm)

@@ -65,3 +65,16 @@ _TABLES: dict[str, Any] = {
     "scores": Score,
     "contributions": Contribution,
 }
+
+
+def member_ids(tx: Tx) -> list[int]:
+    """Every member's id, in id order."""
+    return [int(i) for i in tx.scalars(select(Member.id).order_by(Member.id))]
+
+
+def score_stamp(tx: Tx, week: str) -> tuple[str, str, str] | None:
+    """(solution sha, scorer version, file sha) of one scored submission of a week, to clone."""
+    row = tx.execute(select(Score.solution_sha256, Score.scorer_version, Submission.file_sha256)
+                     .join(Submission, Submission.id == Score.submission_id)
+                     .where(Submission.week == week).limit(1)).first()
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
