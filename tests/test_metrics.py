@@ -119,3 +119,23 @@ def test_unknown_metric_names_the_known_ones() -> None:
 def test_better_follows_direction() -> None:
     assert metrics.get("mae").better(1.0, 2.0)
     assert metrics.get("accuracy").better(0.9, 0.8)
+
+
+@pytest.mark.parametrize("name", list(metrics.METRICS))
+def test_split_scores_match_batch_on_each_subset(name: str) -> None:
+    rng = np.random.default_rng(11)
+    metric = metrics.get(name)
+    n, b = 60, 4
+    if metric.kind == "label":
+        y, stack = rng.integers(0, 4, n), rng.integers(0, 4, (b, n))
+    elif metric.kind == "proba":
+        y, stack = rng.integers(0, 3, n), rng.random((b, n, 3))
+    elif metric.kind == "score":
+        y, stack = rng.integers(0, 2, n), rng.random((b, n))
+    else:
+        y, stack = rng.random((n, 2)) * 5, rng.random((b, n, 2)) * 5
+    public = rng.random(n) < 0.3
+    got = metrics.split_scores(metric, y, stack, [public, ~public, np.zeros(n, bool)])
+    assert got[0] == pytest.approx(metric.batch(y[public], stack[:, public]))
+    assert got[1] == pytest.approx(metric.batch(y[~public], stack[:, ~public]))
+    assert np.isnan(got[2]).all()

@@ -44,7 +44,7 @@ def _files(c: Cohort) -> list[str]:
 
 def _rows(c: Cohort) -> int:
     with c.store.transaction() as tx:
-        return len(store_subs.to_score(tx, "01-reg", "", "x", rescore=True))
+        return len(store_subs.scoring_rows(tx, "01-reg", "", "x", None))
 
 
 def test_submit_scores_stores_once_and_reports_remaining(cohort: Cohort, tmp_path: Path) -> None:

@@ -32,6 +32,11 @@ class Metric:
     direction: str
     batch: Batch
     kind: str
+    # For metrics that are a mean of a per-row loss: the loss (B, n[, t]) and what turns the
+    # per-column means into the score. The scorer uses them to score public and private rows
+    # in one pass; `batch` gives the same numbers.
+    pointwise: Batch | None = None
+    finish: Callable[[np.ndarray], np.ndarray] | None = None
 
     def fn(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Score one submission."""
@@ -108,6 +113,35 @@ def roc_auc(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
     return auc.mean(axis=1)
 
 
+def _equal(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    return (_stack(stack) == _columns(y_true)[None]).astype(np.float64)
+
+
+def _unequal(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    return (_stack(stack) != _columns(y_true)[None]).astype(np.float64)
+
+
+def _abs_error(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    diff = _stack(stack) - _columns(y_true)[None]
+    return np.abs(diff, out=diff)
+
+
+def _squared_error(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    diff = _stack(stack) - _columns(y_true)[None]
+    return np.multiply(diff, diff, out=diff)
+
+
+def _squared_log_error(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    return _squared_error(np.log1p(y_true), np.log1p(stack))
+
+
+def _neg_log_p(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    eps = np.finfo(np.float64).eps
+    stack = stack.astype(np.float64, copy=False)
+    picked = np.take_along_axis(stack, y_true.astype(np.int64)[None, :, None], axis=2)[:, :, 0]
+    return -np.log(np.clip(picked / stack.sum(axis=2), eps, 1 - eps))
+
+
 def _per_column(errors: np.ndarray) -> np.ndarray:
     """Mean over rows, for a (B, n, t) array -> (B, t)."""
     return errors.mean(axis=1)
@@ -130,20 +164,48 @@ def rmsle(y_true: np.ndarray, stack: np.ndarray) -> np.ndarray:
     return rmse(np.log1p(y_true), np.log1p(stack))
 
 
+def _same(x: np.ndarray) -> np.ndarray:
+    return x
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("accuracy", "max", accuracy, "label"),
-        Metric("error_rate", "min", error_rate, "label"),
+        Metric("accuracy", "max", accuracy, "label", _equal, _same),
+        Metric("error_rate", "min", error_rate, "label", _unequal, _same),
         Metric("macro_f1", "max", macro_f1, "label"),
-        Metric("log_loss", "min", log_loss, "proba"),
+        Metric("log_loss", "min", log_loss, "proba", _neg_log_p, _same),
         Metric("roc_auc", "max", roc_auc, "score"),
-        Metric("mae", "min", mae, "regression"),
-        Metric("rmse", "min", rmse, "regression"),
-        Metric("rmsle", "min", rmsle, "regression"),
+        Metric("mae", "min", mae, "regression", _abs_error, _same),
+        Metric("rmse", "min", rmse, "regression", _squared_error, np.sqrt),
+        Metric("rmsle", "min", rmsle, "regression", _squared_log_error, np.sqrt),
     )
 }
 
+
+def split_scores(metric: Metric, y_true: np.ndarray, stack: np.ndarray, masks: list[np.ndarray]) -> list[np.ndarray]:
+    """The metric on several row subsets (e.g. public and private) of every submission in `stack`.
+
+    Mean-of-loss metrics compute the loss once and average each subset with one matrix
+    product, so no subset is copied; the others score each subset with `batch`."""
+    if metric.pointwise is None or metric.finish is None:
+        return [metric.batch(y_true[m], stack[:, m]) if m.any() else np.full(len(stack), np.nan) for m in masks]
+    n = stack.shape[1]
+    weights = np.stack([m / m.sum() if m.any() else np.full(n, np.nan) for m in masks], axis=1)
+    # Chunks of ~64k values keep the loss in cache instead of streaming temporaries through memory.
+    step = max(1, 65536 // max(1, stack[0].size))
+    means = None
+    for start in range(0, len(stack), step):
+        loss = metric.pointwise(y_true, stack[start:start + step])
+        b, t = loss.shape[0], loss[0].size // n  # log loss has one loss per row, not per class
+        if means is None:
+            means = np.empty((len(stack), t, len(masks)))
+        flat = loss.reshape(b, n, t).transpose(0, 2, 1).reshape(-1, n)  # (b*t, n); a view when t == 1
+        means[start:start + b] = (flat @ weights).reshape(b, t, len(masks))
+    if means is None:  # no submissions
+        return [np.empty(0) for _ in masks]
+    scores = metric.finish(means).mean(axis=1)  # (B, subsets)
+    return [scores[:, i] for i in range(len(masks))]
 
 def get(name: str) -> Metric:
     """The metric called `name`, or NotFound listing the known ones."""

@@ -36,7 +36,7 @@ SCORER_VERSION = "1"
 # Submissions scored per transaction: a kill loses at most one batch of work.
 BATCH = 2000
 # Bytes of stacked predictions held in memory at once.
-BATCH_BYTES = 64 * 1024 * 1024
+BATCH_BYTES = 16 * 1024 * 1024  # under glibc's mmap threshold, so batches reuse memory
 
 
 @dataclass(frozen=True)
@@ -131,14 +131,9 @@ def _encode_truth(frame: pd.DataFrame, comp: Competition, kind: str, path: str) 
 def score_values(solution: Solution, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Public and private scores of a stack of encoded predictions (NaN for an empty split)."""
     metric = metrics.get(solution.metric)
-
-    def split(mask: np.ndarray) -> np.ndarray:
-        if not mask.any():
-            return np.full(len(stack), np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return metric.batch(solution.truth[mask], stack[:, mask])
-
-    return split(solution.public), split(~solution.public)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        public, private = metrics.split_scores(metric, solution.truth, stack, [solution.public, ~solution.public])
+    return public, private
 
 
 def _score_row(solution: Solution, sid: int, public: float, private: float, at: datetime) -> dict[str, Any]:
@@ -248,10 +243,10 @@ def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) 
     report = ScoreReport()
     since = _rescore_since(cohort, report) if rescore else None
     plan = _plan(cohort, rescore, since, report)
-    total = sum(len(todo) for _, _, todo in plan)
+    total = sum(len(todo) for _, todo in plan)
     with _progress(total, progress and not _quiet()) as advance:
-        for solution, frame, todo in plan:
-            _score_week(cohort, solution, frame, todo, report, advance)
+        for solution, todo in plan:
+            _score_week(cohort, solution, todo, report, advance)
     if rescore:
         with cohort.store.transaction() as tx:
             audit.record(tx, utcnow(), "scorer", store_scores.RESCORE_FINISHED, "all weeks",
@@ -271,7 +266,7 @@ def _rescore_since(cohort: Cohort, report: ScoreReport) -> datetime:
 
 
 def _plan(cohort: Cohort, rescore: bool, since: datetime | None,
-          report: ScoreReport) -> list[tuple[Solution, pd.DataFrame, pd.DataFrame]]:
+          report: ScoreReport) -> list[tuple[Solution, pd.DataFrame]]:
     plan = []
     for week in cohort.config.weeks:
         try:
@@ -280,79 +275,67 @@ def _plan(cohort: Cohort, rescore: bool, since: datetime | None,
             report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
             continue
         with cohort.store.transaction() as tx:
-            frame = store_subs.scored_frame(tx, {week.id: solution.sha256}, SCORER_VERSION)
+            rows = store_subs.scoring_rows(tx, week.id, solution.sha256, SCORER_VERSION, since)
             stale = store_scores.scored_sha(tx, week.id) != solution.sha256
-        frame = frame[frame["file_sha256"] != ""].reset_index(drop=True)
-        due = frame["scored_at"].isna()
-        if rescore:
-            due |= frame["scored_at"] < since
-        if due.any() or (stale and len(frame)):
-            plan.append((solution, frame, frame[due]))
+        due = ~rows["scored"] | (~rows["scored_since"] if rescore else False)
+        if due.any() or (stale and len(rows)):
+            plan.append((solution, rows[due]))
     return plan
 
 
-def _score_week(cohort: Cohort, solution: Solution, frame: pd.DataFrame, todo: pd.DataFrame,
-                report: ScoreReport, advance: Any) -> None:
+def _score_week(cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: ScoreReport,
+                advance: Any) -> None:
     week = cohort.config.week(solution.week)
     with cohort.store.transaction() as tx:
-        old_sha = store_scores.scored_sha(tx, week.id)
-    before = frame if old_sha == solution.sha256 else week_frame(cohort, week)
-    after = frame.set_index("submission_id")
+        switch = store_scores.scored_sha(tx, week.id) != solution.sha256
+    # The board as members saw it, read just before the first write (none may be needed).
+    before = week_frame(cohort, week) if switch else None
     per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
-    written = 0
     for start in range(0, len(todo), per_batch):
         batch = todo.iloc[start:start + per_batch]
-        rows, statuses, scores = _score_batch(cohort, solution, batch)
-        with cohort.store.transaction() as tx:
-            store_scores.upsert_many(tx, rows)
-            store_subs.set_status(tx, statuses)
-        after.loc[scores.index, ["scored_public", "scored_private"]] = scores.to_numpy()
-        report.scored += len(scores)
-        report.errors += len(batch) - len(scores)
-        written += len(rows) + len(statuses)
+        rows, statuses, scored = _score_batch(cohort, solution, batch)
+        if rows or statuses:
+            before = week_frame(cohort, week) if before is None else before
+            with cohort.store.transaction() as tx:
+                store_scores.upsert_many(tx, rows)
+                store_subs.set_status(tx, statuses)
+        report.scored += scored
+        report.errors += len(batch) - scored
         advance(len(batch))
     report.weeks[week.id] = len(todo)
-    if old_sha != solution.sha256:
+    if switch:
         with cohort.store.transaction() as tx:
             # Only now, with every file scored, does the leaderboard switch to this solution.
             store_scores.set_scored_sha(tx, week.id, solution.sha256)
-    if written or old_sha != solution.sha256:
-        after = after.reset_index()
-        after["public_score"] = after["override_public"].fillna(after["scored_public"])
-        after["private_score"] = after["override_private"].fillna(after["scored_private"])
+    if before is not None:
         revealed = is_revealed(cohort, week.id)
+        after = week_frame(cohort, week)
         report.rank_changes.extend(_diff(week.id, _ranks(before, week, revealed), _ranks(after, week, revealed)))
 
 
 def _score_batch(cohort: Cohort, solution: Solution, batch: pd.DataFrame
-                 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], pd.DataFrame]:
-    """Score a batch; returns the changed score rows, changed statuses, and all new scores."""
-    from cohort.submissions import stored_values
+                 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], int]:
+    """Score a batch; returns the changed score rows, the changed statuses, and how many scored."""
+    from cohort.submissions import read_stack
 
-    good, arrays, statuses = [], [], {}
-    for sub in batch.itertuples():
-        try:
-            arrays.append(stored_values(cohort, solution, sub.file_sha256))
-            good.append(sub)
-        except (ValidationError, NotFound) as exc:
-            if (sub.status, sub.error) != ("error", str(exc)):
-                statuses[sub.submission_id] = ("error", str(exc))
+    ids = batch["submission_id"].tolist()
+    status, error = batch["status"].tolist(), batch["error"].tolist()
+    stack, failed = read_stack(cohort, solution, batch["file_sha256"].tolist())
+    statuses = {ids[i]: ("error", msg) for i, msg in failed.items() if (status[i], error[i]) != ("error", msg)}
+    good = [i for i in range(len(ids)) if i not in failed]
     if not good:
-        return [], statuses, pd.DataFrame(columns=["scored_public", "scored_private"], dtype=float)
-    pub, priv = score_values(solution, np.stack(arrays))
+        return [], statuses, 0
+    pub, priv = score_values(solution, stack if not failed else stack[good])
+    old_pub, old_priv = batch["scored_public"].to_numpy()[good], batch["scored_private"].to_numpy()[good]
+    changed = ~batch["scored"].to_numpy()[good] | ~(_same(old_pub, pub) & _same(old_priv, priv))
     at = utcnow()
-    rows = []
-    for sub, p, q in zip(good, pub, priv, strict=True):
-        if not (_same(sub.scored_public, p) and _same(sub.scored_private, q)) or pd.isna(sub.scored_at):
-            rows.append(_score_row(solution, sub.submission_id, p, q, at))
-        if sub.status != "scored":
-            statuses[sub.submission_id] = ("scored", "")
-    scores = pd.DataFrame({"scored_public": pub, "scored_private": priv}, index=[s.submission_id for s in good])
-    return rows, statuses, scores
+    rows = [_score_row(solution, ids[good[j]], pub[j], priv[j], at) for j in np.flatnonzero(changed)]
+    statuses.update({ids[i]: ("scored", "") for i in good if status[i] != "scored"})
+    return rows, statuses, len(good)
 
 
-def _same(old: float, new: float) -> bool:
-    return (np.isnan(old) and np.isnan(new)) or old == new
+def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    return (np.isnan(old) & np.isnan(new)) | (old == new)
 
 
 def _ranks(frame: pd.DataFrame, week: Week, revealed: bool) -> dict[str, dict[str, int]]:

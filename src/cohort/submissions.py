@@ -102,14 +102,21 @@ def load_predictions(cohort: Cohort, week_ref: str, sha256: str) -> pd.DataFrame
     return frame
 
 
-def stored_values(cohort: Cohort, solution: Solution, sha: str) -> np.ndarray:
-    """Encoded predictions of a stored file: the parsed cache, rebuilt from the file if stale."""
+def stored_values(cohort: Cohort, solution: Solution, sha: str, rebuild: bool = False) -> np.ndarray:
+    """Encoded predictions of a stored file: the parsed cache, rebuilt from the file if missing
+    (or, with `rebuild`, if it does not hold what the validator makes of the file)."""
     import numpy as np
 
     week = cohort.config.week(solution.week)
     cached = parsed_path(cohort, week, sha, solution.key)
     try:
-        return npy_values(cached.read_bytes())
+        values = npy_values(cached.read_bytes())
+        if not rebuild:
+            return values
+        dtype, shape = values_layout(solution)
+        if values.dtype == dtype and values.shape == shape:
+            return values
+        cached.unlink()
     except FileNotFoundError:
         pass
     from cohort.validation import parse
@@ -120,6 +127,63 @@ def stored_values(cohort: Cohort, solution: Solution, sha: str) -> np.ndarray:
     values = parse(raw.read_bytes(), raw.name, solution).values
     _write_once(cached, lambda fh: np.save(fh, values))
     return values
+
+
+def values_layout(solution: Solution) -> tuple[Any, tuple[int, ...]]:
+    """The dtype and shape of a week's parsed predictions, as the validator produces them."""
+    import numpy as np
+
+    n, t = len(solution.ids), len(solution.target_columns)
+    if solution.kind == "label":
+        return np.dtype(np.int16 if len(solution.classes) < 32000 else np.int32), ((n,) if t == 1 else (n, t))
+    return np.dtype(np.float64), ((n,) if t == 1 and solution.kind != "proba" else (n, t))
+
+
+def _npy_header(dtype: Any, shape: tuple[int, ...]) -> bytes:
+    import io
+
+    import numpy as np
+
+    with io.BytesIO() as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                  "fortran_order": False, "shape": shape})
+        return fh.getvalue()
+
+
+def read_stack(cohort: Cohort, solution: Solution, shas: list[str]) -> tuple[np.ndarray, dict[int, str]]:
+    """Many stored submissions' parsed predictions as one (len(shas), ...) array.
+
+    Each file is read straight into its row of the array (no np.load, no copy); a missing
+    or stale parsed file is rebuilt from the stored file. Returns the array and, for rows
+    that could not be read, the reason (those rows hold garbage)."""
+    import numpy as np
+
+    dtype, shape = values_layout(solution)
+    header = _npy_header(dtype, shape)
+    stack = np.empty((len(shas), *shape), dtype)
+    row_bytes = stack[0].nbytes if len(shas) else 0
+    view = memoryview(stack.reshape(-1).view(np.uint8))
+    folder = str(parsed_path(cohort, cohort.config.week(solution.week), "x", solution.key).parent)
+    suffix = f"-{solution.key[:16]}.npy"
+    errors: dict[int, str] = {}
+    head = bytearray(len(header))
+    for i, sha in enumerate(shas):
+        try:
+            fd = os.open(f"{folder}/{sha}{suffix}", os.O_RDONLY)
+        except FileNotFoundError:
+            fd = -1
+        if fd >= 0:
+            try:  # one system call reads the header and the row in place
+                got = os.readv(fd, [head, view[i * row_bytes:(i + 1) * row_bytes]])
+            finally:
+                os.close(fd)
+            if got == len(header) + row_bytes and head == header:
+                continue
+        try:
+            stack[i] = stored_values(cohort, solution, sha, rebuild=True)
+        except (ValidationError, NotFound, ValueError) as exc:
+            errors[i] = str(exc)
+    return stack, errors
 
 
 _NPY_HEADERS: dict[bytes, tuple[Any, tuple[int, ...]]] = {}

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import DateTime, and_, func, insert, select, type_coerce, update
 
 from cohort.errors import NotFound
 from cohort.store import Tx
@@ -82,19 +82,33 @@ def import_key_exists(tx: Tx, key: str) -> bool:
     return tx.scalar(select(Submission.id).where(Submission.import_key == key)) is not None
 
 
-def to_score(tx: Tx, week: str, sha: str, version: str, rescore: bool,
-             since: datetime | None = None) -> list[tuple[int, str]]:
-    """(id, file sha) of a week's file submissions lacking a score for (sha, version).
+SCORING_COLUMNS = ["submission_id", "file_sha256", "status", "error", "scored_public", "scored_private",
+                   "scored", "scored_since"]
 
-    With `rescore`, those scored before `since` (or all, when None) are included too."""
-    cond = [Score.submission_id == Submission.id, Score.solution_sha256 == sha, Score.scorer_version == version]
-    if rescore and since is not None:
-        cond.append(Score.scored_at >= since)
-    stmt = select(Submission.id, Submission.file_sha256).where(
-        Submission.week == week, Submission.file_sha256 != "")
-    if not (rescore and since is None):
-        stmt = stmt.where(~select(Score.id).where(and_(*cond)).exists())
-    return [(int(i), s) for i, s in tx.execute(stmt.order_by(Submission.id))]
+
+def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | None) -> pd.DataFrame:
+    """A week's file submissions with their stored score for (sha, version), lean for scoring runs.
+
+    `scored` says a score exists; `scored_since` that it was written at or after `since`."""
+    since_cond = (Score.scored_at >= since) if since is not None else Score.id.is_(None)
+    stmt = (
+        select(Submission.id, Submission.file_sha256, Submission.status, Submission.error,
+               Score.public_score, Score.private_score, Score.id.is_not(None),
+               and_(Score.id.is_not(None), since_cond))
+        .outerjoin(Score, and_(Score.submission_id == Submission.id, Score.solution_sha256 == sha,
+                               Score.scorer_version == version))
+        .where(Submission.week == week, Submission.file_sha256 != "")
+        .order_by(Submission.id)
+    )
+    rows = tx.connection().execute(stmt).all()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCORING_COLUMNS]
+    # Object columns: converting 64-character hashes to pandas' string dtype costs more than scoring them.
+    frame = pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(SCORING_COLUMNS, columns, strict=True)})
+    for name in ("scored_public", "scored_private"):
+        frame[name] = frame[name].astype(float)
+    for name in ("scored", "scored_since"):
+        frame[name] = frame[name].astype(bool)
+    return frame
 
 
 def set_status(tx: Tx, statuses: dict[int, tuple[str, str]]) -> None:
@@ -117,6 +131,11 @@ def _latest_overrides() -> Any:
             .join(latest, latest.c.oid == ScoreOverride.id).subquery())
 
 
+def _naive(column: Any) -> Any:
+    """A UTC timestamp column read as a plain DateTime; the frame localizes it in one step."""
+    return type_coerce(column, DateTime())
+
+
 FRAME_COLUMNS = ["submission_id", "member_id", "handle", "name", "week", "submitted_at", "status",
                  "error", "notebook_url", "selected", "file_sha256", "scored_public", "scored_private",
                  "scored_at", "override_public", "override_private"]
@@ -133,9 +152,9 @@ def scored_frame(tx: Tx, sha_by_week: dict[str, str], version: str,
     for week, sha in sha_by_week.items():
         stmt = (
             select(Submission.id, Submission.member_id, Member.handle, Member.name, Submission.week,
-                   Submission.submitted_at, Submission.status, Submission.error, Submission.notebook_url,
+                   _naive(Submission.submitted_at), Submission.status, Submission.error, Submission.notebook_url,
                    Submission.selected, Submission.file_sha256, Score.public_score, Score.private_score,
-                   Score.scored_at, ov.c.public_score, ov.c.private_score)
+                   _naive(Score.scored_at), ov.c.public_score, ov.c.private_score)
             .join(Member, Member.id == Submission.member_id)
             .outerjoin(Score, and_(Score.submission_id == Submission.id, Score.solution_sha256 == sha,
                                    Score.scorer_version == version))
@@ -144,11 +163,13 @@ def scored_frame(tx: Tx, sha_by_week: dict[str, str], version: str,
         )
         if member_id is not None:
             stmt = stmt.where(Submission.member_id == member_id)
-        rows.extend(tx.execute(stmt).all())
+        # Core-level execution: seasons have tens of thousands of rows and ORM row handling is slow.
+        rows.extend(tx.connection().execute(stmt).all())
     frame = pd.DataFrame([tuple(r) for r in rows], columns=FRAME_COLUMNS)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"]).dt.tz_localize("UTC")
     for col in ("scored_public", "scored_private", "override_public", "override_private"):
         frame[col] = frame[col].astype(float)
-    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"]).dt.tz_localize("UTC")
     frame["public_score"] = frame["override_public"].fillna(frame["scored_public"])
     frame["private_score"] = frame["override_private"].fillna(frame["scored_private"])
     return frame.sort_values("submission_id", ignore_index=True)
