@@ -172,3 +172,16 @@ def test_a_closed_challenge_s_ranks_become_contributions_once(populated: Path, m
     assert [e.value for e in at.error] == [
         "Week '02-beta' already has challenge ranks for m07; correct them with `cohort contrib` "
         "instead. Nothing was recorded."]
+
+
+def test_a_refused_contribution_names_who_was_recorded_before_it(populated: Path, monkeypatch) -> None:
+    at = signed_in(populated, monkeypatch)
+    # m01 already attended 02-beta (the fixture records attendance for every other member).
+    at.multiselect[0].set_value(["m02", "m01", "m04"]).run()
+    at.button(key="record").click().run()
+    message = at.error[0].value
+    assert message.startswith("Recorded attended for m02; then m01: ")
+    assert message.endswith("The members after m01 were not recorded.")
+    events = contributions.events(Cohort.open(populated))
+    beta = events[(events["kind"] == "attended") & (events["week"] == "02-beta")]
+    assert "m02" in set(beta["handle"]) and "m04" not in set(beta["handle"])

@@ -64,16 +64,32 @@ def _contributions(c: Cohort, actor: str, handles: list[str]) -> None:
     value = st.number_input("Value (the rank, for challenge_rank)", min_value=0.0, value=1.0, step=1.0)
     note = st.text_input("Note", key="contrib_note")
     if st.button("Record", key="record", disabled=not who):
-        def add_all() -> None:
-            for handle in who:
-                contributions.add(c, handle, kind, value=value, week_ref=week.id, note=note, actor=actor)
-        _act(add_all, f"Recorded {kind} for {len(who)} member(s) in {week.id}.")
+        _record(c, actor, who, kind, value, week.id, note)
+
+
+def _record(c: Cohort, actor: str, who: list[str], kind: str, value: float, week_id: str,
+            note: str) -> None:
+    """One event per member; a refusal names who was recorded before it."""
+    done: list[str] = []
+    for handle in who:
+        try:
+            contributions.add(c, handle, kind, value=value, week_ref=week_id, note=note, actor=actor)
+        except CohortError as exc:
+            before = f"Recorded {kind} for {', '.join(done)}; then " if done else ""
+            st.error(f"{before}{handle}: {exc} The members after {handle} were not recorded."
+                     if handle != who[-1] else f"{before}{handle}: {exc}")
+            return
+        done.append(handle)
+    st.session_state[FLASH] = f"Recorded {kind} for {len(done)} member(s) in {week_id}."
+    st.rerun()
 
 
 def _override(c: Cohort, actor: str) -> None:
     sid = st.number_input("Submission id", min_value=1, step=1, value=None, key="override_id")
-    public = st.number_input("New public score", value=None, format="%.6f", key="override_public")
-    private = st.number_input("New private score", value=None, format="%.6f", key="override_private")
+    public = st.number_input("New public score", value=None, format="%.6f", key="override_public",
+                             help="Leave empty to keep the scored value.")
+    private = st.number_input("New private score", value=None, format="%.6f", key="override_private",
+                              help="Leave empty to keep the scored value.")
     reason = st.text_input("Reason (kept in the audit log)", key="override_reason")
     if st.button("Override", key="override", disabled=sid is None or not reason.strip()):
         _act(lambda: scoring.override_score(c, int(sid), public, private, reason.strip(), actor),
