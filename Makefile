@@ -29,7 +29,7 @@ score: $(STAMP)
 app: $(STAMP)
 ifdef DEMO
 	test -f $(DEMO_DIR)/cohort.toml || $(COHORT) demo $(DEMO_DIR)
-	cd $(DEMO_DIR) && ../$(BIN)/streamlit run ../leaderboard_app/app.py
+	COHORT_ROOT=$(DEMO_DIR) COHORT_DATABASE_URL=sqlite:///$(abspath $(DEMO_DIR))/cohort.db $(BIN)/streamlit run leaderboard_app/app.py
 else
 	$(BIN)/streamlit run leaderboard_app/app.py
 endif

@@ -100,14 +100,14 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]], caption: 
         table.add_column(col)
     for row in rows:
         table.add_row(*["" if v is None else str(v) for v in row])
-    Console(width=max(100, _terminal_width())).print(table)
+    Console(width=_console_width()).print(table)
 
 
-def _terminal_width() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 120
+def _console_width() -> int:
+    # Piped output (CI logs, `make demo | tee`) gets room for wide tables instead of wrapped cells.
+    if sys.stdout.isatty():
+        return max(100, os.get_terminal_size().columns)
+    return 200
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]

@@ -30,15 +30,18 @@ def demo(
 ) -> None:
     """Run a whole simulated season on the embedded data: prepare, submit, score, select."""
     from cohort.demo import demo_db_url, run_demo
+    from cohort.scoring import is_revealed
 
     cohort = run_demo(directory, members=members, seed=seed, echo=typer.echo)
     # The same commands an organizer would type, so the demo shows the real output.
     base = ["--root", str(cohort.root), "--db", demo_db_url(cohort.root)]
     for week in cohort.config.weeks:
-        app([*base, "leaderboard", week.id], standalone_mode=False, prog_name="cohort")
+        # Closed weeks are revealed: show the private board with its shake-up.
+        board = ["--private"] if is_revealed(cohort, week.id) else []
+        app([*base, "leaderboard", week.id, *board], standalone_mode=False, prog_name="cohort")
     app([*base, "standings"], standalone_mode=False, prog_name="cohort")
     app([*base, "select"], standalone_mode=False, prog_name="cohort")
     typer.echo(
         "All members above are simulated. Open the leaderboard app on this demo with "
-        f"`make app DEMO=1` (or: cd {cohort.root} && streamlit run ../leaderboard_app/app.py)."
+        f"`make app DEMO=1` (or: COHORT_ROOT={cohort.root} .venv/bin/streamlit run leaderboard_app/app.py)."
     )
