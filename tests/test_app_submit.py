@@ -110,3 +110,13 @@ def test_the_page_never_shows_a_token_or_an_email(populated, monkeypatch) -> Non
     shown = texts(at)
     assert "@example.org" not in shown
     assert not any(token in shown for token in tokens.values())
+
+
+def test_the_member_sees_their_own_submissions_to_the_week(populated, monkeypatch) -> None:
+    root, tokens = populated
+    at = sign_in(root, monkeypatch, tokens["m03"])
+    mine = history(root, "m03")
+    mine = mine[mine["week"] == "02-beta"]
+    shown = at.dataframe[0].value
+    assert shown["Id"].tolist() == mine["submission_id"].tolist()
+    assert shown["Public score"].tolist() == [f"{v:.5g}" for v in mine["public_score"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import cohort_ui as ui
@@ -64,6 +65,23 @@ def main() -> None:
         left.warning(str(exc))
         return
     left.metric("Submissions left today", f"{remaining} of {week.competition.daily_limit}")
+    _mine(c, member.handle, week.id)
+
+
+def _mine(c: Cohort, handle: str, week_id: str) -> None:
+    """The member's own submissions to this week (public scores only, until the reveal)."""
+    root, stamp = ui.key(c)
+    history = ui.history(root, stamp, handle)
+    mine = history[history["week"] == week_id]
+    if mine.empty:
+        return
+    st.subheader("Your submissions to this week")
+    st.dataframe(pd.DataFrame({
+        "Id": mine["submission_id"],
+        "Submitted": mine["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+        "Public score": mine["public_score"].map(ui.fmt_score),
+        "Status": mine["status"],
+    }), hide_index=True, width="stretch")
 
 
 main()
