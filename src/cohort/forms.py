@@ -103,44 +103,53 @@ def _matcher(members: list[Member]) -> dict[str, Member]:
 
 def import_form(cohort: Cohort, path: Path, week_ref: str) -> FormReport:
     """Import every response as a notebook submission of `week_ref`; reports the rows it skipped."""
-    from cohort import submissions
-
     week = cohort.config.week(week_ref)
     header, rows = _read(Path(path))
-    time_col = header.index("Timestamp")
-    link_col = _link_column(header, rows, Path(path))
-    who_cols = [i for i in (_column(header, ("email",)), _column(header, ("handle", "kaggle")),
-                            _column(header, ("name",))) if i is not None]
+    cols = _Columns(header.index("Timestamp"), _link_column(header, rows, Path(path)),
+                    [i for i in (_column(header, ("email",)), _column(header, ("handle", "kaggle")),
+                                 _column(header, ("name",))) if i is not None], header)
     index = _matcher(list_members(cohort.store))
     report = FormReport()
     for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = row + [""] * (len(header) - len(row))
-        member = next((index[cells[i].strip().lower()] for i in who_cols if cells[i].strip().lower() in index), None)
-        if member is None:
-            who = next((cells[i].strip() for i in who_cols if cells[i].strip()), "")
-            report.problems.append((line, f"respondent '{who}' matches no member by email, handle or name"))
-            continue
-        try:
-            at = parse_timestamp(cells[time_col], cohort.config.tz)
-        except ValueError as exc:
-            report.problems.append((line, str(exc)))
-            continue
-        key = "form:" + hashlib.sha256("\x1f".join([week.id, *cells]).encode()).hexdigest()[:40]
-        link = cells[link_col].strip()
-        if not link:
-            report.problems.append((line, f"no answer in column '{header[link_col]}'"))
-            continue
-        with cohort.store.transaction() as tx:
-            if store_subs.import_key_exists(tx, key):
-                report.already += 1
-                continue
-        try:
-            result = submissions.submit(cohort, member.handle, week.id, None, link,
-                                        at=at, source="form", import_key=key)
-        except CohortError as exc:
-            report.problems.append((line, str(exc)))
-            continue
-        report.imported.append(result.submission_id)
+        if any(cell.strip() for cell in row):
+            _import_row(cohort, week.id, cols, index, line, row + [""] * (len(header) - len(row)), report)
     return report
+
+
+@dataclass(frozen=True)
+class _Columns:
+    time: int
+    link: int
+    who: list[int]
+    header: list[str]
+
+
+def _import_row(cohort: Cohort, week: str, cols: _Columns, index: dict[str, Member], line: int,
+                cells: list[str], report: FormReport) -> None:
+    from cohort import submissions
+
+    member = next((index[cells[i].strip().lower()] for i in cols.who if cells[i].strip().lower() in index), None)
+    if member is None:
+        who = next((cells[i].strip() for i in cols.who if cells[i].strip()), "")
+        report.problems.append((line, f"respondent '{who}' matches no member by email, handle or name"))
+        return
+    try:
+        at = parse_timestamp(cells[cols.time], cohort.config.tz)
+    except ValueError as exc:
+        report.problems.append((line, str(exc)))
+        return
+    link = cells[cols.link].strip()
+    if not link:
+        report.problems.append((line, f"no answer in column '{cols.header[cols.link]}'"))
+        return
+    key = "form:" + hashlib.sha256("\x1f".join([week, *cells]).encode()).hexdigest()[:40]
+    with cohort.store.transaction() as tx:
+        if store_subs.import_key_exists(tx, key):
+            report.already += 1
+            return
+    try:
+        result = submissions.submit(cohort, member.handle, week, None, link, at=at, source="form", import_key=key)
+    except CohortError as exc:
+        report.problems.append((line, str(exc)))
+        return
+    report.imported.append(result.submission_id)
