@@ -34,6 +34,7 @@ from fastai.vision.all import (
     Resize,
     accuracy,
     resnet18,
+    resnet34,
     set_seed,
     vision_learner,
 )
@@ -75,10 +76,16 @@ print(len(dls.vocab), "classes:", list(dls.vocab)[:10])
 
 # %% [markdown]
 # ## Train
-# `fine_tune` trains the new head for one epoch with the body frozen, then the whole network.
+# On Kaggle, `fine_tune` starts from ImageNet weights: one epoch trains the new head with
+# the body frozen, then the whole network trains, its early layers with smaller steps.
+# Offline there are no weights to download, so the network starts from random weights:
+# no frozen epoch, and one learning rate for every layer (`lr_mult=1`).
 
 # %%
-learn = vision_learner(dls, resnet18, metrics=accuracy, pretrained=ON_KAGGLE)
+if ON_KAGGLE:
+    learn = vision_learner(dls, resnet34, metrics=accuracy, pretrained=True)
+else:
+    learn = vision_learner(dls, resnet18, metrics=accuracy, pretrained=False)
 
 
 def quiet():
@@ -87,7 +94,10 @@ def quiet():
 
 
 with quiet():
-    learn.fine_tune(2, base_lr=2e-3)
+    if ON_KAGGLE:
+        learn.fine_tune(4)
+    else:
+        learn.fine_tune(2, base_lr=1e-2, freeze_epochs=0, lr_mult=1)
 
 # %% [markdown]
 # ## Predict the test images and write the submission

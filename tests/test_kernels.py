@@ -1,0 +1,110 @@
+"""cohort.kernels: the built notebook and metadata, and each built notebook run end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score
+from typer.testing import CliRunner
+
+from cohort.cli import app
+from cohort.errors import ConfigError
+from cohort.kernels import build
+from cohort.season import init_cohort
+from cohort.weeks import prepare
+from cohort.workspace import Cohort
+
+runner = CliRunner()
+WEEKS = ["01-pets", "02-regularization", "03-sequences", "04-optimizers", "05-lanl-final"]
+
+
+@pytest.fixture
+def cohort(tmp_path: Path) -> Cohort:
+    init_cohort(tmp_path / "cohort", "Kernels")
+    return Cohort.open(tmp_path / "cohort")
+
+
+def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
+    result = runner.invoke(app, ["--root", str(cohort.root), "kernels", "build"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Built ") == 5
+    week = cohort.config.week("pets")
+    meta = json.loads((week.path / "build" / "kernel-metadata.json").read_text())
+    assert meta == {
+        "id": "your-kaggle-username/cohort-week-1-pets-starter",
+        "title": "Cohort Week 1 Pets Starter",
+        "code_file": "kernel.ipynb",
+        "language": "python",
+        "kernel_type": "notebook",
+        "is_private": True,
+        "enable_gpu": True,
+        "enable_internet": True,
+        "dataset_sources": ["tanlikesmath/the-oxfordiiit-pet-dataset"],
+        "competition_sources": [],
+        "kernel_sources": [],
+    }
+    final = json.loads((cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text())
+    assert final["competition_sources"] == ["LANL-Earthquake-Prediction"] and final["dataset_sources"] == []
+    notebook = nbformat.read(week.path / "build" / "kernel.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.cells[0].cell_type == "markdown"
+    assert any("vision_learner" in c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def test_build_needs_a_kaggle_owner(cohort: Cohort) -> None:
+    toml = cohort.root / "cohort.toml"
+    toml.write_text(toml.read_text().replace('kaggle_owner = "your-kaggle-username"', 'kaggle_owner = ""'))
+    with pytest.raises(ConfigError, match=r"^cohort.toml has no kaggle_owner; set it to the Kaggle account"):
+        build(Cohort.open(cohort.root), "1")
+
+
+def _scores(cohort: Cohort, week_id: str, submission: Path) -> tuple[float, float]:
+    """(kernel score, trivial score) on the whole hidden test set."""
+    week = cohort.config.week(week_id)
+    data = cohort.config.week_data_dir(week)
+    key, target = week.competition.id_column, week.competition.target_columns[0]
+    truth = pd.read_csv(data / "solution.csv", dtype=str).set_index(key)[target]
+    scores = []
+    for path in (submission, data / "sample_submission.csv"):
+        predicted = pd.read_csv(path, dtype=str).set_index(key)[target].loc[truth.index]
+        if week.competition.metric == "mae":
+            scores.append(float(np.abs(truth.astype(float) - predicted.astype(float)).mean()))
+        elif week.competition.metric == "macro_f1":
+            scores.append(float(f1_score(truth, predicted, average="macro")))
+        else:
+            scores.append(float((truth == predicted).mean()))
+    return scores[0], scores[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("week_id", WEEKS)
+def test_built_kernel_runs_and_beats_the_trivial_baseline(cohort: Cohort, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, week_id: str) -> None:
+    from nbclient import NotebookClient
+
+    from cohort.submissions import validate_file
+
+    prepare(cohort, week_id)
+    built = build(cohort, week_id)
+    work = tmp_path / "kaggle-working"
+    work.mkdir()
+    monkeypatch.setenv("COHORT_DATA_DIR", str(cohort.config.week_data_dir(cohort.config.week(week_id))))
+    monkeypatch.setenv("COHORT_QUIET", "1")
+    # Exactly the file `cohort kaggle push` uploads.
+    notebook = nbformat.read(built.notebook_path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(work)}}).execute()
+    submission = work / "submission.csv"
+    frame = validate_file(cohort, week_id, submission)
+    assert len(frame) == len(pd.read_csv(cohort.config.solution_path(cohort.config.week(week_id))))
+    score, trivial = _scores(cohort, week_id, submission)
+    print(f"{week_id}: kernel {score:.4f}, trivial {trivial:.4f}")
+    if cohort.config.week(week_id).competition.direction == "max":
+        assert score > trivial + 0.3
+    else:
+        assert score < trivial / 2
