@@ -47,10 +47,10 @@ class Solution:
     frame: pd.DataFrame
     sha256: str
     classes: tuple[str, ...]
-    competition: Competition = field(repr=False, default=None)  # type: ignore[assignment]
-    ids: pd.Index = field(repr=False, default=None)  # type: ignore[assignment]
-    truth: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
-    public: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
+    competition: Competition = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
+    ids: pd.Index = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
+    truth: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
+    public: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     key: str = ""
 
     @property
@@ -217,7 +217,8 @@ class _progress:
     """A rich progress bar on stderr, or nothing when quiet."""
 
     def __init__(self, total: int, show: bool) -> None:
-        self.total, self.show, self.bar = total, show and total > 0, None
+        self.total, self.show = total, show and total > 0
+        self.bar: Any = None
 
     def __enter__(self) -> Any:
         if not self.show:
@@ -455,7 +456,7 @@ def _board_frame(files: pd.DataFrame, comp: Competition, private: bool) -> pd.Da
     return best_per_member(files[files["submission_id"].isin(ids)], "private_score", comp.direction)
 
 
-def _row(r: Any, stats: pd.DataFrame, col: str, public_rank: int | None) -> LeaderboardRow:
+def _row(r: Any, stats: Any, col: str, public_rank: int | None) -> LeaderboardRow:
     change = None if public_rank is None else int(public_rank) - int(r.rank)
     return LeaderboardRow(int(r.rank), r.handle, r.name, float(getattr(r, col)),
                           int(stats.at[r.member_id, "entries"]), stats.at[r.member_id, "last"].to_pydatetime(),

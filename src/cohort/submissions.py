@@ -162,7 +162,7 @@ def read_stack(cohort: Cohort, solution: Solution, shas: list[str]) -> tuple[np.
     header = _npy_header(dtype, shape)
     stack = np.empty((len(shas), *shape), dtype)
     row_bytes = stack[0].nbytes if len(shas) else 0
-    view = memoryview(stack.reshape(-1).view(np.uint8))
+    view = memoryview(stack.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     folder = str(parsed_path(cohort, cohort.config.week(solution.week), "x", solution.key).parent)
     suffix = f"-{solution.key[:16]}.npy"
     errors: dict[int, str] = {}

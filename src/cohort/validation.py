@@ -175,7 +175,7 @@ def _check_ids(raw: pd.Series, solution: Solution) -> np.ndarray:
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:
         raise ValidationError(f"Duplicate ids: {_quoted(dup)}; each id must appear exactly once.")
-    pos = solution.ids.get_indexer(ids)
+    pos = solution.ids.get_indexer(pd.Index(ids))
     unknown = ids[pos < 0].tolist()
     if unknown:
         raise ValidationError(f"Unknown ids not in the test set: {_quoted(unknown)}; use the ids of sample_submission.csv.")
@@ -231,7 +231,7 @@ def _check_rows(probs: np.ndarray, ids: pd.Index, lines: np.ndarray) -> None:
 
 def _labels(col: pd.Series, name: str, lines: np.ndarray, solution: Solution) -> np.ndarray:
     raw = col.astype(str).str.strip()
-    codes = pd.Index(solution.classes).get_indexer(raw)
+    codes = pd.Index(solution.classes).get_indexer(pd.Index(raw))
     bad = np.flatnonzero(codes < 0)
     if len(bad):
         i = bad[0]

@@ -66,7 +66,7 @@ def _write_cohort(root: Path) -> None:
     (root / "members.csv").write_text("\n".join(lines) + "\n")
 
 
-def _generate(cohort: Any, week: str, count: int, seed: int) -> None:
+def _generate(cohort: Any, week: str, count: int, seed: int) -> int:
     """Write `count` submissions of a week (raw CSV + parsed array) and bulk-insert their rows."""
     from cohort import scoring
     from cohort.members import list_members
@@ -80,6 +80,7 @@ def _generate(cohort: Any, week: str, count: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(count):
+        values: np.ndarray
         if sol.kind == "label":
             codes = np.where(rng.random(len(ids)) < rng.uniform(0.3, 0.9), sol.truth, rng.integers(0, CLASSES, len(ids)))
             values, cells = codes.astype(np.int16), [sol.classes[c] for c in codes]
@@ -101,16 +102,17 @@ def _generate(cohort: Any, week: str, count: int, seed: int) -> None:
                      "selected": False, "import_key": None})
     with cohort.store.transaction() as tx:
         store_subs.bulk_add(tx, rows)
+    return count
 
 
-def _stored(cohort: Any) -> pd.DataFrame:
+def _stored(cohort: Any) -> Any:
     """Every stored submission: week, raw path, parsed path, and its stored scores."""
     from cohort import scoring
     from cohort.store import submissions as store_subs
     from cohort.submissions import parsed_path
 
     with cohort.store.transaction() as tx:
-        frame = store_subs.scored_frame(tx, {w: scoring.load_solution(cohort, w).sha256 for w in WEEKS},
+        frame: Any = store_subs.scored_frame(tx, {w: scoring.load_solution(cohort, w).sha256 for w in WEEKS},
                                         scoring.SCORER_VERSION)
     keys = {w: scoring.load_solution(cohort, w).key for w in WEEKS}
     frame["raw"] = [cohort.config.submissions_dir / w / f"{s}.csv" for w, s in zip(frame["week"], frame["file_sha256"], strict=True)]
@@ -119,7 +121,7 @@ def _stored(cohort: Any) -> pd.DataFrame:
     return frame
 
 
-def _naive(cohort: Any, stored: pd.DataFrame) -> np.ndarray:
+def _naive(cohort: Any, stored: Any) -> np.ndarray:
     """The baseline scorer: read each CSV with pandas, align it, score it with scikit-learn."""
     from sklearn.metrics import accuracy_score, mean_absolute_error
 
@@ -133,7 +135,7 @@ def _naive(cohort: Any, stored: pd.DataFrame) -> np.ndarray:
         truth = truth.astype(float) if sol.kind == "regression" else truth
         public = sol.frame["Usage"].to_numpy() == "Public"
         for i in np.flatnonzero(stored["week"].to_numpy() == week):
-            sub = pd.read_csv(stored["raw"].iat[i], dtype={sol.id_column: str}).set_index(sol.id_column)
+            sub = pd.read_csv(stored["raw"].iat[int(i)], dtype={sol.id_column: str}).set_index(sol.id_column)
             pred = sub[sol.target_columns[0]].reindex(truth.index)
             out[i] = (metric(truth[public], pred[public]), metric(truth[~public], pred[~public]))
     return out
@@ -167,7 +169,8 @@ def run(quick: bool = False) -> bool:
         _write_cohort(root)
         cohort = Cohort.open(root)
         import_roster(cohort.store, root / "members.csv")
-        gen, _ = _timed(lambda: (_generate(cohort, "01-quake", n_reg, 1), _generate(cohort, "02-pets", n_cls, 2)))
+        gen, _ = _timed(lambda: [_generate(cohort, w, n, seed) for w, n, seed in
+                                 (("01-quake", n_reg, 1), ("02-pets", n_cls, 2))])
         first, _ = _timed(lambda: scoring.score_pending(cohort, progress=False))
         print(f"  generated the load in {gen:.1f} s; first scoring (as at intake) {first:.2f} s")
         stored = _stored(cohort)

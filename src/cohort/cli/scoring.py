@@ -154,8 +154,13 @@ def history(
         print_json(records)
         return
     rows = [[r.submission_id, r.week, r.submitted_at.strftime("%Y-%m-%d %H:%M"), _fmt(r.public_score),
-             _fmt(r.private_score), r.status, "yes" if r.selected else ""] for r in frame.itertuples()]
+             _fmt(r.private_score), r.status, "yes" if r.selected else ""] for r in _records(frame)]
     print_table(f"Submissions of {member}", ["id", "week", "submitted (UTC)", "public", "private", "status", "final"], rows)
+
+
+def _records(frame: Any) -> list[Any]:
+    """Rows as attribute tuples (typed loosely: pandas-stubs cannot type itertuples fields)."""
+    return list(frame.itertuples())
 
 
 @app.command("override-score")

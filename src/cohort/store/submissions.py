@@ -101,7 +101,7 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
         .order_by(Submission.id)
     )
     rows = tx.connection().execute(stmt).all()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCORING_COLUMNS]
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in SCORING_COLUMNS]
     # Object columns: converting 64-character hashes to pandas' string dtype costs more than scoring them.
     frame = pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(SCORING_COLUMNS, columns, strict=True)})
     for name in ("scored_public", "scored_private"):
