@@ -520,7 +520,8 @@ def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.Dat
         shas = {w.id: store_scores.scored_sha(tx, w.id) for w in cohort.config.weeks}
         frame = store_subs.scored_frame(tx, shas, SCORER_VERSION, member.id)
     if not include_private:
-        hidden = ~frame["week"].map(lambda w: is_revealed(cohort, w)).astype(bool)
+        revealed = {w: is_revealed(cohort, w) for w in frame["week"].unique()}
+        hidden = ~frame["week"].map(revealed).astype(bool)
         frame.loc[hidden, "private_score"] = np.nan
     frame = frame.sort_values(["submitted_at", "submission_id"], ascending=False, ignore_index=True)
     return frame[HISTORY_COLUMNS]
