@@ -225,3 +225,14 @@ def test_classification_week_scores_labels(make_cohort) -> None:
     from sklearn.metrics import f1_score
 
     assert result.public_score == pytest.approx(f1_score(truth, pred, average="macro"))
+
+
+def test_progress_bar_is_quiet_in_ci_and_off_a_terminal(monkeypatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(scoring.sys.stderr, "isatty", lambda: True)
+    assert not scoring._quiet()
+    monkeypatch.setenv("CI", "true")
+    assert scoring._quiet()
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(scoring.sys.stderr, "isatty", lambda: False)
+    assert scoring._quiet()

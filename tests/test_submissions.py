@@ -173,3 +173,13 @@ def test_missing_solution_says_to_prepare(cohort: Cohort, tmp_path: Path) -> Non
         submissions.validate_file(cohort, "1", _file(tmp_path, [1.0] * 10))
     assert str(info.value) == (f"Week '01-reg' has no solution file {cohort.root / 'data/01-reg/solution.csv'}; "
                                "run `cohort prepare 01-reg` first.")
+
+
+def test_compressed_upload_is_stored_as_sent(cohort: Cohort) -> None:
+    import gzip
+
+    data = gzip.compress(("id,target\n" + "\n".join(f"{i},1" for i in IDS)).encode())
+    result = submissions.submit_bytes(cohort, "ann", "1", data, "preds.csv.gz", at=AT)
+    sha = submissions.hashlib.sha256(data).hexdigest()
+    assert (cohort.config.submissions_dir / f"01-reg/{sha}.csv.gz").read_bytes() == data
+    assert result.public_score == pytest.approx(np.abs(np.arange(4.0) - 1).mean())
