@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SAMPLE_RATE = 2_000  # samples per second; the real experiment records at about 4 MHz
-CYCLES = 20  # the prepare step holds the last few out as test segments, leaving about 16
+CYCLES = 20  # prepare holds the last few out as test segments, leaving about 15-16 to train on
 CYCLE_SECONDS = (7.0, 16.0)
 
 
