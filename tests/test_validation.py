@@ -240,3 +240,20 @@ def test_log_loss_refuses_negative_and_all_zero_rows(make_cohort) -> None:
     rows = [(i, "0,0,0" if i == "s1" else "0.2,0.3,0.5") for i in IDS]
     assert _refused(_csv(rows, "id,a,b,c"), sol) == (
         "Row for id 's1' at line 3 has probabilities summing to 0; give each row some probability mass.")
+
+
+def test_row_with_too_many_values(reg) -> None:
+    rows = [(a, f"{b},9" if a == "s3" else b) for a, b in GOOD]
+    assert _refused(_csv(rows), reg) == "Line 5 has 3 values but the header has 2 columns; write one value per column."
+    rows = [(a, f"{b},9" if a == "s0" else b) for a, b in GOOD]
+    assert _refused(_csv(rows), reg) == "Line 2 has 3 values but the header has 2 columns; write one value per column."
+
+
+def test_trailing_commas_are_harmless(reg) -> None:
+    rows = [(a, f"{b},") for a, b in GOOD]
+    assert validation.parse(_csv(rows), "sub.csv", reg).values.tolist() == [float(n) for n in range(10)]
+
+
+def test_header_only_file(reg) -> None:
+    assert _refused(b"id,target\n", reg) == (
+        "Submission must have 10 rows, found 0; missing ids: 's0', 's1', 's2', 's3', 's4' (and 5 more).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -153,15 +154,33 @@ def _header(text: str, solution: Solution) -> list[str]:
     return header
 
 
+ROW_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def _read(text: str, header: list[str]) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=True, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=range(len(header)), dtype=str)
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        match = ROW_RE.search(str(exc))
+        if match:
+            raise ValidationError(_row_width(int(match.group(2)), int(match.group(3)), len(header))) from None
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ValidationError(_not_csv(f"pandas could not parse it: {detail}")) from None
+    extra = frame.iloc[:, len(header):]
+    if extra.shape[1]:
+        filled = np.flatnonzero((extra != "").any(axis=1).to_numpy())
+        if len(filled):  # trailing commas alone (empty extra fields) are harmless
+            raise ValidationError(_row_width(int(filled[0]) + 2, frame.shape[1], len(header)))
+        frame = frame.iloc[:, :len(header)]
     frame.columns = header
     return frame
+
+
+def _row_width(line: int, saw: int, want: int) -> str:
+    return f"Line {line} has {saw} values but the header has {want} columns; write one value per column."
 
 
 def _quoted(values: list[str]) -> str:
