@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cohort import labquake
+from cohort.errors import CohortError
 from cohort.season import init_cohort
 from cohort.weeks import prepare
 from cohort.workspace import Cohort
@@ -46,3 +48,18 @@ def test_simulator_is_a_seeded_sawtooth_that_gets_louder_near_failure() -> None:
     near = signal.acoustic_data[(signal.time_to_failure < 1) & (signal.time_to_failure > 0.05)]
     far = signal.acoustic_data[signal.time_to_failure > 5]
     assert near.std() > 2 * far.std()
+
+
+def test_lanl_without_a_failure_to_split_at_is_refused(tmp_path: Path) -> None:
+    init_cohort(tmp_path / "c", "LANL")
+    cohort = Cohort.open(tmp_path / "c")
+    raw = tmp_path / "raw"
+    (raw / "test").mkdir(parents=True)
+    pd.DataFrame({"acoustic_data": np.zeros(400, dtype=np.int16),
+                  "time_to_failure": np.linspace(4.0, 0.001, 400)}).to_csv(raw / "train.csv", index=False)
+    pd.DataFrame({"acoustic_data": np.zeros(50, dtype=np.int16)}).to_csv(raw / "test" / "seg_000001.csv", index=False)
+    with pytest.raises(CohortError) as info:
+        prepare(cohort, "final", raw_dir=raw)
+    assert str(info.value) == ("The LANL signal (400 samples) has no failure leaving 100 samples for test "
+                               "segments; use the full train.csv.")
+    assert not (cohort.config.data_dir / "05-lanl-final").exists()

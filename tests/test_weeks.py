@@ -202,3 +202,9 @@ def test_prepare_and_kernels_have_help() -> None:
         result = runner.invoke(app, command)
         assert result.exit_code == 0
         assert "--help" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_raw_folder_is_for_one_week_only(cohort: Cohort) -> None:
+    result = runner.invoke(app, ["--root", str(cohort.root), "prepare", "all", "--raw", str(cohort.root)])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --raw names one week's files; use it with one week, not 'all'.\n"

@@ -105,7 +105,7 @@ def prepare(cohort: Cohort, week_ref: str, force: bool = False, seed: int | None
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     try:
-        built: Built = module.build(raw, scratch, seed)
+        built = _run_build(week, module, raw, scratch, seed)
         check_built(week, built)
         public = write_answers(week, built, scratch, seed)
         sha = _sha256(scratch / "solution.csv")
@@ -120,6 +120,21 @@ def prepare(cohort: Cohort, week_ref: str, force: bool = False, seed: int | None
         files=(*built.files, "sample_submission.csv"), solution_sha256=sha, changed=changed,
         warnings=warnings,
     )
+
+
+def _run_build(week: Week, module: ModuleType, raw: Path | None, out: Path, seed: int) -> Built:
+    """Run the week's build, turning a library error on bad input into one line."""
+    try:
+        built: Built = module.build(raw, out, seed)
+    except CohortError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        source = raw or "the embedded data"
+        raise CohortError(
+            f"Week '{week.id}' could not be prepared from {source} ({type(exc).__name__}: {exc}); "
+            "check that the files are laid out as Kaggle ships them."
+        ) from None
+    return built
 
 
 def check_built(week: Week, built: Built) -> None:

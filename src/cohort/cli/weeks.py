@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cohort.cli import app, open_cohort, sub_app
+from cohort.errors import CohortError
 
 kernels_app = sub_app("The weeks' starter Kaggle kernels: build kernel.ipynb and kernel-metadata.json.")
 app.add_typer(kernels_app, name="kernels")
@@ -31,6 +32,8 @@ def prepare(
     """Build data/<week>/: train and test files, sample_submission.csv and the hidden solution.csv."""
     from cohort.weeks import prepare as prepare_week
 
+    if raw is not None and week == "all":
+        raise CohortError("--raw names one week's files; use it with one week, not 'all'.")
     cohort = open_cohort(ctx)
     for week_id in _week_ids(cohort, week):
         report = prepare_week(cohort, week_id, force=force, seed=seed, raw_dir=raw)
