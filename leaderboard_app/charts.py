@@ -56,14 +56,15 @@ def shakeup(rows: pd.DataFrame) -> alt.Chart:
         pd.DataFrame({"handle": ranked["handle"], "board": "private", "rank": ranked["rank"]}),
     ])
     long["change"] = long["handle"].map(dict(zip(ranked["handle"], ranked["rank_change"], strict=True)))
+    deepest = int(max(long["rank"].max(), 1)) if len(long) else 1
     base = alt.Chart(long).encode(
-        x=alt.X("board:N", sort=["public", "private"], title=None),
-        y=alt.Y("rank:Q", scale=alt.Scale(reverse=True, zero=False), title="rank"),
+        x=alt.X("board:N", sort=["public", "private"], title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("rank:Q", scale=alt.Scale(reverse=True, domain=[1, deepest]), title="rank"),
         detail="handle:N",
         color=alt.Color("change:Q", scale=alt.Scale(scheme="redyellowgreen", domainMid=0),
                         title="places gained"),
         tooltip=["handle:N", "board:N", "rank:Q", "change:Q"],
     )
     labels = base.transform_filter(alt.datum.board == "private").mark_text(
-        align="left", dx=6).encode(text="handle:N")
+        align="left", dx=6, color="#333").encode(text="handle:N", color=alt.value("#333"))
     return (base.mark_line(point=True) + labels).properties(height=max(240, 18 * len(ranked)))
