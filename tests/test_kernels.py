@@ -108,3 +108,11 @@ def test_built_kernel_runs_and_beats_the_trivial_baseline(cohort: Cohort, tmp_pa
         assert score > trivial + 0.3
     else:
         assert score < trivial / 2
+
+
+def test_kernel_titles_resolve_to_their_slugs(cohort: Cohort) -> None:
+    # Kaggle derives a kernel's slug from its title; a mismatch pushes to a surprising URL.
+    import re
+
+    for week in cohort.config.weeks:
+        assert re.sub(r"[^a-z0-9]+", "-", week.kernel.title.lower()).strip("-") == week.kernel.slug
