@@ -171,6 +171,12 @@ def test_prepare_force_replaces_and_warns_through_the_cli(cohort: Cohort) -> Non
         "run `cohort score --rescore` to rescore them.\n"
     )
     assert "seed 2" in forced.stdout
+    from cohort.store import audit
+
+    with cohort.store.transaction() as tx:
+        latest = audit.entries(tx)[0]
+    assert (latest.action, latest.target, latest.detail["seed"], latest.detail["replaced_scored"]) == (
+        "prepare", "02-regularization", 2, 1)
 
 
 def test_a_failed_prepare_leaves_the_data_as_it_was(cohort: Cohort, tmp_path: Path) -> None:

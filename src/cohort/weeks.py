@@ -109,9 +109,11 @@ def prepare(cohort: Cohort, week_ref: str, force: bool = False, seed: int | None
         check_built(week, built)
         public = write_answers(week, built, scratch, seed)
         sha = _sha256(scratch / "solution.csv")
-        warnings = _overwrite_check(cohort, week, sha, force)
+        scored, warnings = _overwrite_check(cohort, week, sha, force)
         changed = _current_sha(cohort, week) != sha
         _swap_in(scratch, target)
+        if changed:
+            _audit(cohort, week, built.source, seed, sha, scored)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return PrepareReport(
@@ -188,24 +190,34 @@ def _current_sha(cohort: Cohort, week: Week) -> str | None:
     return _sha256(path) if path.is_file() else None
 
 
-def _overwrite_check(cohort: Cohort, week: Week, new_sha: str, force: bool) -> list[str]:
-    """Refuse to replace a solution that has scored submissions, unless forced."""
+def _overwrite_check(cohort: Cohort, week: Week, new_sha: str, force: bool) -> tuple[int, list[str]]:
+    """Refuse to replace a solution that has scored submissions, unless forced; (scored, warnings)."""
     current = _current_sha(cohort, week)
     if current is None or current == new_sha:
-        return []
+        return 0, []
     from cohort.store.submissions import count_scored
 
     with cohort.store.transaction() as tx:
         scored = count_scored(tx, week.id)
     if scored == 0:
-        return []
+        return 0, []
     if not force:
         raise CohortError(
             f"Week '{week.id}' solution already has {scored} scored submissions and this prepare "
             "would change it; rerun with --force to replace it (all its submissions are then rescored)."
         )
-    return [f"Week '{week.id}' solution replaced while {scored} submissions were scored against it; "
-            "run `cohort score --rescore` to rescore them."]
+    return scored, [f"Week '{week.id}' solution replaced while {scored} submissions were scored against it; "
+                    "run `cohort score --rescore` to rescore them."]
+
+
+def _audit(cohort: Cohort, week: Week, source: str, seed: int, sha: str, scored: int) -> None:
+    """Leave a trace of every new solution, so a changed leaderboard can be explained."""
+    from cohort.store import audit
+    from cohort.workspace import utcnow
+
+    with cohort.store.transaction() as tx:
+        audit.record(tx, utcnow(), "organizer", "prepare", week.id, source=source, seed=seed,
+                     solution_sha256=sha, replaced_scored=scored)
 
 
 def _swap_in(scratch: Path, target: Path) -> None:
