@@ -292,9 +292,9 @@ def _score_week(cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: 
     # The board as members saw it, read just before the first write (none may be needed).
     before = week_frame(cohort, week) if switch else None
     per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
-    for start in range(0, len(todo), per_batch):
-        batch = todo.iloc[start:start + per_batch]
-        rows, statuses, scored = _score_batch(cohort, solution, batch)
+    batches = [todo.iloc[start:start + per_batch] for start in range(0, len(todo), per_batch)]
+    for batch, read in zip(batches, _prefetched(cohort, solution, batches), strict=True):
+        rows, statuses, scored = _score_batch(solution, batch, read)
         if rows or statuses:
             before = week_frame(cohort, week) if before is None else before
             with cohort.store.transaction() as tx:
@@ -314,14 +314,26 @@ def _score_week(cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: 
         report.rank_changes.extend(_diff(week.id, _ranks(before, week, revealed), _ranks(after, week, revealed)))
 
 
-def _score_batch(cohort: Cohort, solution: Solution, batch: pd.DataFrame
-                 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], int]:
-    """Score a batch; returns the changed score rows, the changed statuses, and how many scored."""
+def _prefetched(cohort: Cohort, solution: Solution, batches: list[pd.DataFrame]) -> Iterator[Any]:
+    """Each batch's stored predictions, the next one read in a thread while this one is scored."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from cohort.submissions import read_stack
 
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = [pool.submit(read_stack, cohort, solution, b["file_sha256"].tolist()) for b in batches[:1]]
+        for i in range(len(batches)):
+            if i + 1 < len(batches):
+                ahead.append(pool.submit(read_stack, cohort, solution, batches[i + 1]["file_sha256"].tolist()))
+            yield ahead.pop(0).result()
+
+
+def _score_batch(solution: Solution, batch: pd.DataFrame, read: tuple[np.ndarray, dict[int, str]]
+                 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], int]:
+    """Score a batch; returns the changed score rows, the changed statuses, and how many scored."""
     ids = batch["submission_id"].tolist()
     status, error = batch["status"].tolist(), batch["error"].tolist()
-    stack, failed = read_stack(cohort, solution, batch["file_sha256"].tolist())
+    stack, failed = read
     statuses = {ids[i]: ("error", msg) for i, msg in failed.items() if (status[i], error[i]) != ("error", msg)}
     good = [i for i in range(len(ids)) if i not in failed]
     if not good:

@@ -65,6 +65,11 @@ def parsed_path(cohort: Cohort, week: Week, sha: str, solution_key: str) -> Path
     return week_dir(cohort, week) / "parsed" / f"{sha}-{solution_key[:16]}.npy"
 
 
+def stored_path(cohort: Cohort, week: Week, sha: str, file_name: str) -> Path:
+    """Where intake stores a file with this sha and original name."""
+    return week_dir(cohort, week) / f"{sha}{_suffix(file_name)}"
+
+
 def _suffix(file_name: str) -> str:
     name = file_name.lower()
     return next((s for s in SUFFIXES if name.endswith(s)), ".csv")
@@ -239,7 +244,7 @@ def store_file(cohort: Cohort, solution: Solution, data: bytes, file_name: str, 
     sha = hashlib.sha256(data).hexdigest()
     created = []
     if raw_path(cohort, week, sha) is None:
-        raw = week_dir(cohort, week) / f"{sha}{_suffix(file_name)}"
+        raw = stored_path(cohort, week, sha, file_name)
         if _write_once(raw, lambda fh: fh.write(data)):
             created.append(raw)
     cached = parsed_path(cohort, week, sha, solution.key)

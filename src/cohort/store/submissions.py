@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, and_, func, insert, select, type_coerce, update
+from sqlalchemy import DateTime, Integer, and_, func, insert, literal, select, type_coerce, update
 
 from cohort.errors import NotFound
 from cohort.store import Tx
@@ -90,25 +91,42 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
     """A week's file submissions with their stored score for (sha, version), lean for scoring runs.
 
     `scored` says a score exists; `scored_since` that it was written at or after `since`."""
-    since_cond = (Score.scored_at >= since) if since is not None else Score.id.is_(None)
-    stmt = (
-        select(Submission.id, Submission.file_sha256, Submission.status, Submission.error,
-               Score.public_score, Score.private_score, Score.id.is_not(None),
-               and_(Score.id.is_not(None), since_cond))
-        .outerjoin(Score, and_(Score.submission_id == Submission.id, Score.solution_sha256 == sha,
-                               Score.scorer_version == version))
-        .where(Submission.week == week, Submission.file_sha256 != "")
-        .order_by(Submission.id)
-    )
-    rows = tx.connection().execute(stmt).all()
-    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in SCORING_COLUMNS]
-    # Object columns: converting 64-character hashes to pandas' string dtype costs more than scoring them.
-    frame = pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(SCORING_COLUMNS, columns, strict=True)})
-    for name in ("scored_public", "scored_private"):
-        frame[name] = frame[name].astype(float)
-    for name in ("scored", "scored_since"):
-        frame[name] = frame[name].astype(bool)
-    return frame
+    conn = tx.connection()  # Core level: seasons have tens of thousands of rows
+    subs = conn.execute(
+        select(Submission.id, Submission.file_sha256, Submission.status, Submission.error)
+        .where(Submission.week == week, Submission.file_sha256 != "")).all()
+    # Two index scans merged here beat one join probing the scores index per submission.
+    since_cond = (Score.scored_at >= since) if since is not None else literal(False)
+    scores = conn.execute(
+        select(Score.submission_id, Score.public_score, Score.private_score, type_coerce(since_cond, Integer))
+        .where(Score.solution_sha256 == sha, Score.scorer_version == version)).all()
+    ids, shas, status, error = _columns(subs, 4)
+    score_ids, public, private, fresh = _columns(scores, 4)
+    at = pd.Index(np.asarray(score_ids, dtype=np.int64)).get_indexer(pd.Index(np.asarray(ids, dtype=np.int64)))
+    found = at >= 0
+
+    def pick(values: tuple[Any, ...], empty: Any) -> np.ndarray:
+        arr = np.asarray(values, dtype=float)
+        return np.where(found, arr[at] if len(arr) else empty, empty)
+
+    return pd.DataFrame({
+        "submission_id": np.asarray(ids, dtype=np.int64), "file_sha256": pd.Series(shas, dtype=object),
+        "status": pd.Series(status, dtype=object), "error": pd.Series(error, dtype=object),
+        "scored_public": pick(public, np.nan), "scored_private": pick(private, np.nan),
+        "scored": found, "scored_since": pick(tuple(f or 0 for f in fresh), 0.0).astype(bool),
+    })
+
+
+def _columns(rows: Any, width: int) -> list[tuple[Any, ...]]:
+    """Rows turned into `width` column tuples."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def stored_files(tx: Tx, week: str) -> list[tuple[int, str, str]]:
+    """(id, file sha, file name) of a week's file submissions."""
+    stmt = select(Submission.id, Submission.file_sha256, Submission.file_name).where(
+        Submission.week == week, Submission.file_sha256 != "")
+    return [(int(i), sha, name) for i, sha, name in tx.connection().execute(stmt)]
 
 
 def set_status(tx: Tx, statuses: dict[int, tuple[str, str]]) -> None:
