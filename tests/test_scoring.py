@@ -236,3 +236,22 @@ def test_progress_bar_is_quiet_in_ci_and_off_a_terminal(monkeypatch) -> None:
     monkeypatch.delenv("CI")
     monkeypatch.setattr(scoring.sys.stderr, "isatty", lambda: False)
     assert scoring._quiet()
+
+
+def test_rescore_rebuilds_missing_parsed_files_and_flags_lost_ones(cohort: Cohort) -> None:
+    keep = _submit(cohort, "ann", 0.5, 0.5, 0)
+    lost = _submit(cohort, "bob", 1.0, 1.0, 1)
+    for npy in cohort.config.submissions_dir.rglob("*.npy"):
+        npy.unlink()
+    with cohort.store.transaction() as tx:
+        from cohort.store import submissions as store_subs
+
+        lost_sha = store_subs.get(tx, lost).file_sha256
+    (cohort.config.submissions_dir / f"01-reg/{lost_sha}.csv").unlink()
+    report = scoring.score_pending(cohort, rescore=True, progress=False)
+    assert (report.scored, report.errors) == (1, 1)
+    history = scoring.member_history(cohort, "bob", include_private=True)
+    assert history["status"].tolist() == ["error"]
+    assert history["error"].iloc[0].startswith(f"Stored file {lost_sha[:12]} of week '01-reg' is missing from ")
+    assert len(list(cohort.config.submissions_dir.rglob("*.npy"))) == 1
+    assert keep == 1
