@@ -251,6 +251,7 @@ def test_row_with_too_many_values(reg) -> None:
 
 def test_trailing_commas_are_harmless(reg) -> None:
     rows = [(a, f"{b},") for a, b in GOOD]
+    assert validation.parse(_csv(rows, "id,target,"), "sub.csv", reg).values.tolist() == [float(n) for n in range(10)]
     assert validation.parse(_csv(rows), "sub.csv", reg).values.tolist() == [float(n) for n in range(10)]
 
 

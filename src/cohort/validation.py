@@ -139,6 +139,8 @@ def _header(text: str, solution: Solution) -> list[str]:
         header = [h.strip() for h in next(csv.reader([first]))]
     except (csv.Error, StopIteration):
         raise ValidationError(_not_csv("its first line is not a CSV header")) from None
+    while header and not header[-1]:  # a trailing comma, as on every row some tools write
+        header.pop()
     expected = [solution.id_column, *solution.target_columns]
     want = ",".join(expected)
     if header and header[0] in set(solution.ids[:1000]):
