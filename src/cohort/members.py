@@ -54,7 +54,9 @@ def read_roster(path: Path) -> list[RosterRow]:
             + ",".join(ROSTER_COLUMNS) + "."
         )
     reader.fieldnames = header
-    rows, problems, seen = [], [], {}
+    rows: list[RosterRow] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
         row = {k: (v or "").strip() for k, v in raw.items() if k}
         problem = _row_problem(row, seen)
