@@ -426,12 +426,17 @@ def best_per_member(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFra
 def counted_ids(frame: pd.DataFrame, direction: str, limit: int) -> dict[str, list[int]]:
     """Per handle: the selected submissions, else the best `limit` by public score."""
     scored = _sort_key(frame[frame["public_score"].notna()], "public_score", direction)
+    selected = scored["selected"].astype(bool)
+    by_member = scored.groupby("handle", sort=False)
+    # Whole-column operations, not a loop of DataFrame slices: this runs for every board view,
+    # and a per-member loop made the standings page scale with the number of members.
+    has_choice = selected.groupby(scored["handle"], sort=False).transform("any")
+    keep = (has_choice & selected) | (~has_choice & (by_member.cumcount() < limit))
     out: dict[str, list[int]] = {}
-    for handle, subs in scored.groupby("handle", sort=True):
-        chosen = subs[subs["selected"].astype(bool)]
-        pick = chosen if len(chosen) else subs.head(limit)
-        out[str(handle)] = [int(i) for i in pick["submission_id"]]
-    return out
+    for handle, sid in zip(scored.loc[keep, "handle"].tolist(), scored.loc[keep, "submission_id"].tolist(),
+                           strict=True):
+        out.setdefault(str(handle), []).append(int(sid))
+    return dict(sorted(out.items()))
 
 
 def _hidden(cohort: Cohort, week: Week) -> CohortError:
