@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cohort import contributions, submissions
-from cohort.contributions import parse_timestamp
 from cohort.errors import NotFound, ValidationError
 from cohort.members import import_roster
+from cohort.sheets import parse_timestamp
 from cohort.store import audit
 from cohort.workspace import Cohort
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cohort.errors import ConfigError
-from cohort.forms import import_form, parse_timestamp
+from cohort.forms import import_form
+from cohort.sheets import parse_timestamp
 from cohort.workspace import Cohort
 
 AMS = ZoneInfo("Europe/Amsterdam")

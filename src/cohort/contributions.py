@@ -12,9 +12,8 @@ import csv
 import hashlib
 import io
 import math
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,10 @@ import pandas as pd
 
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError, ValidationError
+from cohort.sheets import MemberMatcher, parse_timestamp, read_text
 from cohort.store import Tx, audit
 from cohort.store import contributions as store
 from cohort.store import members as store_members
-from cohort.store.members import Member
 from cohort.workspace import Cohort, utcnow
 
 # Kinds a member earns at most once per week; a second one must supersede the first.
@@ -39,11 +38,6 @@ IDENTITY_HEADERS = {
     "kaggle_username": ("kaggle", "kaggle_username", "kaggle username"),
 }
 VALUE_HEADERS = ("value", "points", "rank", "count")
-TIMESTAMP_FORMATS = (
-    "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-)
-GMT_SUFFIX = re.compile(r"\s*(?:GMT|UTC)([+-]\d{1,2})(?::?(\d{2}))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -162,66 +156,16 @@ def _derived_on_time(tx: Tx, weeks: tuple[Week, ...], recorded: pd.DataFrame,
 
 # --- CSV import -----------------------------------------------------------------------------
 
-def parse_timestamp(text: str, tz: Any) -> datetime:
-    """A Google Forms / spreadsheet timestamp as an aware UTC datetime (naive = cohort time)."""
-    text = text.strip()
-    offset = None
-    m = GMT_SUFFIX.search(text)
-    if m:
-        hours, minutes = int(m.group(1)), int(m.group(2) or 0)
-        offset = timezone(timedelta(hours=hours, minutes=minutes if hours >= 0 else -minutes))
-        text = text[: m.start()]
-    parsed = _parse_naive(text)
-    if parsed is None:
-        raise ValueError(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=offset or tz)
-    return parsed.astimezone(UTC)
-
-
-def _parse_naive(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in TIMESTAMP_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
-
-
-class _Matcher:
-    """Maps a handle, email, name or Kaggle username (any case) to members."""
-
-    def __init__(self, members: list[Member]) -> None:
-        self.index: dict[str, set[str]] = {}
-        for m in members:
-            for key in (m.handle, m.email, m.name, m.kaggle_username):
-                if key.strip():
-                    self.index.setdefault(key.strip().casefold(), set()).add(m.handle)
-
-    def match(self, values: list[str]) -> tuple[str | None, str]:
-        """The one member the values name, or None and why not."""
-        found: set[str] = set()
-        for v in values:
-            found |= self.index.get(v.strip().casefold(), set())
-        shown = ", ".join(repr(v) for v in values if v.strip()) or "an empty row"
-        if not found:
-            return None, f"no member matches {shown}"
-        if len(found) > 1:
-            return None, f"{shown} matches several members ({', '.join(sorted(found))})"
-        return found.pop(), ""
+def _who(values: list[str], found: set[str]) -> str:
+    """Why a row names no single member."""
+    shown = ", ".join(repr(v) for v in values if v.strip()) or "an empty row"
+    if not found:
+        return f"no member matches {shown}"
+    return f"{shown} matches several members ({', '.join(sorted(found))})"
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CohortError(f"{path} not found; pass the path of the CSV export.") from None
-    except UnicodeDecodeError:
-        raise CohortError(f"{path} is not UTF-8 text; export it again as CSV UTF-8.") from None
+    text = read_text(path, "pass the path of the CSV export", "export it again as CSV UTF-8")
     reader = csv.DictReader(io.StringIO(text))
     header = [(h or "").strip().casefold() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -290,12 +234,13 @@ def import_csv(cohort: Cohort, path: Path, kind: str, week_ref: str | None = Non
     added, seen, unmatched = 0, 0, []
     now = utcnow()
     with cohort.store.transaction() as tx:
-        matcher = _Matcher(store_members.all_members(tx))
+        matcher = MemberMatcher(store_members.all_members(tx))
         for line, row in rows:
-            handle, why = matcher.match([row.get(h, "") for h in cols["ids"]])
+            values = [row.get(h, "") for h in cols["ids"]]
+            handle, found = matcher.match(values)
             try:
                 if handle is None:
-                    raise ValueError(why)
+                    raise ValueError(_who(values, found))
                 week, stamp = _row_week(cohort, row, cols, fixed)
                 value = _row_value(kind, row, cols)
             except (ValueError, CohortError) as exc:

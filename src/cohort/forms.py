@@ -12,20 +12,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from cohort.errors import CohortError, ConfigError
 from cohort.members import list_members
+from cohort.sheets import MemberMatcher, parse_timestamp, read_text
 from cohort.store import submissions as store_subs
-from cohort.store.members import Member
 from cohort.workspace import Cohort
-
-GMT_RE = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
-FORMATS = ("%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
-           "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
 
 
 @dataclass
@@ -37,35 +31,9 @@ class FormReport:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_timestamp(text: str, tz: object) -> datetime:
-    """A Forms timestamp ('2027/01/12 10:31:05 AM GMT+1', '1/12/2027 10:31:05', ISO) as aware time."""
-    text = text.strip()
-    offset = None
-    match = GMT_RE.search(text)
-    if match:
-        sign, hours, minutes = match.groups()
-        offset = f"{sign}{int(hours):02d}:{minutes or '00'}"
-        text = text[:match.start()]
-    for fmt in (*FORMATS, None):
-        try:
-            when = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
-    else:
-        raise ValueError(f"timestamp '{text}' is not a date and time")
-    if offset:
-        return datetime.fromisoformat(when.strftime("%Y-%m-%dT%H:%M:%S") + offset)
-    return when if when.tzinfo else when.replace(tzinfo=tz)  # type: ignore[arg-type]
-
-
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path} not found; download the responses as CSV from the form's Responses tab.") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text; download it again as CSV.") from None
+    text = read_text(path, "download the responses as CSV from the form's Responses tab",
+                     "download it again as CSV")
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or "Timestamp" not in [h.strip() for h in rows[0]]:
         raise ConfigError(f"{path}: required column 'Timestamp' could not be found; "
@@ -90,17 +58,6 @@ def _link_column(header: list[str], rows: list[list[str]], path: Path) -> int:
     return found
 
 
-def _matcher(members: list[Member]) -> dict[str, Member]:
-    index: dict[str, Member] = {}
-    for m in members:
-        for key in (m.handle, m.name, m.kaggle_username):
-            if key:
-                index.setdefault(key.strip().lower(), m)
-        if m.email:
-            index[m.email.strip().lower()] = m
-    return index
-
-
 def import_form(cohort: Cohort, path: Path, week_ref: str) -> FormReport:
     """Import every response as a notebook submission of `week_ref`; reports the rows it skipped."""
     week = cohort.config.week(week_ref)
@@ -108,11 +65,11 @@ def import_form(cohort: Cohort, path: Path, week_ref: str) -> FormReport:
     cols = _Columns(header.index("Timestamp"), _link_column(header, rows, Path(path)),
                     [i for i in (_column(header, ("email",)), _column(header, ("handle", "kaggle")),
                                  _column(header, ("name",))) if i is not None], header)
-    index = _matcher(list_members(cohort.store))
+    matcher = MemberMatcher(list_members(cohort.store))
     report = FormReport()
     for line, row in enumerate(rows, start=2):
         if any(cell.strip() for cell in row):
-            _import_row(cohort, week.id, cols, index, line, row + [""] * (len(header) - len(row)), report)
+            _import_row(cohort, week.id, cols, matcher, line, row + [""] * (len(header) - len(row)), report)
     return report
 
 
@@ -124,14 +81,16 @@ class _Columns:
     header: list[str]
 
 
-def _import_row(cohort: Cohort, week: str, cols: _Columns, index: dict[str, Member], line: int,
+def _import_row(cohort: Cohort, week: str, cols: _Columns, matcher: MemberMatcher, line: int,
                 cells: list[str], report: FormReport) -> None:
     from cohort import submissions
 
-    member = next((index[cells[i].strip().lower()] for i in cols.who if cells[i].strip().lower() in index), None)
-    if member is None:
+    handle, found = matcher.match(cells[i] for i in cols.who)
+    if handle is None:
         who = next((cells[i].strip() for i in cols.who if cells[i].strip()), "")
-        report.problems.append((line, f"respondent '{who}' matches no member by email, handle or name"))
+        problem = f"matches several members ({', '.join(sorted(found))})" if found else \
+            "matches no member by email, handle or name"
+        report.problems.append((line, f"respondent '{who}' {problem}"))
         return
     try:
         at = parse_timestamp(cells[cols.time], cohort.config.tz)
@@ -148,7 +107,7 @@ def _import_row(cohort: Cohort, week: str, cols: _Columns, index: dict[str, Memb
             report.already += 1
             return
     try:
-        result = submissions.submit(cohort, member.handle, week, None, link, at=at, source="form", import_key=key)
+        result = submissions.submit(cohort, handle, week, None, link, at=at, source="form", import_key=key)
     except CohortError as exc:
         report.problems.append((line, str(exc)))
         return

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cohort.errors import ConfigError
+from cohort.sheets import read_text
 from cohort.store import Store
 from cohort.store import members as store_members
 from cohort.store.members import Member
@@ -39,12 +40,7 @@ class ImportReport:
 
 def read_roster(path: Path) -> list[RosterRow]:
     """Parse and check a roster CSV; every bad row is reported with its line number."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path} not found; pass the path of your members.csv.") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text; save it as CSV UTF-8.") from None
+    text = read_text(path, "pass the path of your members.csv", "save it as CSV UTF-8")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("handle", "name") if c not in header]
