@@ -109,6 +109,11 @@ def kernel_submissions(tx: Tx, week: str, closes_at: datetime) -> dict[str, date
         .where(Submission.week == week, Submission.notebook_url != "")
         .order_by(Submission.submitted_at)
     )
+    return _first_before(tx, stmt, closes_at)
+
+
+def _first_before(tx: Tx, stmt: Any, closes_at: datetime) -> dict[str, datetime]:
+    """Handle -> the earliest time in `stmt`'s (handle, time) rows that falls before `closes_at`."""
     first: dict[str, datetime] = {}
     for handle, at in tx.execute(stmt):
         if at < closes_at:
@@ -124,11 +129,7 @@ def notebooks_before(tx: Tx, week: str, closes_at: datetime) -> dict[str, dateti
         .where(Notebook.week == week)
         .order_by(Notebook.fetched_at)
     )
-    first: dict[str, datetime] = {}
-    for handle, at in tx.execute(stmt):
-        if at < closes_at:
-            first.setdefault(handle, at)
-    return first
+    return _first_before(tx, stmt, closes_at)
 
 
 @dataclass(frozen=True)
