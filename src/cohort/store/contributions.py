@@ -84,8 +84,11 @@ def import_key_exists(tx: Tx, key: str) -> bool:
 def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
     """Current (not superseded) events, oldest first, as a DataFrame of EVENT_COLUMNS."""
     later = aliased(Contribution)
+    c = Contribution
+    # Columns, not ORM objects: the standings read every event, and entity loading dominated.
     stmt = (
-        select(Contribution, Member.handle, Member.name)
+        select(c.id, Member.handle, Member.name, c.week, c.kind, c.value, c.note, c.evidence, c.source,
+               c.recorded_by, c.recorded_at, c.supersedes_id, c.import_key)
         .join(Member, Member.id == Contribution.member_id)
         .outerjoin(later, later.supersedes_id == Contribution.id)
         .where(later.id.is_(None))
@@ -93,11 +96,7 @@ def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
     )
     if handle is not None:
         stmt = stmt.where(Member.handle == handle)
-    rows = [
-        [c.id, h, n, c.week, c.kind, c.value, c.note, dict(c.evidence or {}), c.source,
-         c.recorded_by, c.recorded_at, c.supersedes_id, c.import_key]
-        for c, h, n in tx.execute(stmt)
-    ]
+    rows = [[*r[:7], dict(r[7] or {}), *r[8:]] for r in tx.execute(stmt)]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
