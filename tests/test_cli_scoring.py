@@ -165,3 +165,21 @@ def test_every_scoring_command_has_help(root: Path) -> None:
                     "override-score", "import-form"):
         result = _run(root, command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def _week_points(root: Path, tmp_path: Path, name: str) -> dict[str, float]:
+    out = tmp_path / name
+    assert _run(root, "export", str(out)).exit_code == 0
+    assert "7.25" not in out.read_text()
+    frame = pd.read_csv(out)
+    return dict(zip(frame["handle"], frame["01-reg"], strict=True))
+
+
+def test_exports_rank_on_public_scores_until_reveal(root: Path, tmp_path: Path) -> None:
+    # Ann leads the public rows and Bob the private ones: the export's week points show which was used.
+    _submit_two(root, tmp_path)
+    assert _week_points(root, tmp_path, "before.csv") == {"ann": 10.0, "bob": 5.0}
+    standings = json.loads(_run(root, "standings", "--json").output)
+    assert "7.25" not in json.dumps(standings)
+    assert _run(root, "reveal", "1").exit_code == 0
+    assert _week_points(root, tmp_path, "after.csv") == {"ann": 5.0, "bob": 10.0}
