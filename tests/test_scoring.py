@@ -160,6 +160,17 @@ def test_changed_solution_is_never_mixed_and_reports_rank_changes(cohort: Cohort
     assert changes == {("ann", 1, 2), ("bob", 2, 1), ("cy", None, 3)}
 
 
+def test_a_fixed_metric_makes_old_scores_stale_like_a_fixed_solution(cohort: Cohort) -> None:
+    _submit(cohort, "ann", 1.0, 0.0, 0)
+    _submit(cohort, "bob", 2.0, 0.0, 1)
+    week_toml = cohort.root / "weeks/01-reg/week.toml"
+    week_toml.write_text(week_toml.read_text().replace('metric = "mae"', 'metric = "rmse"'))
+    fixed = Cohort.open(cohort.root)
+    assert scoring.load_solution(fixed, "1").sha256 != scoring.load_solution(cohort, "1").sha256
+    assert scoring.score_pending(fixed, progress=False).scored == 2
+    assert scoring.score_pending(fixed, progress=False).scored == 0
+
+
 def test_killed_rescore_resumes_where_it_stopped(cohort: Cohort, monkeypatch) -> None:
     for i in range(4):
         _submit(cohort, "ann" if i % 2 else "bob", 0.1 * (i + 1), 0.2, i)

@@ -45,7 +45,7 @@ class Solution:
 
     week: str
     frame: pd.DataFrame
-    sha256: str
+    sha256: str  # the stamp on its scores: file bytes + the scoring settings (see _load_solution)
     classes: tuple[str, ...]
     competition: Competition = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     ids: pd.Index = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
@@ -106,7 +106,11 @@ def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competit
     kind = metrics.get(comp.metric).kind
     classes, truth = _encode_truth(frame, comp, kind, path)
     key_src = "\n".join([kind, ",".join(comp.target_columns), "|".join(classes), *ids])
-    return Solution(week, frame, hashlib.sha256(data).hexdigest(), classes, comp, ids, truth,
+    # Scores are stamped with this hash: the file's bytes plus the settings it is scored under,
+    # so fixing a week's metric or direction makes every old score stale, as a new file does.
+    settings = "\n".join([comp.metric, comp.direction, ",".join(comp.target_columns), "|".join(classes)])
+    stamp = hashlib.sha256(data + b"\0" + settings.encode()).hexdigest()
+    return Solution(week, frame, stamp, classes, comp, ids, truth,
                     usage.to_numpy() == "Public", hashlib.sha256(key_src.encode()).hexdigest())
 
 
