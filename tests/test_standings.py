@@ -145,6 +145,28 @@ def test_bootstrap_keeps_two_far_apart_members_in_order() -> None:
     assert ahead_probability(boot, 0, 1) == 1.0
 
 
+def test_each_resample_takes_a_members_best_counted_submission_as_the_board_does() -> None:
+    # Ann's two counted files are each right on a different half of the rows (50% apiece); Bob's
+    # one file is 51% right, so on the observed rows Bob leads. In a resample one of Ann's files
+    # nearly always beats 50%, and her board line is the better of the two: a real toss-up. Fixing
+    # her observed winner instead would call Bob safely ahead (about 0.06).
+    truth = np.tile([0, 1], 100)
+    first, second, bob = truth.copy(), truth.copy(), truth.copy()
+    first[:100] = 1 - first[:100]
+    second[100:] = 1 - second[100:]
+    bob[:98] = 1 - bob[:98]
+    week = WeekResample(0, np.array([0, 0, 1]), truth, np.stack([first, second, bob]),
+                        metrics.get("accuracy"), "max")
+    boot = bootstrap_totals(np.array([[5.0], [10.0]]), np.zeros(2), [week], Formula(), 200)
+    assert 0.3 < ahead_probability(boot, 0, 1) < 0.7
+
+
+def test_best_skips_a_resample_score_that_is_undefined() -> None:
+    week = WeekResample(0, np.array([0, 0, 2]), np.zeros(1), np.zeros((3, 1)), metrics.get("mae"), "min")
+    members, scores = week.best(np.array([np.nan, 0.4, 0.7]))
+    assert members.tolist() == [0, 2] and scores.tolist() == [0.4, 0.7]
+
+
 # --- end to end, through real scored submissions ---------------------------------------------
 
 START = datetime(2026, 1, 5, tzinfo=UTC) - timedelta(hours=1)  # midnight in Amsterdam; weeks long closed

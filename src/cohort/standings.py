@@ -176,11 +176,19 @@ class WeekResample:
     """One week's data for the bootstrap: whose scores count, and the rows they are scored on."""
 
     column: int
-    members: np.ndarray  # positions (in the standings order) of the members scored this week
+    # Position (in the standings order) of the member owning each candidate, ascending: a member
+    # has one candidate per submission that can be their line on the board (see _week_resample).
+    members: np.ndarray
     truth: np.ndarray  # (n, ...) the counted test rows: private after reveal, public before
-    predictions: np.ndarray  # (len(members), n, ...) each member's counted submission on those rows
+    predictions: np.ndarray  # (len(members), n, ...) each candidate submission on those rows
     metric: Metric
     direction: str
+
+    def best(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each member's best candidate score, as their board line takes it: (positions, scores)."""
+        starts = np.flatnonzero(np.r_[True, self.members[1:] != self.members[:-1]])
+        pick = np.fmin if self.direction == "min" else np.fmax  # fmin/fmax skip a NaN resample score
+        return self.members[starts], pick.reduceat(scores, starts)
 
 
 def bootstrap_totals(points: np.ndarray, contributions: np.ndarray, weeks: list[WeekResample],
@@ -192,9 +200,9 @@ def bootstrap_totals(points: np.ndarray, contributions: np.ndarray, weeks: list[
         resampled = np.array(points, dtype=float)
         for w in weeks:
             idx = rng.integers(0, len(w.truth), len(w.truth))
-            scores = w.metric.batch(w.truth[idx], w.predictions[:, idx])
+            members, scores = w.best(w.metric.batch(w.truth[idx], w.predictions[:, idx]))
             pct = percentile_ranks(scores, w.direction)
-            resampled[w.members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
+            resampled[members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
         out[b], _ = season_totals(resampled, contributions, formula.drop_lowest_week)
     return out
 
@@ -460,22 +468,28 @@ def _resamples(cohort: Cohort, table: Standings, weeks: list[str]) -> tuple[list
 
 def _week_resample(cohort: Cohort, table: Standings, col: int, week: str,
                    position: dict[str, int]) -> WeekResample:
-    """The week's counted rows and every scored member's counted predictions on them."""
-    from cohort import metrics, scoring, submissions
-    from cohort.store import selections as store_sel
+    """The week's counted rows and, per member on the board, every submission that could be their line.
 
-    rows = table.scores[table.scores["week"] == week]
-    rows = rows[rows["handle"].isin(position)]
+    Before reveal a member's line is their best public score of all their files; after reveal it
+    is the best private score of their counted (selected, else best public) files. Each resample
+    re-picks the best among those, as the board would, rather than fixing today's winner.
+    """
+    from cohort import metrics, scoring, submissions
+
+    wk = cohort.config.week(week)
+    revealed = table.revealed[week]
+    frame = scoring.week_frame(cohort, wk)
+    files = frame[(frame["file_sha256"] != "") & frame["public_score"].notna() & frame["handle"].isin(position)]
+    if revealed:
+        counted = scoring.counted_ids(files, wk.competition.direction, wk.competition.final_selections)
+        files = files[files["submission_id"].isin([i for ids in counted.values() for i in ids])]
+    files = files.assign(position=files["handle"].map(position)).sort_values(["position", "submission_id"])
     solution = scoring.load_solution(cohort, week)
     # Private rows only once revealed, so the tie check never leaks a hidden score.
-    mask = ~solution.public if table.revealed[week] else solution.public
-    with cohort.store.transaction() as tx:
-        files = store_sel.submission_files(tx, [int(s) for s in rows["submission_id"]])
-    preds = np.stack([submissions.stored_values(cohort, solution, files[int(s)])[mask]
-                      for s in rows["submission_id"]])
-    direction = cohort.config.week(week).competition.direction
-    return WeekResample(col, np.array([position[h] for h in rows["handle"]]), solution.truth[mask], preds,
-                        metrics.get(solution.metric), direction)
+    mask = ~solution.public if revealed else solution.public
+    preds = np.stack([submissions.stored_values(cohort, solution, sha)[mask] for sha in files["file_sha256"]])
+    return WeekResample(col, files["position"].to_numpy(), solution.truth[mask], preds,
+                        metrics.get(solution.metric), wk.competition.direction)
 
 
 # --- freeze ---------------------------------------------------------------------------------

@@ -43,5 +43,6 @@ def demo(
     app([*base, "select"], standalone_mode=False, prog_name="cohort")
     typer.echo(
         "All members above are simulated. Open the leaderboard app on this demo with "
-        f"`make app DEMO=1` (or: COHORT_ROOT={cohort.root} .venv/bin/streamlit run leaderboard_app/app.py)."
+        f"`make app DEMO=1` (or: COHORT_ROOT={cohort.root} COHORT_DATABASE_URL={demo_db_url(cohort.root)} "
+        ".venv/bin/streamlit run leaderboard_app/app.py)."
     )

@@ -46,12 +46,6 @@ def _aware(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def submission_files(tx: Tx, ids: list[int]) -> dict[int, str]:
-    """Submission id -> sha256 of its stored predictions file ('' for a link-only one)."""
-    stmt = select(Submission.id, Submission.file_sha256).where(Submission.id.in_(ids))
-    return {int(i): sha for i, sha in tx.execute(stmt)}
-
-
 def _plain(row: SelectionFreeze) -> Freeze:
     return Freeze(row.id, row.frozen_at, row.frozen_by, row.top_n, dict(row.formula),
                   row.inputs_sha256, dict(row.inputs), dict(row.result), row.superseded)
