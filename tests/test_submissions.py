@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +72,35 @@ def test_daily_limit_counts_per_member_per_local_day(cohort: Cohort, tmp_path: P
                                "(Europe/Amsterdam); submit again after midnight there.")
     assert submissions.remaining_today(cohort, "bob", "1", at=late_evening) == 2
     assert submissions.submit(cohort, "ann", "1", _file(tmp_path, [5.0] * 10), at=after_midnight).remaining_today == 1
+
+
+def test_two_intakes_at_once_cannot_both_take_the_last_slot(cohort: Cohort, tmp_path: Path, monkeypatch) -> None:
+    submissions.submit(cohort, "ann", "1", _file(tmp_path, [0.0] * 10), at=AT)  # one of two left
+    both_checked = threading.Barrier(2)
+    early_check = submissions.remaining_today
+
+    def racing_check(*args, **kwargs):  # both intakes pass the early check before either inserts
+        left = early_check(*args, **kwargs)
+        both_checked.wait(timeout=10)
+        return left
+
+    monkeypatch.setattr(submissions, "remaining_today", racing_check)
+    outcomes: list[str] = []
+
+    def intake(value: float) -> None:
+        try:
+            submissions.submit(cohort, "ann", "1", _file(tmp_path, [value] * 10, f"{value}.csv"), at=AT)
+            outcomes.append("accepted")
+        except IntakeRefused:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=intake, args=(v,)) for v in (1.0, 2.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted", "refused"]
+    assert _rows(cohort) == 2
 
 
 def test_invalid_file_leaves_nothing_and_does_not_count(cohort: Cohort, tmp_path: Path) -> None:

@@ -345,24 +345,34 @@ def _record_file(cohort: Cohort, week: Week, member_id: int, handle: str, data: 
     from cohort.validation import parse
 
     solution = scoring.load_solution(cohort, week.id)
-    left = remaining_today(cohort, handle, week.id, at)
-    if left <= 0:
-        day = at.astimezone(cohort.config.tz).date()
-        raise IntakeRefused(
-            f"Member '{handle}' has used all {week.competition.daily_limit} submissions for week '{week.id}' "
-            f"on {day} ({cohort.config.timezone}); submit again after midnight there.")
+    if remaining_today(cohort, handle, week.id, at) <= 0:  # fast path: don't parse what is refused
+        raise _limit_reached(cohort, week, handle, at)
     parsed = parse(data, file_name, solution)
     sha, created = store_file(cohort, solution, data, file_name, parsed)
     public = None
+    start, end = local_day(cohort, at)
     try:
         with cohort.store.transaction() as tx:
+            # The insert comes first so it takes SQLite's write lock (PostgreSQL: the member row lock):
+            # two intakes for one member then count one after the other and cannot both pass.
             sid = store_subs.add(tx, member_id=member_id, week=week.id, submitted_at=at, source=source,
                                  notebook_url=url, file_sha256=sha, file_name=file_name[:255],
                                  status="pending", error="", import_key=import_key)
+            store_subs.lock_member(tx, member_id)
+            left = week.competition.daily_limit - store_subs.count_files_between(tx, member_id, week.id, start, end)
+            if left < 0:
+                raise _limit_reached(cohort, week, handle, at)
             if score:
                 public = scoring.score_new(tx, solution, sid, parsed.values, at)
     except BaseException:
         for path in created:  # a failed intake leaves no file behind
             path.unlink(missing_ok=True)
         raise
-    return SubmitResult(sid, week.id, handle, "scored" if score else "pending", public, left - 1, warnings)
+    return SubmitResult(sid, week.id, handle, "scored" if score else "pending", public, left, warnings)
+
+
+def _limit_reached(cohort: Cohort, week: Week, handle: str, at: datetime) -> IntakeRefused:
+    day = at.astimezone(cohort.config.tz).date()
+    return IntakeRefused(
+        f"Member '{handle}' has used all {week.competition.daily_limit} submissions for week '{week.id}' "
+        f"on {day} ({cohort.config.timezone}); submit again after midnight there.")

@@ -78,6 +78,11 @@ def count_files_between(tx: Tx, member_id: int, week: str, start: datetime, end:
     return int(tx.scalar(stmt) or 0)
 
 
+def lock_member(tx: Tx, member_id: int) -> None:
+    """Hold the member's row until the transaction ends (a no-op on SQLite, whose writes serialize)."""
+    tx.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
 def import_key_exists(tx: Tx, key: str) -> bool:
     """True when a submission was already imported under this key."""
     return tx.scalar(select(Submission.id).where(Submission.import_key == key)) is not None
