@@ -63,8 +63,9 @@ def show_error(exc: CohortError) -> None:
 
 def week_label(week: Week) -> str:
     """'Week 1 · Pets' for a select box."""
-    prefix = "Final" if week.final else f"Week {week.number}"
-    return f"{prefix} · {week.title}"
+    if week.final:  # its title already says "Final project: ..."
+        return week.title if week.title.lower().startswith("final") else f"Final · {week.title}"
+    return f"Week {week.number} · {week.title}"
 
 
 def current_week(c: Cohort, now: datetime | None = None) -> Week:
