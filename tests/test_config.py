@@ -49,7 +49,12 @@ def _break(root: Path, old: str, new: str, file: str = "cohort.toml") -> Path:
         ('timezone = "Europe/Amsterdam"', 'timezone = "Mars/Base"',
          "key 'timezone' is 'Mars/Base', not a timezone; use an IANA name"),
         ("final_size = 8", "final_size = 0", "key 'final_size' is 0; use a positive number of members"),
-        ("final_size = 8", 'final_size = "eight"', "key 'final_size' is 'eight', not a integer"),
+        ("final_size = 8", 'final_size = "eight"', "key 'final_size' is 'eight', not an integer; fix its type."),
+        ("final_size = 8", 'final_size = ["8"]', "key 'final_size' is ['8'], not an integer; fix its type."),
+        ('weeks = ["01-a"]\n', "",
+         "key 'weeks' is missing; list the week directories, e.g. weeks = [\"01-pets\"]."),
+        ('weeks = ["01-a"]', "weeks = []",
+         "key 'weeks' is empty; list the week directories, e.g. weeks = [\"01-pets\"]."),
         ('name = "Test Cohort"', 'name = "Test Cohort"\ncolour = "red"',
          "key 'colour' is not a known setting; remove it or check its spelling"),
         ("start = 2027-01-11", "start = ", "is not valid TOML"),
@@ -74,6 +79,16 @@ def test_bad_cohort_toml_names_file_key_and_fix(make_cohort, old: str, new: str,
         ("closes = 7", "closes = -1", "key 'closes' is not after 'opens'"),
         ("closes = 7", 'closes = "next friday"', "key 'closes' is 'next friday'"),
         ('title = "A week"', "", "key 'title' is missing"),
+        ("closes = 7", "closes = 99999999999",
+         "key 'closes' is out of range; use days after the start, a date or a datetime."),
+        ("opens = 0", "opens = -700000000",
+         "key 'opens' is out of range; use days after the start, a date or a datetime."),
+        ("opens = 0", "opens = 0001-01-01",
+         "key 'opens' is out of range; use days after the start, a date or a datetime."),
+        ("daily_limit = 5", "daily_limit = 5\npublic_share = nan",
+         "key 'competition.public_share' is nan, not a finite number; use an ordinary number."),
+        ("daily_limit = 5", "daily_limit = 5\nmax_file_mb = inf",
+         "key 'competition.max_file_mb' is inf, not a finite number; use an ordinary number."),
     ],
 )
 def test_bad_week_toml_names_file_key_and_fix(make_cohort, old: str, new: str, message: str) -> None:
@@ -96,3 +111,37 @@ def test_tie_break_always_ends_on_the_unique_handle(make_cohort) -> None:
     root = make_cohort({"01-a": {}})
     (root / "cohort.toml").write_text((root / "cohort.toml").read_text() + '\n[formula]\ntie_break = ["contributions"]\n')
     assert config.load(root).formula.tie_break == ("contributions", "handle")
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("performance_weight = nan",
+         "key 'formula.performance_weight' is nan, not a finite number; use an ordinary number."),
+        ("performance_weight = inf",
+         "key 'formula.performance_weight' is inf, not a finite number; use an ordinary number."),
+        ("stable_probability = -nan",
+         "key 'formula.stable_probability' is nan, not a finite number; use an ordinary number."),
+        ("weights.helped = inf",
+         "key 'formula.weights.helped' is inf, not a finite number; use an ordinary number."),
+        ("challenge_points = [3, inf]",
+         "key 'formula.challenge_points' is [3, inf]; list zero-or-positive numbers, e.g. [3, 2, 1]."),
+        ("bootstrap_samples = 100001",
+         "key 'formula.bootstrap_samples' is 100001; use at most 100,000 resamples (200 is plenty)."),
+        ("bootstrap_samples = 9", "key 'formula.bootstrap_samples' is 9; use at least 10 resamples."),
+    ],
+)
+def test_formula_numbers_must_be_finite_and_sane(make_cohort, formula: str, message: str) -> None:
+    root = make_cohort({"01-a": {}})
+    path = root / "cohort.toml"
+    path.write_text(path.read_text() + f"\n[formula]\n{formula}\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(root)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_the_most_resamples_allowed_still_load(make_cohort) -> None:
+    root = make_cohort({"01-a": {}})
+    path = root / "cohort.toml"
+    path.write_text(path.read_text() + "\n[formula]\nbootstrap_samples = 100000\n")
+    assert config.load(root).formula.bootstrap_samples == 100_000

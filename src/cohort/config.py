@@ -6,10 +6,11 @@ the file, the key and the fix, so an organizer never has to read a traceback.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,9 @@ CONTRIBUTION_KINDS = {
 }
 
 TIE_BREAKS = ("performance", "contributions", "earliest_submission", "handle")
+
+# Each resample re-ranks the whole season; beyond this the standings take minutes for no gain.
+MAX_BOOTSTRAP_SAMPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -214,12 +218,14 @@ class _Reader:
         value = self.table[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        name = _kind_name(kind)
         if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
-            raise self.fail(key, f"is {value!r}, not a {_kind_name(kind)}", fix or "fix its type")
+            raise self.fail(key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type")
         if not isinstance(value, kind):
-            raise self.fail(
-                key, f"is {value!r}, not a {_kind_name(kind)}", fix or "fix its type"
-            )
+            raise self.fail(key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type")
+        if isinstance(value, float) and not math.isfinite(value):
+            # nan/inf are valid TOML floats but poison every total (and JSON output) downstream.
+            raise self.fail(key, f"is {value!r}, not a finite number", fix or "use an ordinary number")
         return value
 
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -250,6 +256,11 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     names = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list",
              dict: "table", date: "date", datetime: "datetime"}
     return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+
+
+def _article(word: str) -> str:
+    """'a' or 'an' by the word's first letter, for messages like 'not an integer'."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -287,6 +298,8 @@ def load(root: Path) -> CohortConfig:
     start = r.get("start", date, fix='write it as start = 2027-01-11')
     if isinstance(start, datetime):
         start = start.date()
+    if "weeks" not in r.table:
+        raise r.fail("weeks", "is missing", 'list the week directories, e.g. weeks = ["01-pets"]')
     week_ids = r.strings("weeks")
     if not week_ids:
         raise r.fail("weeks", "is empty", 'list the week directories, e.g. weeks = ["01-pets"]')
@@ -335,11 +348,15 @@ def _load_formula(r: _Reader) -> Formula:
     samples = r.get("bootstrap_samples", int, defaults.bootstrap_samples)
     if samples < 10:
         raise r.fail("bootstrap_samples", f"is {samples}", "use at least 10 resamples")
+    if samples > MAX_BOOTSTRAP_SAMPLES:
+        raise r.fail("bootstrap_samples", f"is {samples}",
+                     f"use at most {MAX_BOOTSTRAP_SAMPLES:,} resamples (200 is plenty)")
     stable = r.get("stable_probability", float, defaults.stable_probability)
     if not 0.5 <= stable <= 1.0:
         raise r.fail("stable_probability", f"is {stable}", "use a probability between 0.5 and 1")
     points = r.get("challenge_points", list, list(defaults.challenge_points))
-    if not all(isinstance(p, int | float) and not isinstance(p, bool) and p >= 0 for p in points):
+    if not all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) and p >= 0
+               for p in points):
         raise r.fail("challenge_points", f"is {points!r}", "list zero-or-positive numbers, e.g. [3, 2, 1]")
     formula = Formula(
         performance_weight=perf, contribution_weights=weights,
@@ -362,11 +379,15 @@ def _when(r: _Reader, key: str, start: date, tz: ZoneInfo, default_days: int) ->
             raise r.fail(key, f"is {value!r}", "use days after start (7) or an ISO date like 2027-01-18T18:00") from None
     if isinstance(value, bool):
         raise r.fail(key, "is a boolean", "use a number of days or a date")
-    if isinstance(value, int):
-        return datetime.combine(start + timedelta(days=value), time(0), tz)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tz)
-    return datetime.combine(value, time(0), tz)
+    try:
+        if isinstance(value, int):
+            value = start + timedelta(days=value)
+        when = value if isinstance(value, datetime) else datetime.combine(value, time(0), tz)
+        when = when if when.tzinfo else when.replace(tzinfo=tz)
+        when.astimezone(UTC)  # a date at the calendar's edge may not convert; fail here, not later
+        return when
+    except (OverflowError, ValueError):
+        raise r.fail(key, "is out of range", "use days after the start, a date or a datetime") from None
 
 
 def _load_week(root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool, where: Path) -> Week:
