@@ -100,3 +100,66 @@ def _other_db(path: Path) -> Path:
 def test_backups_need_a_sqlite_database() -> None:
     with pytest.raises(CohortError, match=r"^Backups work on SQLite database files, not a postgresql\+psycopg URL; use pg_dump for PostgreSQL\.$"):
         database_file(SimpleNamespace(url="postgresql+psycopg://u@host/cohort"))  # type: ignore[arg-type]
+
+
+def _doctored(season: Cohort, tmp_path: Path, sql: str) -> Path:
+    """A backup of the season with `sql` applied to it afterwards."""
+    path = tmp_path / "doctored.bak"
+    backup(season.store, path)
+    with sqlite3.connect(path) as conn:
+        conn.executescript(sql)
+    return path
+
+
+def _dump(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("UPDATE alembic_version SET version_num = 'ffff9999';",
+     "was written by a newer version of cohort; upgrade cohort, or restore a backup made with this version."),
+    ("DROP TABLE scores;", "has no table 'scores'; restore a complete backup or point --db at a new file."),
+])
+def test_a_backup_that_cannot_be_restored_leaves_the_database_as_it_was(
+        season: Cohort, tmp_path: Path, sql: str, message: str) -> None:
+    bad = _doctored(season, tmp_path, sql)
+    live = database_file(season.store)
+    before = _dump(live)
+    with pytest.raises(CohortError) as err:
+        restore(season.store, bad, force=True)
+    assert str(err.value).startswith(f"Backup file {bad} cannot be restored: The database at sqlite:///")
+    assert str(err.value).endswith(message)
+    assert _dump(live) == before
+    assert len(list_members(Cohort.open(season.root).store)) == 4  # still a working cohort
+    assert [p.name for p in live.parent.iterdir() if ".restore." in p.name] == []
+
+
+def test_a_foreign_database_is_refused_and_left_alone(season: Cohort, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE foo (x INTEGER)")
+    with pytest.raises(CohortError, match=r"^The database at sqlite:///.*other\.db holds tables that are not a "
+                                          r"cohort's \(foo\); point --db at a new file or an empty database\.$"):
+        Cohort.open(season.root, f"sqlite:///{other}")
+    assert _dump(other) == ["BEGIN TRANSACTION;", "CREATE TABLE foo (x INTEGER);", "COMMIT;"]
+
+
+def test_a_file_that_is_not_a_database_is_one_line(season: Cohort, tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("shopping list\n" * 200)
+    with pytest.raises(CohortError) as err:
+        Cohort.open(season.root, f"sqlite:///{text}")
+    assert "\n" not in str(err.value)
+    assert str(err.value).endswith("(file is not a database); check the path, its permissions, "
+                                   "and that it is a cohort database.")
+
+
+def test_backup_never_overwrites_the_live_database_or_a_non_file(season: Cohort, tmp_path: Path) -> None:
+    live = database_file(season.store)
+    before = _dump(live)
+    with pytest.raises(CohortError, match=r"is the live database itself; choose another file for the backup\.$"):
+        backup(season.store, live, force=True)
+    assert _dump(live) == before
+    with pytest.raises(CohortError, match=r"is not a regular file; choose a file path for the backup\.$"):
+        backup(season.store, tmp_path, force=True)

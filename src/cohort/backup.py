@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,22 +49,27 @@ def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
 def backup(store: Store, path: Path, force: bool = False) -> BackupReport:
     """Copy the database into `path` as one consistent SQLite file."""
     source = database_file(store)
+    if path.exists() and not path.is_file():
+        raise CohortError(f"{path} is not a regular file; choose a file path for the backup.")
+    if path.exists() and path.resolve() == source.resolve():
+        raise CohortError(f"{path} is the live database itself; choose another file for the backup.")
     if path.exists() and not force:
         raise CohortError(f"{path} already exists; choose a new file name or pass --force to replace it.")
     if not path.parent.is_dir():
         raise CohortError(f"Folder {path.parent} does not exist; create it or choose another path.")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with _connect(source) as src, _connect(Path(tmp)) as dst:
+        with _connect(source) as src, _connect(tmp) as dst:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")
             rows = row_counts(dst)
         os.replace(tmp, path)
     except sqlite3.Error as exc:
         raise CohortError(f"Backup of {source} failed ({exc}); check the disk space and try again.") from None
+    except OSError as exc:
+        raise CohortError(f"Cannot write the backup to {path} ({exc.strerror}); choose a writable file path.") from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return BackupReport(path, path.stat().st_size, rows)
 
 
@@ -85,6 +89,8 @@ class _connect:
 
 def check_backup(path: Path) -> dict[str, int]:
     """Row counts of a backup file, or one error line saying why it cannot be restored."""
+    if path.is_dir():
+        raise CohortError(f"Backup file {path} is a directory; pass the file `cohort backup` wrote.")
     if not path.is_file():
         raise CohortError(f"Backup file {path} not found; pass the file `cohort backup` wrote.")
     with path.open("rb") as fh:
@@ -94,7 +100,7 @@ def check_backup(path: Path) -> dict[str, int]:
         with _connect(path, readonly=True) as conn:
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise CohortError(f"Backup file {path} is corrupt ({check}); restore an older backup.")
+                raise CohortError(f"Backup file {path} is corrupt ({' '.join(check.split())}); restore an older backup.")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             missing = [t for t in REQUIRED_TABLES if t not in tables]
             if missing:
@@ -115,11 +121,21 @@ def restore(store: Store, path: Path, force: bool = False) -> BackupReport:
             f"The database {target} already holds {existing} rows; restore into a fresh database "
             "(--db sqlite:///new.db) or pass --force to replace it."
         )
-    store.dispose()
+    # Bring a copy up to this version's schema first: a backup that cannot be (a newer version's,
+    # an incomplete one) is refused here, before the live database is touched.
+    scratch = target.parent / f".{target.name}.restore.{os.getpid()}.tmp"
     try:
-        with _connect(path, readonly=True) as src, _connect(target) as dst:
+        with _connect(path, readonly=True) as src, _connect(scratch) as dst:
+            src.backup(dst)
+        Store(f"sqlite:///{scratch}").dispose()
+        store.dispose()
+        with _connect(scratch) as src, _connect(target) as dst:
             src.backup(dst)
     except sqlite3.Error as exc:
         raise CohortError(f"Restore into {target} failed ({exc}); the database was left as it was.") from None
-    store.migrate()  # a backup from an older version gets the newer schema
+    except CohortError as exc:
+        raise CohortError(f"Backup file {path} cannot be restored: {exc}") from None
+    finally:
+        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+            leftover.unlink(missing_ok=True)
     return BackupReport(path, path.stat().st_size, rows)

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohort.errors import CohortError
+from cohort.store.tables import Base
 
 DB_FILE = "cohort.db"
 ENV_URL = "COHORT_DATABASE_URL"
@@ -64,20 +65,47 @@ class Store:
         return cls(url or default_url(root))
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration; a no-op when it is current."""
+        """Bring the schema to the newest migration; a no-op when it is current.
+
+        Refuses, leaving the database untouched, one that holds another application's
+        tables or was written by a newer cohort, and one left incomplete afterwards."""
         from alembic import command
         from alembic.config import Config
+        from alembic.util.exc import CommandError
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
+            self._refuse_foreign()
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
-        except OperationalError as exc:
+        except CommandError:
             raise CohortError(
-                f"Cannot open the database at {self.url} ({exc.orig}); check the path and its permissions."
+                f"The database at {self.url} was written by a newer version of cohort; "
+                "upgrade cohort, or restore a backup made with this version."
             ) from None
+        except DatabaseError as exc:
+            reason = " ".join(str(exc.orig).split())
+            raise CohortError(
+                f"Cannot open the database at {self.url} ({reason}); check the path, its permissions, "
+                "and that it is a cohort database."
+            ) from None
+        missing = sorted(set(Base.metadata.tables) - set(self.table_names()))
+        if missing:
+            raise CohortError(
+                f"The database at {self.url} has no table '{missing[0]}'; restore a complete backup "
+                "or point --db at a new file."
+            )
+
+    def _refuse_foreign(self) -> None:
+        # A mistyped --db must not add cohort's tables to another application's database.
+        names = set(self.table_names())
+        if names and "alembic_version" not in names:
+            raise CohortError(
+                f"The database at {self.url} holds tables that are not a cohort's "
+                f"({', '.join(sorted(names)[:3])}); point --db at a new file or an empty database."
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
