@@ -75,7 +75,11 @@ def test_a_correction_supersedes_and_nothing_is_deleted(cohort: Cohort) -> None:
 
 @pytest.mark.parametrize(("kind", "value", "week", "message"), [
     ("cheered", 1.0, "1", r"^Unknown contribution kind 'cheered'; use one of: attended, presented, on_time_kernel, beyond_minimum, challenge_rank, helped\.$"),
-    ("attended", -1.0, "1", r"^Contribution value -1\.0 for 'attended' is not allowed; use a number >= 0\.$"),
+    ("attended", -1.0, "1", r"^Contribution value -1\.0 for 'attended' is negative; use a number from 0 to 1000\.$"),
+    ("helped", 1e308, None, r"^Contribution value 1e\+308 for 'helped' is too large; use a number from 0 to 1000\.$"),
+    ("helped", 1000.5, None, r"^Contribution value 1000\.5 for 'helped' is too large; use a number from 0 to 1000\.$"),
+    ("helped", float("inf"), None, r"^Contribution value inf for 'helped' is not a finite number; use a number from 0 to 1000\.$"),
+    ("attended", float("nan"), "1", r"^Contribution value nan for 'attended' is not a finite number; use a number from 0 to 1000\.$"),
     ("challenge_rank", 0.5, "1", r"^A challenge_rank value is the member's rank \(1 = winner\), not 0\.5; pass --value 1, 2, 3, \.\.\.$"),
     ("attended", 1.0, None, r"^A 'attended' event belongs to a week; pass --week W\.$"),
     ("attended", 1.0, "9", r"^No week '9' in this cohort; use one of: 01-a, 02-b\.$"),
@@ -84,6 +88,43 @@ def test_bad_events_are_refused_with_the_fix(cohort: Cohort, kind: str, value: f
     with pytest.raises((ValidationError, NotFound), match=message):
         contributions.add(cohort, "ann", kind, value=value, week_ref=week)
     assert contributions.events(cohort).empty
+
+
+def test_the_largest_allowed_value_is_recorded(cohort: Cohort) -> None:
+    contributions.add(cohort, "ann", "helped", value=1000)
+    assert _current(cohort) == [("ann", "", "helped", 1000.0, "manual")]
+
+
+@pytest.mark.parametrize(("handle", "kind", "week", "differs"), [
+    ("bob", "attended", "1", "member 'ann', not member 'bob'"),
+    ("ann", "presented", "1", "kind 'attended', not kind 'presented'"),
+    ("ann", "attended", "2", "week '01-a', not week '02-b'"),
+    ("bob", "helped", None, "member 'ann', kind 'attended' and week '01-a', not member 'bob', kind 'helped' and no week"),
+])
+def test_a_correction_must_supersede_an_event_of_the_same_member_kind_and_week(
+        cohort: Cohort, handle: str, kind: str, week: str | None, differs: str) -> None:
+    old = contributions.add(cohort, "ann", "attended", week_ref="1")
+    with pytest.raises(ValidationError) as err:
+        contributions.add(cohort, handle, kind, week_ref=week, supersedes=old)
+    assert str(err.value) == (
+        f"Contribution event #{old} has {differs}; a correction must have the same member, kind and week "
+        "as the event it supersedes (see `cohort contrib list`)."
+    )
+    assert _current(cohort) == [("ann", "01-a", "attended", 1.0, "manual")]
+
+
+def test_a_help_event_without_a_week_can_be_corrected(cohort: Cohort) -> None:
+    old = contributions.add(cohort, "ann", "helped", value=2)
+    contributions.add(cohort, "ann", "helped", value=1, supersedes=old, note="one was a duplicate")
+    assert _current(cohort) == [("ann", "", "helped", 1.0, "manual")]
+
+
+def test_an_imported_value_out_of_range_is_reported_not_recorded(cohort: Cohort, tmp_path: Path) -> None:
+    sheet = tmp_path / "help.csv"
+    sheet.write_text("handle,week,value\nann,1,1e308\nbob,1,2\n")
+    report = contributions.import_csv(cohort, sheet, "helped")
+    assert report.unmatched == ["line 2: Contribution value 1e+308 for 'helped' is too large; use a number from 0 to 1000"]
+    assert _current(cohort) == [("bob", "01-a", "helped", 2.0, "import")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

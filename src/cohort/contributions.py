@@ -39,6 +39,9 @@ IDENTITY_HEADERS = {
 }
 VALUE_HEADERS = ("value", "points", "rank", "count")
 
+# No real event is worth more; a bigger value is a typo (or 1e308, which would make totals inf).
+MAX_VALUE = 1000.0
+
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -59,8 +62,12 @@ def check_kind(kind: str) -> str:
 
 
 def _check_value(kind: str, value: float) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError(f"Contribution value {value} for '{kind}' is not allowed; use a number >= 0.")
+    problem = ("is not a finite number" if not math.isfinite(value) else "is negative" if value < 0
+               else "is too large" if value > MAX_VALUE else "")
+    if problem:
+        raise ValidationError(
+            f"Contribution value {value} for '{kind}' {problem}; use a number from 0 to {MAX_VALUE:g}."
+        )
     if kind == "challenge_rank" and (value < 1 or value != int(value)):
         raise ValidationError(
             f"A challenge_rank value is the member's rank (1 = winner), not {value}; pass --value 1, 2, 3, ..."
@@ -82,13 +89,31 @@ def _conflict(tx: Tx, handle: str, kind: str, week: str, supersedes: int | None)
         )
 
 
-def _check_supersedes(tx: Tx, event_id: int) -> None:
+def _check_supersedes(tx: Tx, event_id: int, handle: str, kind: str, week: str) -> None:
+    """A correction replaces one event of the same member, kind and week, not anyone's event."""
     old = store.get(tx, event_id)
     if old.superseded_by is not None:
         raise ValidationError(
             f"Contribution event #{event_id} was already superseded by #{old.superseded_by}; "
             f"supersede #{old.superseded_by} instead."
         )
+    pairs = [("member", old.handle, handle), ("kind", old.kind, kind), ("week", old.week, week)]
+    differ = [(name, was, now) for name, was, now in pairs if was != now]
+    if differ:
+        was = _and([_field(name, value) for name, value, _ in differ])
+        now = _and([_field(name, value) for name, _, value in differ])
+        raise ValidationError(
+            f"Contribution event #{event_id} has {was}, not {now}; a correction must have the same "
+            "member, kind and week as the event it supersedes (see `cohort contrib list`)."
+        )
+
+
+def _field(name: str, value: str) -> str:
+    return "no week" if name == "week" and not value else f"{name} '{value}'"
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def add(cohort: Cohort, handle: str, kind: str, value: float = 1.0, week_ref: str | None = None,
@@ -105,7 +130,7 @@ def add(cohort: Cohort, handle: str, kind: str, value: float = 1.0, week_ref: st
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         if supersedes is not None:
-            _check_supersedes(tx, supersedes)
+            _check_supersedes(tx, supersedes, member.handle, kind, week)
         _conflict(tx, handle, kind, week, supersedes)
         event_id = store.add(tx, store.NewEvent(
             member.id, week, kind, value, note, dict(evidence or {}), source, actor, at, supersedes))
