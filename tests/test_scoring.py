@@ -209,6 +209,30 @@ def test_override_score_wins_and_is_audited(cohort: Cohort) -> None:
     assert str(info.value) == "Override of submission 1 needs a reason; pass --reason."
 
 
+@pytest.mark.parametrize(("public", "private", "message"), [
+    (None, None, "Override of submission 1 sets no score; pass --public, --private or both."),
+    (float("inf"), None, "Override of submission 1: --public inf is not a finite number; "
+                         "pass the corrected score as an ordinary number."),
+    (0.1, float("nan"), "Override of submission 1: --private nan is not a finite number; "
+                        "pass the corrected score as an ordinary number."),
+])
+def test_a_bad_override_is_refused_and_nothing_is_recorded(
+        cohort: Cohort, public: float | None, private: float | None, message: str) -> None:
+    sid = _submit(cohort, "ann", 1.0, 1.0)
+    with pytest.raises(ValidationError) as info:
+        scoring.override_score(cohort, sid, public, private, "row 3 was mislabeled", "organizer")
+    assert str(info.value) == message
+    assert _board(cohort) == [(1, "ann", 1.0)]
+    with cohort.store.transaction() as tx:
+        assert [e.action for e in audit.entries(tx)] == []
+
+
+def test_an_override_of_one_score_is_enough(cohort: Cohort) -> None:
+    sid = _submit(cohort, "ann", 1.0, 1.0)
+    scoring.override_score(cohort, sid, 0.4, None, "row 3 was mislabeled", "organizer")
+    assert _board(cohort) == [(1, "ann", 0.4)]
+
+
 def test_member_history_hides_private_until_reveal(cohort: Cohort) -> None:
     _submit(cohort, "ann", 1.0, 2.0, 0)
     submissions.submit(cohort, "ann", "1", None, "https://www.kaggle.com/code/ann/x", at=T0 + timedelta(minutes=5))

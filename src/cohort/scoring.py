@@ -521,6 +521,17 @@ def override_score(cohort: Cohort, submission_id: int, public: float | None, pri
     """Correct a submission's scores by hand, with a reason (audit-logged; the latest override wins)."""
     if not reason.strip():
         raise ValidationError(f"Override of submission {submission_id} needs a reason; pass --reason.")
+    if public is None and private is None:
+        raise ValidationError(
+            f"Override of submission {submission_id} sets no score; pass --public, --private or both."
+        )
+    for which, value in (("public", public), ("private", private)):
+        # nan/inf would sort unpredictably on the board and break JSON exports.
+        if value is not None and not np.isfinite(value):
+            raise ValidationError(
+                f"Override of submission {submission_id}: --{which} {value} is not a finite number; "
+                "pass the corrected score as an ordinary number."
+            )
     now = utcnow()
     with cohort.store.transaction() as tx:
         store_subs.get(tx, submission_id)
