@@ -117,6 +117,13 @@ def test_push_uploads_the_built_kernel_with_the_week_settings(root: Path, fake_k
     assert [c["cell_type"] for c in cells] == ["markdown", "code"]
 
 
+def test_push_without_credentials_builds_nothing(root: Path, kaggle_server, kaggle_home: Path) -> None:
+    result = invoke(root, "push", "1")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: No Kaggle credentials found;")
+    assert not (root / "weeks" / "01-test" / "build").exists()
+
+
 def test_status_reports_queued_and_failed_runs(root: Path, fake_kaggle: FakeKaggle) -> None:
     fake_kaggle.kernels["organizer/cohort-01-test"] = FakeKernel(status="QUEUED")
     assert invoke(root, "status", "1").output == "Kernel organizer/cohort-01-test is queued.\n"

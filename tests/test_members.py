@@ -58,3 +58,11 @@ def test_tokens_are_stored_only_as_hashes(tmp_path, store: Store) -> None:
     assert members.member_for_token(store, "") is None
     raw = (tmp_path / "cohort.db").read_bytes()
     assert tokens["ann"].encode() not in raw
+
+
+def test_a_handle_differing_only_in_case_is_refused_and_nothing_imported(tmp_path, store: Store) -> None:
+    members.import_roster(store, write_roster(tmp_path, [("ada", "Ada", "", "")]))
+    path = write_roster(tmp_path, [("bo", "Bo", "", ""), ("ADA", "Ada again", "", "")])
+    with pytest.raises(ConfigError, match=r"^Handle 'ADA' differs only in case from member 'ada'; use 'ada'\.$"):
+        members.import_roster(store, path)
+    assert [m.handle for m in members.list_members(store)] == ["ada"]

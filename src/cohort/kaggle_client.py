@@ -168,6 +168,10 @@ class KaggleClient:
         self._sleep = sleep
         self._api: Any = None
 
+    def sign_in(self) -> None:
+        """Authenticate now, before local work that a refused call would throw away."""
+        _ = self.api
+
     @property
     def api(self) -> Any:
         """The authenticated `KaggleApi`, built on first use."""

@@ -87,8 +87,10 @@ def push(cohort: Cohort, week_ref: str, client: KaggleClient | None = None) -> P
     """Build the week's starter kernel and push it; Kaggle then runs it (GPU and internet per week.toml)."""
     from cohort import kernels
 
+    client = _client(client)
+    client.sign_in()  # first: a refused push leaves no build files behind
     build = kernels.build(cohort, week_ref)
-    return _client(client).push_kernel(Path(build.directory))
+    return client.push_kernel(Path(build.directory))
 
 
 def status(cohort: Cohort, week_ref: str, client: KaggleClient | None = None) -> KernelStatus:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from cohort.errors import NotFound
+from cohort.errors import ConfigError, NotFound
 from cohort.store import Tx
 from cohort.store.tables import Member as MemberRow
 
@@ -43,6 +43,9 @@ def upsert(tx: Tx, handle: str, name: str, email: str, kaggle_username: str, now
     """Insert or update one member; returns 'added', 'updated' or 'unchanged'."""
     row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
     if row is None:
+        twin = tx.scalar(select(MemberRow.handle).where(func.lower(MemberRow.handle) == handle.lower()))
+        if twin is not None:  # 'ADA' beside 'ada' would be two members nobody can tell apart
+            raise ConfigError(f"Handle '{handle}' differs only in case from member '{twin}'; use '{twin}'.")
         tx.add(MemberRow(handle=handle, name=name, email=email, kaggle_username=kaggle_username, created_at=now))
         return "added"
     if (row.name, row.email, row.kaggle_username) == (name, email, kaggle_username):
