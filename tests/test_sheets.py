@@ -50,3 +50,22 @@ def test_read_text_drops_the_bom_and_names_the_fix(tmp_path: Path) -> None:
         read_text(sheet, "fix a", "fix b")
     with pytest.raises(ConfigError, match=r"missing\.csv not found; fix a\.$"):
         read_text(tmp_path / "missing.csv", "fix a", "fix b")
+
+
+def test_read_text_says_a_directory_is_not_a_sheet(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        read_text(tmp_path, "fix a", "fix b")
+    assert str(err.value) == f"{tmp_path} is a directory; pass the CSV file."
+
+
+def test_read_text_says_an_unreadable_sheet_needs_permissions(tmp_path: Path, monkeypatch) -> None:
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("handle\nann\n")
+
+    def denied(self: Path, encoding: str | None = None) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ConfigError) as err:
+        read_text(sheet, "fix a", "fix b")
+    assert str(err.value) == f"{sheet} cannot be read (permission denied); check its permissions."

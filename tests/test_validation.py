@@ -203,6 +203,25 @@ def test_size_limit_refuses_before_reading(make_cohort, tmp_path: Path, monkeypa
         "Submission file is 2.0 KB, over the 1.0 KB limit; round predictions to fewer digits or compress it as .csv.gz.")
 
 
+def test_a_directory_is_not_a_submission_file(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as info:
+        validation.read_limited(tmp_path, 10_000_000)
+    assert str(info.value) == f"Submission file {tmp_path} is a directory; pass the predictions CSV file."
+
+
+def test_an_unreadable_submission_file_names_the_fix(tmp_path: Path, monkeypatch) -> None:
+    file = tmp_path / "sub.csv"
+    file.write_bytes(_csv(GOOD))
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ValidationError) as info:
+        validation.read_limited(file, 10_000_000)
+    assert str(info.value) == f"Submission file {file} cannot be read (permission denied); check its permissions."
+
+
 def test_compressed_bomb_is_refused(make_cohort) -> None:
     sol = _solution(make_cohort, extra="max_file_mb = 0.001\n")
     bomb = gzip.compress(_csv(GOOD) + b"0" * 200_000)

@@ -27,8 +27,12 @@ def read_text(path: Path, missing_fix: str, encoding_fix: str) -> str:
     """A sheet's text (a UTF-8 BOM, as Excel writes it, is dropped); errors say how to fix it."""
     try:
         return path.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError):
+    except FileNotFoundError:
         raise ConfigError(f"{path} not found; {missing_fix}.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a directory; pass the CSV file.") from None
+    except PermissionError:
+        raise ConfigError(f"{path} cannot be read (permission denied); check its permissions.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text; {encoding_fix}.") from None
 

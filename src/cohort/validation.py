@@ -50,9 +50,15 @@ def read_limited(path: Path, limit: int) -> bytes:
         size = path.stat().st_size
     except FileNotFoundError:
         raise ValidationError(f"Submission file {path} not found; check the path.") from None
+    if path.is_dir():
+        raise ValidationError(f"Submission file {path} is a directory; pass the predictions CSV file.")
     if size > limit:
         raise ValidationError(_too_big(size, limit))
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise ValidationError(f"Submission file {path} cannot be read (permission denied); "
+                              "check its permissions.") from None
 
 
 def _human(n: float) -> str:
