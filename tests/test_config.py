@@ -145,3 +145,13 @@ def test_the_most_resamples_allowed_still_load(make_cohort) -> None:
     path = root / "cohort.toml"
     path.write_text(path.read_text() + "\n[formula]\nbootstrap_samples = 100000\n")
     assert config.load(root).formula.bootstrap_samples == 100_000
+
+
+@pytest.mark.parametrize("seed", [-1, 4294967296])
+def test_a_week_data_seed_must_fit_numpy(make_cohort, seed: int) -> None:
+    root = make_cohort({"01-a": {}})
+    path = root / "weeks/01-a/week.toml"
+    path.write_text(path.read_text() + f"\n[data]\nseed = {seed}\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(root)
+    assert str(err.value) == f"{path}: key 'data.seed' is {seed}, out of range; use a whole number from 0 to 4294967295."

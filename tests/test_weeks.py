@@ -191,6 +191,25 @@ def test_a_failed_prepare_leaves_the_data_as_it_was(cohort: Cohort, tmp_path: Pa
     assert [p.name for p in cohort.config.data_dir.iterdir()] == ["02-regularization"]
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 10**30])
+def test_a_seed_out_of_range_is_refused_before_anything_is_built(cohort: Cohort, seed: int) -> None:
+    with pytest.raises(CohortError) as info:
+        prepare(cohort, "2", seed=seed)
+    assert str(info.value) == f"Seed {seed} is out of range; use a whole number from 0 to 4294967295."
+    assert not cohort.config.data_dir.exists()
+
+
+def test_a_seed_out_of_range_is_one_error_line_through_the_cli(cohort: Cohort) -> None:
+    result = runner.invoke(app, ["--root", str(cohort.root), "prepare", "2", "--seed", "-1"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Seed -1 is out of range; use a whole number from 0 to 4294967295.\n"
+    assert not cohort.config.data_dir.exists()
+
+
+def test_the_largest_seed_is_accepted(cohort: Cohort) -> None:
+    assert prepare(cohort, "2", seed=2**32 - 1).seed == 4294967295
+
+
 def test_prepare_names_a_missing_prepare_py(cohort: Cohort) -> None:
     (cohort.config.week("4").path / "prepare.py").unlink()
     with pytest.raises(ConfigError, match=r"^Week '04-optimizers' has no .*prepare\.py; add a prepare\.py to the week's folder\.$"):

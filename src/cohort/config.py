@@ -413,6 +413,8 @@ def _load_week(root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool,
         embedded=data_r.get("embedded", str, ""),
         seed=data_r.get("seed", int, 42),
     )
+    if not 0 <= data.seed < 2**32:
+        raise data_r.fail("seed", f"is {data.seed}, out of range", "use a whole number from 0 to 4294967295")
     data_r.reject_unknown()
     kr = r.table_of("kernel")
     kernel = KernelSettings(

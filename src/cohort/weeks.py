@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 PREPARE_FILE = "prepare.py"
 CLASSIFICATION_METRICS = {"accuracy", "error_rate", "macro_f1", "log_loss", "roc_auc"}
+# numpy and scikit-learn take seeds in [0, 2**32); outside it they fail with their own internals.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def prepare(cohort: Cohort, week_ref: str, force: bool = False, seed: int | None
     """Build data/<week>/ from the real data when present, else the embedded default."""
     week = cohort.config.week(week_ref)
     seed = week.data.seed if seed is None else seed
+    if not 0 <= seed <= MAX_SEED:
+        raise CohortError(f"Seed {seed} is out of range; use a whole number from 0 to {MAX_SEED}.")
     module = load_module(week)
     raw = raw_dir_for(cohort, week, raw_dir)
     target = cohort.config.week_data_dir(week)
