@@ -118,3 +118,37 @@ def test_init_creates_a_cohort_that_loads(tmp_path: Path) -> None:
     assert 'name = "AI Club"' in (tmp_path / "club" / "cohort.toml").read_text()
     again = runner.invoke(app, ["init", str(tmp_path / "club")])
     assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_init_on_a_file_is_one_error_line_and_leaves_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "hostname"
+    file.write_text("box\n")
+    result = runner.invoke(app, ["init", str(file)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {file} is a file, not a directory; choose a new or empty directory for the cohort.\n")
+    assert file.read_text() == "box\n"
+
+
+def test_init_under_a_file_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "hostname").write_text("box\n")
+    target = tmp_path / "hostname" / "club"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: Cannot create the cohort in {target} (Not a directory); choose a directory you can write to.\n")
+
+
+def test_init_where_it_may_not_write_is_one_error_line_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(shutil, "copytree", denied)
+    target = tmp_path / "club"
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: Cannot create the cohort in {target} (Permission denied); choose a directory you can write to.\n")
+    assert not target.exists()

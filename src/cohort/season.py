@@ -33,17 +33,33 @@ def init_cohort(directory: Path, name: str, start: str = "2027-01-11", db: str |
         f"start = {start}" if line.startswith("start = ") else line
         for line in template.splitlines()
     ]
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(template_weeks(), directory / "weeks", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "build"))
-    (directory / "submissions").mkdir(exist_ok=True)
-    if not (directory / "members.csv").exists():
-        (directory / "members.csv").write_text(MEMBERS_HEADER, encoding="utf-8")
-    (directory / COHORT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if directory.exists() and not directory.is_dir():
+        raise CohortError(f"{directory} is a file, not a directory; choose a new or empty directory for the cohort.")
+    _write_files(directory, template_weeks(), "\n".join(lines) + "\n")
     from cohort.workspace import Cohort
 
     Cohort.open(directory, db).store.dispose()  # validates the config and creates the store
     return directory
+
+
+def _write_files(directory: Path, weeks: Path, cohort_toml: str) -> None:
+    """Write the cohort's files; on an OS error, say where and remove a directory made here."""
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(weeks, directory / "weeks", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "build"))
+        (directory / "submissions").mkdir(exist_ok=True)
+        if not (directory / "members.csv").exists():
+            (directory / "members.csv").write_text(MEMBERS_HEADER, encoding="utf-8")
+        (directory / COHORT_FILE).write_text(cohort_toml, encoding="utf-8")
+    except OSError as exc:  # shutil.Error, from copytree, is an OSError too
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        why = exc.strerror or "copying the weeks failed"
+        raise CohortError(
+            f"Cannot create the cohort in {directory} ({why}); choose a directory you can write to."
+        ) from None
 
 
 def _toml_escape(text: str) -> str:
