@@ -8,7 +8,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from cohort.cli import app
 from cohort.errors import CohortError
 from cohort.export import export_standings, neutralize, write_frame
 from cohort.members import import_roster
@@ -76,3 +78,13 @@ def test_an_unknown_format_or_folder_is_refused_and_nothing_is_written(tmp_path:
     with pytest.raises(CohortError, match=r"^Folder .*nowhere does not exist; create it or choose another path\.$"):
         write_frame(frame, tmp_path / "nowhere" / "standings.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("top", ["0", "-1"])
+def test_export_refuses_a_top_below_one_as_select_does(season: Cohort, tmp_path: Path, top: str) -> None:
+    out = tmp_path / "standings.csv"
+    for command in (["export", str(out)], ["select"]):
+        result = CliRunner().invoke(app, ["--root", str(season.root), *command, "--top", top])
+        assert result.exit_code == 1
+        assert result.stderr == f"Error: Cannot select the top {top}; pass --top with a positive number.\n"
+    assert not out.exists()
