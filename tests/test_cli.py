@@ -152,3 +152,47 @@ def test_init_where_it_may_not_write_is_one_error_line_and_leaves_nothing(tmp_pa
     assert result.stderr == (
         f"Error: Cannot create the cohort in {target} (Permission denied); choose a directory you can write to.\n")
     assert not target.exists()
+
+
+def _refused(root: Path, args: list[str], message: str) -> None:
+    """The command exits 1 with exactly one Error line and leaves the database as it was."""
+    before = dump(root / "cohort.db")
+    result = invoke(root, *args)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {message}\n"
+    assert "Traceback" not in result.output
+    assert dump(root / "cohort.db") == before
+
+
+def test_a_correction_of_another_members_event_is_one_error_line(cohort_root: Path) -> None:
+    assert invoke(cohort_root, "contrib", "add", "--member", "ann", "--kind", "attended", "--week", "1").exit_code == 0
+    _refused(cohort_root, ["contrib", "add", "--member", "bo", "--kind", "helped", "--supersedes", "1"],
+             "Contribution event #1 has member 'ann', kind 'attended' and week '01-a', not member 'bo', "
+             "kind 'helped' and no week; a correction must have the same member, kind and week as the event "
+             "it supersedes (see `cohort contrib list`).")
+
+
+@pytest.mark.parametrize(("value", "problem"), [("1e308", "1e+308 for 'helped' is too large"),
+                                                 ("inf", "inf for 'helped' is not a finite number")])
+def test_an_absurd_contribution_value_is_one_error_line(cohort_root: Path, value: str, problem: str) -> None:
+    _refused(cohort_root, ["contrib", "add", "--member", "ann", "--kind", "helped", "--value", value],
+             f"Contribution value {problem}; use a number from 0 to 1000.")
+
+
+def test_an_override_without_scores_is_one_error_line(cohort_root: Path) -> None:
+    _refused(cohort_root, ["override-score", "1", "--reason", "typo"],
+             "Override of submission 1 sets no score; pass --public, --private or both.")
+    _refused(cohort_root, ["override-score", "1", "--reason", "typo", "--public", "nan"],
+             "Override of submission 1: --public nan is not a finite number; "
+             "pass the corrected score as an ordinary number.")
+
+
+def test_a_directory_as_the_roster_is_one_error_line(cohort_root: Path, tmp_path: Path) -> None:
+    _refused(cohort_root, ["members", "import", str(tmp_path)], f"{tmp_path} is a directory; pass the CSV file.")
+
+
+def test_a_nan_formula_weight_is_one_error_line_not_invalid_json(cohort_root: Path) -> None:
+    toml = cohort_root / "cohort.toml"
+    toml.write_text(toml.read_text() + "\n[formula]\nperformance_weight = nan\n")
+    _refused(cohort_root, ["select", "--json"],
+             f"{toml}: key 'formula.performance_weight' is nan, not a finite number; use an ordinary number.")
