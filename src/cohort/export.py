@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.standings import Standings, standings
+from cohort.standings import Standings, cut_size, standings
 from cohort.workspace import Cohort
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -101,6 +101,6 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
 def export_standings(cohort: Cohort, path: Path, top: int | None = None) -> Path:
     """Write the current standings to `path` (.csv, .xlsx or .md); returns the path."""
     check_path(path)
-    frame = standings_frame(standings(cohort), top if top is not None else cohort.config.final_size)
+    frame = standings_frame(standings(cohort), cut_size(cohort, top))
     write_frame(frame, path)
     return path

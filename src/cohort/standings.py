@@ -399,11 +399,17 @@ def _below_note(row: StandingRow, lacked: float) -> str:
     return f"equal total; {row.tie_note.split('; ', 1)[-1]}" if row.tie_note else "equal total; placed after by the tie-break"
 
 
-def select(cohort: Cohort, top: int | None = None, now: datetime | None = None) -> Selection:
-    """The top N with reasons, the members just below the cut, and bootstrap tie flags at the cut."""
+def cut_size(cohort: Cohort, top: int | None) -> int:
+    """How many members the cut keeps: `top`, else the cohort's final_size; refuses fewer than 1."""
     top = top if top is not None else cohort.config.final_size
     if top < 1:
         raise CohortError(f"Cannot select the top {top}; pass --top with a positive number.")
+    return top
+
+
+def select(cohort: Cohort, top: int | None = None, now: datetime | None = None) -> Selection:
+    """The top N with reasons, the members just below the cut, and bootstrap tie flags at the cut."""
+    top = cut_size(cohort, top)
     table = standings(cohort, now)
     chosen, under = cut(table.table, top)
     by_handle = {r.handle: r for r in table.rows}

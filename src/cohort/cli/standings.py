@@ -201,11 +201,8 @@ def export(
     top: Annotated[int | None, typer.Option(help="Mark this many as selected; default: final_size.")] = None,
 ) -> None:
     """Export the standings as CSV, Excel or Markdown (spreadsheet formulas neutralized)."""
-    from cohort.errors import CohortError
     from cohort.export import export_standings
 
-    if top is not None and top < 1:  # the same rule, and words, as `select --top`
-        raise CohortError(f"Cannot select the top {top}; pass --top with a positive number.")
     path = export_standings(open_cohort(ctx), file, top)
     typer.echo(f"Wrote {path}.")
 
