@@ -290,3 +290,14 @@ def test_rescore_rebuilds_missing_parsed_files_and_flags_lost_ones(cohort: Cohor
     assert history["error"].iloc[0].startswith(f"Stored file {lost_sha[:12]} of week '01-reg' is missing from ")
     assert len(list(cohort.config.submissions_dir.rglob("*.npy"))) == 1
     assert keep == 1
+
+
+def test_a_rescore_refused_up_front_leaves_no_trace(cohort: Cohort) -> None:
+    _submit(cohort, "ann", 1.0, 0.0, 0)
+    with cohort.store.transaction() as tx:
+        before = audit.entries(tx)
+    (cohort.root / "data/01-reg/solution.csv").write_text("id,Usage\ns0,Public\n")  # the target column lost
+    with pytest.raises(CohortError, match=r"solution\.csv has no column 'target'"):
+        scoring.score_pending(cohort, rescore=True, progress=False)
+    with cohort.store.transaction() as tx:
+        assert audit.entries(tx) == before

@@ -248,6 +248,11 @@ def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) 
     report = ScoreReport()
     since = _rescore_since(cohort, report) if rescore else None
     plan = _plan(cohort, rescore, since, report)
+    if since is not None and not report.resumed:
+        # Recorded only once the plan stands: a rescore refused up front (a broken solution
+        # file, say) leaves the store as it was.
+        with cohort.store.transaction() as tx:
+            audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
     total = sum(len(todo) for _, todo in plan)
     with _progress(total, progress and not _quiet()) as advance:
         for solution, todo in plan:
@@ -263,11 +268,8 @@ def _rescore_since(cohort: Cohort, report: ScoreReport) -> datetime:
     """The start of this rescore, or of the interrupted one it resumes."""
     with cohort.store.transaction() as tx:
         since = store_scores.open_rescore(tx)
-        report.resumed = since is not None
-        if since is None:
-            since = utcnow()
-            audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
-    return since
+    report.resumed = since is not None
+    return since if since is not None else utcnow()
 
 
 def _plan(cohort: Cohort, rescore: bool, since: datetime | None,
