@@ -180,11 +180,20 @@ def test_an_absurd_contribution_value_is_one_error_line(cohort_root: Path, value
 
 
 def test_an_override_without_scores_is_one_error_line(cohort_root: Path) -> None:
+    from datetime import UTC, datetime
+
+    from cohort import submissions
+    from cohort.workspace import Cohort
+
+    submissions.submit(Cohort.open(cohort_root), "ann", "1", None, "https://www.kaggle.com/code/ann/week-a",
+                       at=datetime(2027, 1, 12, 12, tzinfo=UTC))
     _refused(cohort_root, ["override-score", "1", "--reason", "typo"],
              "Override of submission 1 sets no score; pass --public, --private or both.")
     _refused(cohort_root, ["override-score", "1", "--reason", "typo", "--public", "nan"],
              "Override of submission 1: --public nan is not a finite number; "
              "pass the corrected score as an ordinary number.")
+    _refused(cohort_root, ["override-score", "2", "--reason", "typo", "--public", "0.5"],
+             "No submission 2; see `cohort leaderboard` or the member's history.")
 
 
 def test_a_directory_as_the_roster_is_one_error_line(cohort_root: Path, tmp_path: Path) -> None:

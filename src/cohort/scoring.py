@@ -521,6 +521,8 @@ def select_final(cohort: Cohort, member: str, week_ref: str, submission_ids: lis
 def override_score(cohort: Cohort, submission_id: int, public: float | None, private: float | None,
                    reason: str, actor: str) -> None:
     """Correct a submission's scores by hand, with a reason (audit-logged; the latest override wins)."""
+    with cohort.store.transaction() as tx:
+        store_subs.get(tx, submission_id)  # an unknown id is the first thing to say
     if not reason.strip():
         raise ValidationError(f"Override of submission {submission_id} needs a reason; pass --reason.")
     if public is None and private is None:
