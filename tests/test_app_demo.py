@@ -11,6 +11,7 @@ from cohort import members, scoring, standings
 from cohort.demo import run_demo
 from cohort.workspace import Cohort
 from tests.test_app_helpers import app_test, texts
+from tests.test_app_standings import drawn_table
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +42,7 @@ def test_leaderboard_shows_the_revealed_private_board_with_its_shake_up(demo: Pa
 
 def test_standings_draw_the_cut_under_the_eight_selected(demo: Path, monkeypatch) -> None:
     at = app_test(demo, monkeypatch, "standings")
-    table = next(str(h.proto.body) for h in at.get("html") if "class='standings'" in str(h.proto.body))
-    above, _below = table.split("<tr class='cut'>")
+    above, _below = drawn_table(at).split("<tr class='cut'>")
     chosen = re.findall(r"<tr class='selected'>.*?\((\w+)\)</", above)
     assert chosen == [s.handle for s in standings.select(Cohort.open(demo)).selected]
     assert len(chosen) == 8

@@ -75,14 +75,6 @@ def _suffix(file_name: str) -> str:
     return next((s for s in SUFFIXES if name.endswith(s)), ".csv")
 
 
-def parse_bytes(cohort: Cohort, week_ref: str, data: bytes, file_name: str) -> Parsed:
-    """Validate raw bytes for a week; raises ValidationError."""
-    from cohort.scoring import load_solution
-    from cohort.validation import parse
-
-    return parse(data, file_name, load_solution(cohort, week_ref))
-
-
 def validate_file(cohort: Cohort, week_ref: str, path: Path) -> pd.DataFrame:
     """Check a file as `cohort submit` would, storing nothing; the predictions by id."""
     from cohort.scoring import load_solution
