@@ -18,9 +18,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cohort import challenges, changes, contributions, members, scoring, standings
+from cohort import revision
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError
+from cohort.scoring import boards, runs
+from cohort.scoring.solution import load_solution
+from cohort.season import challenges, contributions
+from cohort.season.selection import frozen, select
+from cohort.sheets import roster as members
 from cohort.workspace import Cohort, utcnow
 
 PASSWORD_ENV = "COHORT_ORGANIZER_PASSWORD"
@@ -29,6 +34,7 @@ ROOT_ENV = "COHORT_ROOT"
 
 
 # ---------------------------------------------------------------- the cohort
+
 
 @st.cache_resource(show_spinner=False)
 def _open(root: str, db_url: str) -> Cohort:
@@ -51,7 +57,7 @@ def cohort() -> Cohort:
 
 def key(c: Cohort) -> tuple[str, tuple[Any, ...]]:
     """The cache key of everything pages show: the root and the store's change stamp."""
-    return str(c.root), changes.stamp(c)
+    return str(c.root), revision.stamp(c)
 
 
 def show_error(exc: CohortError) -> None:
@@ -60,6 +66,7 @@ def show_error(exc: CohortError) -> None:
 
 
 # ---------------------------------------------------------------- weeks
+
 
 def week_label(week: Week) -> str:
     """'Week 1 · Pets' for a select box."""
@@ -79,8 +86,9 @@ def current_week(c: Cohort, now: datetime | None = None) -> Week:
     return started[-1] if started else weeks[0]
 
 
-def pick_week(c: Cohort, label: str = "Week", key: str = "week",
-              weeks: tuple[Week, ...] | None = None) -> Week:
+def pick_week(
+    c: Cohort, label: str = "Week", key: str = "week", weeks: tuple[Week, ...] | None = None
+) -> Week:
     """A week select box; `?week=` (id, number or slug) preselects, else the current week."""
     weeks = weeks or c.config.weeks
     chosen = current_week(c)
@@ -96,18 +104,32 @@ def pick_week(c: Cohort, label: str = "Week", key: str = "week",
 
 # ---------------------------------------------------------------- cached reads
 
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def board(root: str, stamp: tuple[Any, ...], week_id: str, private: bool) -> dict[str, Any]:
     """A week's leaderboard as a frame plus its metric, direction and reveal state."""
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
-    lb = scoring.leaderboard(c, week_id, private=private)
+    lb = boards.leaderboard(c, week_id, private=private)
     rows = pd.DataFrame([_row_dict(r) for r in lb.rows], columns=BOARD_COLUMNS)
-    return {"rows": rows, "revealed": bool(lb.revealed), "metric": lb.metric,
-            "direction": lb.direction}
+    return {
+        "rows": rows,
+        "revealed": bool(lb.revealed),
+        "metric": lb.metric,
+        "direction": lb.direction,
+    }
 
 
-BOARD_COLUMNS = ["rank", "handle", "name", "score", "entries", "last_submitted_at",
-                 "submission_id", "public_rank", "rank_change"]
+BOARD_COLUMNS = [
+    "rank",
+    "handle",
+    "name",
+    "score",
+    "entries",
+    "last_submitted_at",
+    "submission_id",
+    "public_rank",
+    "rank_change",
+]
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
@@ -118,7 +140,7 @@ def _row_dict(row: Any) -> dict[str, Any]:
 def revealed(root: str, stamp: tuple[Any, ...], week_id: str) -> bool:
     """Whether a week's private board may be shown."""
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
-    return bool(scoring.is_revealed(c, week_id))
+    return bool(boards.is_revealed(c, week_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -133,7 +155,7 @@ def roster(root: str, stamp: tuple[Any, ...]) -> pd.DataFrame:
 def history(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
     """A member's submissions, newest first; private scores only for revealed weeks."""
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
-    return scoring.member_history(c, handle, include_private=False)
+    return boards.member_history(c, handle, include_private=False)
 
 
 @st.cache_data(show_spinner="Scoring the week's baseline model (once per week)…", max_entries=32)
@@ -142,13 +164,16 @@ def baseline(root: str, week_id: str, solution_sha: str) -> float | None:
 
     The scorer's own parse and metric score it; keyed on the solution, as training takes seconds.
     """
-    from cohort import validation, weeks
+    from cohort.scoring import validation
+    from cohort.weeks import prepare
 
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
     try:
-        solution = scoring.load_solution(c, week_id)
-        data = weeks.baseline_predictions(c, week_id).to_csv(index=False).encode()
-        public, _ = scoring.score_values(solution, validation.parse(data, "baseline.csv", solution).values[None])
+        solution = load_solution(c, week_id)
+        data = prepare.baseline_predictions(c, week_id).to_csv(index=False).encode()
+        public, _ = runs.score_values(
+            solution, validation.parse(data, "baseline.csv", solution).values[None]
+        )
     except Exception:  # noqa: BLE001 - a week without a baseline still gets its chart, without the line
         return None
     return None if pd.isna(public[0]) else float(public[0])
@@ -157,7 +182,7 @@ def baseline(root: str, week_id: str, solution_sha: str) -> float | None:
 def solution_sha(c: Cohort, week_id: str) -> str:
     """The hash of a week's solution ('' when it is not prepared), to key the baseline on."""
     try:
-        return scoring.load_solution(c, week_id).sha256
+        return load_solution(c, week_id).sha256
     except CohortError:
         return ""
 
@@ -173,6 +198,7 @@ def challenge_board(root: str, stamp: tuple[Any, ...], challenge_id: int) -> pd.
 
 
 # ---------------------------------------------------------------- identity
+
 
 def organizer_password() -> str:
     """The organizer password from Streamlit secrets, else the environment ('' = none set)."""
@@ -192,6 +218,7 @@ def password_ok(given: str) -> bool:
 
 
 # ---------------------------------------------------------------- formatting
+
 
 def fmt_score(value: Any) -> str:
     """A score for display; '–' when there is none."""
@@ -220,24 +247,46 @@ def events(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
 def standings_view(root: str, stamp: tuple[Any, ...]) -> dict[str, Any]:
     """The standings and the selection, reshaped for the page (one frame, the cut, tie lines)."""
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
-    selection = standings.select(c)
+    selection = select(c)
     table = selection.standings.table
-    comps = [k for k in (*selection.standings.weeks, *CONTRIBUTION_KINDS)
-             if k in table.columns and (table[k] != 0).any()]
+    comps = [
+        k
+        for k in (*selection.standings.weeks, *CONTRIBUTION_KINDS)
+        if k in table.columns and (table[k] != 0).any()
+    ]
     flagged = [t for t in selection.ties if t.flagged]
     tied = {h for t in flagged for h in (t.above, t.below)}
-    frame = table[["rank", "handle", "name", "total", *comps]].reset_index(drop=True).assign(
-        selected=table["handle"].isin({s.handle for s in selection.selected}).to_numpy(),
-        tied=table["handle"].isin(tied).to_numpy())
-    freezes = [f for f in standings.frozen(c) if not f.superseded]
+    frame = (
+        table[["rank", "handle", "name", "total", *comps]]
+        .reset_index(drop=True)
+        .assign(
+            selected=table["handle"].isin({s.handle for s in selection.selected}).to_numpy(),
+            tied=table["handle"].isin(tied).to_numpy(),
+        )
+    )
+    freezes = [f for f in frozen(c) if not f.superseded]
     return {
-        "table": frame, "components": comps, "cut": selection.top,
+        "table": frame,
+        "components": comps,
+        "cut": selection.top,
         "selected": [s.handle for s in selection.selected],
-        "ties": [f"{t.above} stays ahead of {t.below} in only {t.probability:.0%} of "
-                 f"{selection.samples} resamples of the test rows." for t in flagged],
-        "below_cut": [{"Rank": b.rank, "Member": b.handle, "Name": b.name, "Total": round(b.total, 2),
-                       "Why below": b.note} for b in selection.below_cut],
+        "ties": [
+            f"{t.above} stays ahead of {t.below} in only {t.probability:.0%} of "
+            f"{selection.samples} resamples of the test rows."
+            for t in flagged
+        ],
+        "below_cut": [
+            {
+                "Rank": b.rank,
+                "Member": b.handle,
+                "Name": b.name,
+                "Total": round(b.total, 2),
+                "Why below": b.note,
+            }
+            for b in selection.below_cut
+        ],
         "unrevealed": selection.unrevealed,
-        "frozen": None if not freezes else
-        f"Frozen {freezes[0].frozen_at:%Y-%m-%d %H:%M} UTC by {freezes[0].frozen_by}",
+        "frozen": None
+        if not freezes
+        else f"Frozen {freezes[0].frozen_at:%Y-%m-%d %H:%M} UTC by {freezes[0].frozen_by}",
     }

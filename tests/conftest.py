@@ -40,17 +40,34 @@ final_selections = {final_selections}
 """
 
 
-def write_week(root: Path, week_id: str, *, title: str = "A week", opens: int = 0, closes: int = 7,
-               metric: str = "accuracy", id_column: str = "id", targets: tuple[str, ...] = ("label",),
-               daily_limit: int = 5, final_selections: int = 2) -> Path:
+def write_week(
+    root: Path,
+    week_id: str,
+    *,
+    title: str = "A week",
+    opens: int = 0,
+    closes: int = 7,
+    metric: str = "accuracy",
+    id_column: str = "id",
+    targets: tuple[str, ...] = ("label",),
+    daily_limit: int = 5,
+    final_selections: int = 2,
+) -> Path:
     """Write weeks/<week_id>/week.toml with the given competition settings."""
     path = root / "weeks" / week_id
     path.mkdir(parents=True, exist_ok=True)
-    (path / "week.toml").write_text(WEEK_TOML.format(
-        title=title, opens=opens, closes=closes, metric=metric, id_column=id_column,
-        targets=", ".join(f'"{t}"' for t in targets), daily_limit=daily_limit,
-        final_selections=final_selections,
-    ))
+    (path / "week.toml").write_text(
+        WEEK_TOML.format(
+            title=title,
+            opens=opens,
+            closes=closes,
+            metric=metric,
+            id_column=id_column,
+            targets=", ".join(f'"{t}"' for t in targets),
+            daily_limit=daily_limit,
+            final_selections=final_selections,
+        )
+    )
     return path
 
 
@@ -61,15 +78,22 @@ def make_cohort(tmp_path: Path) -> Callable[..., Path]:
     `weeks` maps week ids to write_week() keyword arguments. Returns the cohort root.
     """
 
-    def build(weeks: dict[str, dict] | None = None, start: str = "2027-01-11",
-              final_size: int = 8, name: str = "cohort") -> Path:
+    def build(
+        weeks: dict[str, dict] | None = None,
+        start: str = "2027-01-11",
+        final_size: int = 8,
+        name: str = "cohort",
+    ) -> Path:
         root = tmp_path / name
         root.mkdir()
         weeks = weeks if weeks is not None else {"01-test": {}}
         for week_id, settings in weeks.items():
             write_week(root, week_id, **settings)
-        (root / "cohort.toml").write_text(COHORT_TOML.format(
-            start=start, weeks=", ".join(f'"{w}"' for w in weeks), final_size=final_size))
+        (root / "cohort.toml").write_text(
+            COHORT_TOML.format(
+                start=start, weeks=", ".join(f'"{w}"' for w in weeks), final_size=final_size
+            )
+        )
         (root / "submissions").mkdir()
         return root
 

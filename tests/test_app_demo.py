@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cohort import members, scoring, standings
 from cohort.demo import run_demo
+from cohort.scoring import boards
+from cohort.season import selection
+from cohort.sheets import roster as members
 from cohort.workspace import Cohort
 from tests.test_app_helpers import app_test, texts
 from tests.test_app_standings import drawn_table
@@ -29,9 +31,11 @@ def no_emails_or_tokens(at, token: str = "") -> None:  # noqa: ANN001
     assert not token or token not in shown
 
 
-def test_leaderboard_shows_the_revealed_private_board_with_its_shake_up(demo: Path, monkeypatch) -> None:
+def test_leaderboard_shows_the_revealed_private_board_with_its_shake_up(
+    demo: Path, monkeypatch
+) -> None:
     at = app_test(demo, monkeypatch, query={"week": "1"})
-    board = scoring.leaderboard(Cohort.open(demo), "1", private=True)
+    board = boards.leaderboard(Cohort.open(demo), "1", private=True)
     shown = texts(at)
     assert board.revealed
     for row in board.rows[:3]:
@@ -44,7 +48,7 @@ def test_standings_draw_the_cut_under_the_eight_selected(demo: Path, monkeypatch
     at = app_test(demo, monkeypatch, "standings")
     above, _below = drawn_table(at).split("<tr class='cut'>")
     chosen = re.findall(r"<tr class='selected'>.*?\((\w+)\)</", above)
-    assert chosen == [s.handle for s in standings.select(Cohort.open(demo)).selected]
+    assert chosen == [s.handle for s in selection.select(Cohort.open(demo)).selected]
     assert len(chosen) == 8
     assert "Statistical tie at the cut" in texts(at)  # the demo's cut is close (chen vs yusuf)
     no_emails_or_tokens(at)
@@ -52,7 +56,7 @@ def test_standings_draw_the_cut_under_the_eight_selected(demo: Path, monkeypatch
 
 def test_member_page_shows_history_with_revealed_private_scores(demo: Path, monkeypatch) -> None:
     at = app_test(demo, monkeypatch, "member", query={"member": "quinn"})
-    history = scoring.member_history(Cohort.open(demo), "quinn", include_private=False)
+    history = boards.member_history(Cohort.open(demo), "quinn", include_private=False)
     assert at.selectbox[0].value == "quinn"
     shown = at.dataframe[0].value
     assert shown["Id"].tolist() == history["submission_id"].tolist()
@@ -65,11 +69,11 @@ def test_submit_signs_in_with_a_token_and_refuses_a_closed_week(demo: Path, monk
     at = app_test(demo, monkeypatch, "submit")
     at.text_input[0].input(token).run()
     assert at.success[0].value == "Signed in as **Quinn (simulated)** (quinn)."
-    before = len(scoring.member_history(Cohort.open(demo), "quinn", include_private=False))
+    before = len(boards.member_history(Cohort.open(demo), "quinn", include_private=False))
     at.text_input[1].input("https://www.kaggle.com/code/quinn-kg/late-entry")
     at.button[0].click().run()
     assert any("late submissions are not accepted" in e.value for e in at.error)
-    assert len(scoring.member_history(Cohort.open(demo), "quinn", include_private=False)) == before
+    assert len(boards.member_history(Cohort.open(demo), "quinn", include_private=False)) == before
     no_emails_or_tokens(at, token)
 
 

@@ -33,8 +33,9 @@ def write_cohort(root: Path, members: bool = True) -> Path:
     start = (utcnow().date() - timedelta(days=10)).isoformat()
     write_week(root, WEEKS[0], title="Alpha", opens=0, closes=7)
     write_week(root, WEEKS[1], title="Beta", opens=7, closes=14)
-    (root / "cohort.toml").write_text(COHORT_TOML.format(
-        start=start, weeks=", ".join(f'"{w}"' for w in WEEKS), final_size=8))
+    (root / "cohort.toml").write_text(
+        COHORT_TOML.format(start=start, weeks=", ".join(f'"{w}"' for w in WEEKS), final_size=8)
+    )
     (root / "submissions").mkdir()
     write_roster(root, MEMBERS if members else [])
     return root
@@ -44,11 +45,13 @@ def write_solution(c: Cohort, week_id: str, seed: int) -> pd.DataFrame:
     """A binary-label solution.csv (id, label, Usage) for a week; returns it."""
     rng = np.random.default_rng(seed)
     week = c.config.week(week_id)
-    frame = pd.DataFrame({
-        "id": [f"r{i:03d}" for i in range(N_ROWS)],
-        "label": rng.choice(["cat", "dog"], N_ROWS),
-        "Usage": ["Public" if i % 3 == 0 else "Private" for i in range(N_ROWS)],
-    })
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i:03d}" for i in range(N_ROWS)],
+            "label": rng.choice(["cat", "dog"], N_ROWS),
+            "Usage": ["Public" if i % 3 == 0 else "Private" for i in range(N_ROWS)],
+        }
+    )
     path = c.config.solution_path(week)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
@@ -65,7 +68,9 @@ def predictions(solution: pd.DataFrame, accuracy: float, rng: np.random.Generato
 
 def build_populated(root: Path) -> dict[str, str]:
     """Fill a cohort with members, submissions, scores and contributions; returns the tokens."""
-    from cohort import contributions, members, scoring, submissions
+    from cohort.scoring import intake, runs
+    from cohort.season import contributions
+    from cohort.sheets import roster as members
 
     write_cohort(root)
     c = Cohort.open(root)
@@ -79,12 +84,20 @@ def build_populated(root: Path) -> dict[str, str]:
             for attempt in range(1 + i % 3):
                 at = week.opens_at + timedelta(hours=1 + i + 12 * attempt)
                 data = predictions(solution, 0.5 + 0.04 * i + 0.02 * attempt, rng)
-                submissions.submit_bytes(c, handle, week_id, data, f"{handle}.csv",
-                                         notebook_url=f"https://www.kaggle.com/code/{handle}/w{n}",
-                                         at=at, source="cli", score=False)
+                intake.submit_bytes(
+                    c,
+                    handle,
+                    week_id,
+                    data,
+                    f"{handle}.csv",
+                    notebook_url=f"https://www.kaggle.com/code/{handle}/w{n}",
+                    at=at,
+                    source="cli",
+                    score=False,
+                )
         for handle, *_rest in MEMBERS[::2]:
             contributions.add(c, handle, "attended", week_ref=week_id, actor="test")
-    scoring.score_pending(c, progress=False)
+    runs.score_pending(c, progress=False)
     c.store.dispose()
     return tokens
 
@@ -106,8 +119,13 @@ def copy_cohort(source: Path, target: Path) -> Path:
     return target
 
 
-def app_test(root: Path, monkeypatch, page: str | None = None, password: str | None = PASSWORD,
-             query: dict[str, str] | None = None) -> AppTest:
+def app_test(
+    root: Path,
+    monkeypatch,
+    page: str | None = None,
+    password: str | None = PASSWORD,
+    query: dict[str, str] | None = None,
+) -> AppTest:
     """Run the app on `root` (optionally switched to views/<page>.py) and return the AppTest."""
     monkeypatch.setenv("COHORT_ROOT", str(root))
     monkeypatch.delenv("COHORT_ORGANIZER_PASSWORD", raising=False)
@@ -125,8 +143,18 @@ def app_test(root: Path, monkeypatch, page: str | None = None, password: str | N
 def texts(at: AppTest) -> str:
     """Every piece of text the page shows, joined, for 'is X shown anywhere' checks."""
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success",
-                 "warning", "error", "metric"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "warning",
+        "error",
+        "metric",
+    ):
         for element in getattr(at, kind):
             parts.append(str(getattr(element, "value", "")))
             parts.append(str(getattr(element, "label", "")))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cohort import scoring
+from cohort.scoring import boards
 from cohort.workspace import Cohort
 from tests.test_app_helpers import app_test, copy_cohort, populated_source, texts, write_cohort
 
@@ -22,12 +22,15 @@ def shown_scores(at) -> list[str]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("members", [False, True])
-def test_a_new_cohort_invites_the_first_submission(tmp_path: Path, monkeypatch, members: bool) -> None:
+def test_a_new_cohort_invites_the_first_submission(
+    tmp_path: Path, monkeypatch, members: bool
+) -> None:
     root = write_cohort(tmp_path / "empty", members=members)
     at = app_test(root, monkeypatch)  # the leaderboard is the default page
     assert at.title[0].value == "Leaderboard"
     assert [i.value for i in at.info] == [
-        "No scored submissions for this week yet. Be the first: open the Submit page."]
+        "No scored submissions for this week yet. Be the first: open the Submit page."
+    ]
     assert not at.dataframe
 
 
@@ -35,7 +38,7 @@ def test_the_open_week_shows_public_scores_only(populated: Path, monkeypatch) ->
     at = app_test(populated, monkeypatch)
     assert at.selectbox[0].value.id == "02-beta"
     assert not at.tabs
-    board = scoring.leaderboard(Cohort.open(populated), "02-beta")
+    board = boards.leaderboard(Cohort.open(populated), "02-beta")
     assert at.dataframe[0].value["Member"].tolist() == [r.handle for r in board.rows]
     assert shown_scores(at) == [f"{r.score:.5g}" for r in board.rows]
     assert at.dataframe[0].value["Entries"].tolist() == [r.entries for r in board.rows]
@@ -43,36 +46,45 @@ def test_the_open_week_shows_public_scores_only(populated: Path, monkeypatch) ->
     assert "revealed when the week closes" in texts(at)
 
 
-@pytest.mark.parametrize("query", [
-    {"week": "02-beta", "private": "1"},
-    {"week": "2", "revealed": "true", "board": "private"},
-    {"week": "beta", "mode": "organizer"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"week": "02-beta", "private": "1"},
+        {"week": "2", "revealed": "true", "board": "private"},
+        {"week": "beta", "mode": "organizer"},
+    ],
+)
 def test_query_parameters_cannot_reveal_a_hidden_board(populated: Path, monkeypatch, query) -> None:
     at = app_test(populated, monkeypatch, query=query)
-    public = [f"{r.score:.5g}" for r in scoring.leaderboard(Cohort.open(populated), "02-beta").rows]
+    public = [f"{r.score:.5g}" for r in boards.leaderboard(Cohort.open(populated), "02-beta").rows]
     assert at.selectbox[0].value.id == "02-beta"
     assert not at.tabs
     assert shown_scores(at) == public
 
 
-def test_a_closed_week_shows_the_private_board_and_the_shake_up(populated: Path, monkeypatch) -> None:
+def test_a_closed_week_shows_the_private_board_and_the_shake_up(
+    populated: Path, monkeypatch
+) -> None:
     at = app_test(populated, monkeypatch, query={"week": "1"})
     assert [t.label for t in at.tabs] == ["Private (final)", "Public", "Shake-up"]
-    private = scoring.leaderboard(Cohort.open(populated), "01-alpha", private=True)
+    private = boards.leaderboard(Cohort.open(populated), "01-alpha", private=True)
     frame = at.dataframe[0].value
     assert frame["Member"].tolist() == [r.handle for r in private.rows]
     assert frame["Public rank"].tolist() == [r.public_rank for r in private.rows]
     arrows = {r.handle: r.rank_change for r in private.rows}
     for handle, change in zip(frame["Member"], frame["Change"], strict=True):
         expected = arrows[handle]
-        assert change == ("=" if expected == 0 else f"▲ {expected}" if expected > 0 else f"▼ {-expected}")
+        assert change == (
+            "=" if expected == 0 else f"▲ {expected}" if expected > 0 else f"▼ {-expected}"
+        )
     assert len(at.get("vega_lite_chart")) == 1
 
 
 def test_an_unknown_week_parameter_falls_back_with_a_warning(populated: Path, monkeypatch) -> None:
     at = app_test(populated, monkeypatch, query={"week": "99"})
-    assert [w.value for w in at.warning] == ["No week '99' in this cohort; showing the current week."]
+    assert [w.value for w in at.warning] == [
+        "No week '99' in this cohort; showing the current week."
+    ]
     assert at.selectbox[0].value.id == "02-beta"
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cohort import challenges, changes, contributions, scoring, standings
+from cohort import audit
+from cohort.scoring import boards
+from cohort.season import challenges, contributions, selection
 from cohort.workspace import Cohort
 from tests.test_app_helpers import (
     PASSWORD,
@@ -17,8 +19,10 @@ from tests.test_app_helpers import (
     write_cohort,
 )
 
-NO_PASSWORD = ("The Organizer page is off: set COHORT_ORGANIZER_PASSWORD, or organizer_password "
-               "in .streamlit/secrets.toml, and restart the app.")
+NO_PASSWORD = (
+    "The Organizer page is off: set COHORT_ORGANIZER_PASSWORD, or organizer_password "
+    "in .streamlit/secrets.toml, and restart the app."
+)
 WRONG_PASSWORD = "Wrong organizer password; try again, or ask whoever runs the app."
 
 
@@ -56,8 +60,12 @@ def test_a_wrong_password_shows_nothing_else(populated: Path, monkeypatch) -> No
 
 
 def test_query_parameters_do_not_sign_anyone_in(populated: Path, monkeypatch) -> None:
-    at = app_test(populated, monkeypatch, "organizer",
-                  query={"organizer_signed_in": "true", "password": PASSWORD, "admin": "1"})
+    at = app_test(
+        populated,
+        monkeypatch,
+        "organizer",
+        query={"organizer_signed_in": "true", "password": PASSWORD, "admin": "1"},
+    )
     assert not at.tabs
     assert at.text_input[0].label == "Organizer password"
 
@@ -86,11 +94,11 @@ def test_an_empty_cohort_signs_in_and_shows_an_empty_audit_log(tmp_path: Path, m
 
 def test_reveal_shows_the_private_board(populated: Path, monkeypatch) -> None:
     c = Cohort.open(populated)
-    assert not scoring.is_revealed(c, "02-beta")
+    assert not boards.is_revealed(c, "02-beta")
     at = signed_in(populated, monkeypatch)
     at.button(key="reveal").click().run()
     assert "02-beta is revealed." in [s.value for s in at.success]
-    assert scoring.is_revealed(c, "02-beta")
+    assert boards.is_revealed(c, "02-beta")
     board = app_test(populated, monkeypatch, "leaderboard")
     assert [t.label for t in board.tabs] == ["Private (final)", "Public", "Shake-up"]
 
@@ -102,20 +110,27 @@ def test_attendance_is_recorded_for_each_chosen_member(populated: Path, monkeypa
     at.button(key="record").click().run()
     assert "Recorded attended for 2 member(s) in 02-beta." in [s.value for s in at.success]
     events = contributions.events(Cohort.open(populated))
-    mine = events[(events["kind"] == "attended") & (events["week"] == "02-beta")
-                  & (events["note"] == "workshop 2")]
+    mine = events[
+        (events["kind"] == "attended")
+        & (events["week"] == "02-beta")
+        & (events["note"] == "workshop 2")
+    ]
     assert sorted(mine["handle"]) == ["m02", "m04"]
 
 
-def test_an_override_needs_a_reason_and_lands_in_the_audit_log(populated: Path, monkeypatch) -> None:
+def test_an_override_needs_a_reason_and_lands_in_the_audit_log(
+    populated: Path, monkeypatch
+) -> None:
     at = signed_in(populated, monkeypatch)
     at.number_input(key="override_id").set_value(3)
     at.number_input(key="override_public").set_value(0.25).run()
     assert at.button(key="override").disabled  # no reason yet
     at.text_input(key="override_reason").input("wrong file uploaded by the organizer").run()
     at.button(key="override").click().run()
-    assert "Submission 3 overridden; the reason is in the audit log." in [s.value for s in at.success]
-    log = changes.recent_actions(Cohort.open(populated))
+    assert "Submission 3 overridden; the reason is in the audit log." in [
+        s.value for s in at.success
+    ]
+    log = audit.recent_actions(Cohort.open(populated))
     assert log.iloc[0]["action"] == "override_score"
     assert "wrong file uploaded by the organizer" in log.iloc[0]["detail"]
 
@@ -126,7 +141,8 @@ def test_an_unknown_submission_is_one_error_line(populated: Path, monkeypatch) -
     at.text_input(key="override_reason").input("typo").run()
     at.button(key="override").click().run()
     assert [e.value for e in at.error] == [
-        "No submission 9999; see `cohort leaderboard` or the member's history."]
+        "No submission 9999; see `cohort leaderboard` or the member's history."
+    ]
 
 
 def test_a_challenge_window_opens_and_closes(populated: Path, monkeypatch) -> None:
@@ -148,19 +164,19 @@ def test_freezing_twice_needs_replace(populated: Path, monkeypatch) -> None:
     assert at.error[0].value.startswith("The selection was already frozen (#1, ")
     at.checkbox(key="freeze_force").check()
     at.button(key="freeze").click().run()
-    assert len(standings.frozen(Cohort.open(populated))) == 2
+    assert len(selection.frozen(Cohort.open(populated))) == 2
 
 
 def test_a_closed_challenge_s_ranks_become_contributions_once(populated: Path, monkeypatch) -> None:
     import pandas as pd
 
-    from cohort import submissions
+    from cohort.scoring import intake
 
     c = Cohort.open(populated)
     challenges.open_window(c, "02-beta", 10, "ada")
     solution = pd.read_csv(populated / "data" / "02-beta" / "solution.csv")
     perfect = solution[["id", "label"]].to_csv(index=False).encode()
-    submissions.submit_bytes(c, "m07", "02-beta", perfect, "p.csv", source="app")
+    intake.submit_bytes(c, "m07", "02-beta", perfect, "p.csv", source="app")
     challenges.close_window(c, "ada")
     at = signed_in(populated, monkeypatch)
     at.button(key="challenge_record").click().run()
@@ -171,10 +187,13 @@ def test_a_closed_challenge_s_ranks_become_contributions_once(populated: Path, m
     at.button(key="challenge_record").click().run()
     assert [e.value for e in at.error] == [
         "Week '02-beta' already has challenge ranks for m07; correct them with `cohort contrib` "
-        "instead. Nothing was recorded."]
+        "instead. Nothing was recorded."
+    ]
 
 
-def test_a_refused_contribution_names_who_was_recorded_before_it(populated: Path, monkeypatch) -> None:
+def test_a_refused_contribution_names_who_was_recorded_before_it(
+    populated: Path, monkeypatch
+) -> None:
     at = signed_in(populated, monkeypatch)
     # m01 already attended 02-beta (the fixture records attendance for every other member).
     at.multiselect[0].set_value(["m02", "m01", "m04"]).run()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cohort import standings
+from cohort.season import selection as season_selection
+from cohort.season import standings
 from cohort.workspace import Cohort
 from tests.test_app_helpers import app_test, copy_cohort, populated_source, texts, write_cohort
 
@@ -19,19 +20,22 @@ def populated(tmp_path_factory, tmp_path: Path) -> Path:
 
 
 def drawn_table(at) -> str:  # noqa: ANN001
-    return next(str(h.proto.body) for h in at.get("html") if "class='standings'" in str(h.proto.body))
+    return next(
+        str(h.proto.body) for h in at.get("html") if "class='standings'" in str(h.proto.body)
+    )
 
 
 def test_a_new_cohort_has_no_standings_yet(tmp_path: Path, monkeypatch) -> None:
     root = write_cohort(tmp_path / "empty", members=False)
     at = app_test(root, monkeypatch, "standings")
     assert [i.value for i in at.info] == [
-        "No standings yet: they appear once submissions are scored or contributions recorded."]
+        "No standings yet: they appear once submissions are scored or contributions recorded."
+    ]
 
 
 def test_the_top_eight_sit_above_the_drawn_cut(populated: Path, monkeypatch) -> None:
     at = app_test(populated, monkeypatch, "standings")
-    selection = standings.select(Cohort.open(populated))
+    selection = season_selection.select(Cohort.open(populated))
     table = drawn_table(at)
     above, below = table.split("<tr class='cut'>")
     assert "cut line: the top 8 above go to the final project" in below
@@ -55,7 +59,7 @@ def test_each_total_is_shown_with_its_components(populated: Path, monkeypatch) -
 
 def test_statistical_ties_at_the_cut_are_flagged(populated: Path, monkeypatch) -> None:
     at = app_test(populated, monkeypatch, "standings")
-    flagged = [t for t in standings.select(Cohort.open(populated)).ties if t.flagged]
+    flagged = [t for t in season_selection.select(Cohort.open(populated)).ties if t.flagged]
     assert flagged, "the fixture cohort is built to have a close cut"
     warning = at.warning[0].value
     assert warning.startswith("**Statistical tie at the cut**")
@@ -65,10 +69,13 @@ def test_statistical_ties_at_the_cut_are_flagged(populated: Path, monkeypatch) -
 
 
 def test_a_frozen_selection_is_announced(populated: Path, monkeypatch) -> None:
-    standings.freeze(Cohort.open(populated), "ada")
+    season_selection.freeze(Cohort.open(populated), "ada")
     at = app_test(populated, monkeypatch, "standings")
-    assert re.fullmatch(r"Frozen \d{4}-\d\d-\d\d \d\d:\d\d UTC by ada; the live standings below "
-                        r"may have moved since\.", at.info[0].value)
+    assert re.fullmatch(
+        r"Frozen \d{4}-\d\d-\d\d \d\d:\d\d UTC by ada; the live standings below "
+        r"may have moved since\.",
+        at.info[0].value,
+    )
 
 
 def test_unrevealed_weeks_are_named(populated: Path, monkeypatch) -> None:

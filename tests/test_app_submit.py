@@ -7,12 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cohort import scoring
+from cohort.scoring import boards
 from cohort.workspace import Cohort
 from tests.test_app_helpers import app_test, copy_cohort, populated_source, texts, write_cohort
 
-WRONG_TOKEN = ("That token matches no member; check it, or ask the organizer for a new one "
-               "(`cohort members tokens`).")
+WRONG_TOKEN = (
+    "That token matches no member; check it, or ask the organizer for a new one "
+    "(`cohort members tokens`)."
+)
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def sign_in(root: Path, monkeypatch, token: str):  # noqa: ANN201
 
 
 def history(root: Path, handle: str) -> pd.DataFrame:
-    return scoring.member_history(Cohort.open(root), handle, include_private=False)
+    return boards.member_history(Cohort.open(root), handle, include_private=False)
 
 
 def upload(at, data: bytes, name: str = "predictions.csv", link: str = ""):  # noqa: ANN001, ANN201
@@ -56,7 +58,9 @@ def test_a_wrong_token_shows_no_form(populated, monkeypatch) -> None:
     assert not at.file_uploader
 
 
-def test_a_valid_upload_is_scored_and_uses_one_of_todays_submissions(populated, monkeypatch) -> None:
+def test_a_valid_upload_is_scored_and_uses_one_of_todays_submissions(
+    populated, monkeypatch
+) -> None:
     root, tokens = populated
     at = sign_in(root, monkeypatch, tokens["m03"])
     assert at.success[0].value == "Signed in as **Member 03** (m03)."
@@ -68,12 +72,15 @@ def test_a_valid_upload_is_scored_and_uses_one_of_todays_submissions(populated, 
     new = after.sort_values("submission_id").iloc[-1]
     assert new["week"] == "02-beta"
     assert new["public_score"] == pytest.approx(1.0)
-    assert at.success[1].value == (f"Submission {new['submission_id']} received (scored). "
-                                   "Public score: **1**.")
+    assert at.success[1].value == (
+        f"Submission {new['submission_id']} received (scored). Public score: **1**."
+    )
     assert at.metric[0].value == "4 of 5"
 
 
-def test_an_invalid_upload_shows_the_validators_message_and_stores_nothing(populated, monkeypatch) -> None:
+def test_an_invalid_upload_shows_the_validators_message_and_stores_nothing(
+    populated, monkeypatch
+) -> None:
     root, tokens = populated
     at = sign_in(root, monkeypatch, tokens["m03"])
     before = history(root, "m03")
@@ -81,7 +88,8 @@ def test_an_invalid_upload_shows_the_validators_message_and_stores_nothing(popul
     upload(at, b"id,label\nr000,cat\n")
     assert [e.value for e in at.error] == [
         "Not submitted: Submission must have 40 rows, found 1; missing ids: 'r001', 'r002', "
-        "'r003', 'r004', 'r005' (and 34 more)."]
+        "'r003', 'r004', 'r005' (and 34 more)."
+    ]
     assert history(root, "m03").equals(before)
     assert sorted(p.name for p in (root / "submissions").rglob("*")) == stored
     assert at.metric[0].value == "5 of 5"
@@ -93,7 +101,10 @@ def test_a_notebook_link_alone_is_a_submission(populated, monkeypatch) -> None:
     at.text_input[1].input("https://www.kaggle.com/code/m04/beta-notebook")
     at.button[0].click().run()
     assert at.success[1].value.endswith("received (notebook).")
-    assert "https://www.kaggle.com/code/m04/beta-notebook" in history(root, "m04")["notebook_url"].tolist()
+    assert (
+        "https://www.kaggle.com/code/m04/beta-notebook"
+        in history(root, "m04")["notebook_url"].tolist()
+    )
 
 
 def test_submitting_nothing_says_what_to_attach(populated, monkeypatch) -> None:
@@ -101,7 +112,8 @@ def test_submitting_nothing_says_what_to_attach(populated, monkeypatch) -> None:
     at = sign_in(root, monkeypatch, tokens["m04"])
     at.button[0].click().run()
     assert [e.value for e in at.error] == [
-        "Attach a predictions file or give a notebook link, then submit again."]
+        "Attach a predictions file or give a notebook link, then submit again."
+    ]
 
 
 def test_the_page_never_shows_a_token_or_an_email(populated, monkeypatch) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cohort import challenges, scoring, submissions
+from cohort.scoring import boards, intake
+from cohort.season import challenges
 from cohort.workspace import Cohort, utcnow
 from tests.test_app_helpers import app_test, copy_cohort, populated_source, write_cohort
 
@@ -21,7 +22,9 @@ def populated(tmp_path_factory, tmp_path: Path) -> Path:
 
 
 def screen(at) -> str:  # noqa: ANN001
-    return next(str(h.proto.body) for h in at.get("html") if "class='workshop'" in str(h.proto.body))
+    return next(
+        str(h.proto.body) for h in at.get("html") if "class='workshop'" in str(h.proto.body)
+    )
 
 
 def handles(body: str) -> list[str]:
@@ -35,11 +38,13 @@ def test_workshop_mode_shows_only_the_workshop_screen(populated: Path, monkeypat
     assert at.caption[-1].value == "Refreshes every 5 s · Test Cohort"
 
 
-def test_the_current_week_board_is_the_public_one_before_the_reveal(populated: Path, monkeypatch) -> None:
+def test_the_current_week_board_is_the_public_one_before_the_reveal(
+    populated: Path, monkeypatch
+) -> None:
     at = app_test(populated, monkeypatch, query={"mode": "workshop", "week": "1", "private": "1"})
     body = screen(at)
     assert "public leaderboard" in body
-    board = scoring.leaderboard(Cohort.open(populated), "02-beta")
+    board = boards.leaderboard(Cohort.open(populated), "02-beta")
     assert handles(body) == [r.handle for r in board.rows]
 
 
@@ -49,12 +54,14 @@ def test_a_new_cohort_shows_an_empty_board(tmp_path: Path, monkeypatch) -> None:
     assert "No scored submissions yet." in screen(at)
 
 
-def test_an_open_challenge_ranks_only_submissions_inside_its_window(populated: Path, monkeypatch) -> None:
+def test_an_open_challenge_ranks_only_submissions_inside_its_window(
+    populated: Path, monkeypatch
+) -> None:
     c = Cohort.open(populated)
     challenge = challenges.open_window(c, "02-beta", 20, "ada", now=utcnow() - timedelta(minutes=5))
     solution = pd.read_csv(populated / "data" / "02-beta" / "solution.csv")
     perfect = solution[["id", "label"]].to_csv(index=False).encode()
-    submissions.submit_bytes(c, "m02", "02-beta", perfect, "p.csv", source="app")
+    intake.submit_bytes(c, "m02", "02-beta", perfect, "p.csv", source="app")
     at = app_test(populated, monkeypatch, query={"mode": "workshop"})
     body = screen(at)
     assert "Live challenge · Beta" in body
@@ -70,7 +77,7 @@ def test_a_challenge_without_submissions_invites_them(populated: Path, monkeypat
 
 
 def test_member_text_is_escaped(populated: Path, monkeypatch) -> None:
-    from cohort import members
+    from cohort.sheets import roster as members
 
     roster = populated / "members.csv"
     roster.write_text(roster.read_text().replace("Member 12", "<b>Member 12</b>"))

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from cohort import contributions, standings
-from cohort.backup import backup, database_file, restore
 from cohort.errors import CohortError
-from cohort.members import list_members
+from cohort.season import contributions, selection
+from cohort.sheets.backup import backup, database_file, restore
+from cohort.sheets.roster import list_members
 from cohort.workspace import Cohort
 
 from .test_standings import build_season
@@ -26,27 +26,34 @@ def _fresh(season: Cohort, tmp_path: Path, name: str = "fresh.db") -> Cohort:
     return Cohort.open(season.root, f"sqlite:///{tmp_path / name}")
 
 
-def test_restore_into_a_fresh_database_gives_identical_standings_and_selection(season: Cohort, tmp_path: Path) -> None:
-    before = standings.select(season, top=2)
-    standings.freeze(season, "lead", top=2)
+def test_restore_into_a_fresh_database_gives_identical_standings_and_selection(
+    season: Cohort, tmp_path: Path
+) -> None:
+    before = selection.select(season, top=2)
+    selection.freeze(season, "lead", top=2)
     report = backup(season.store, tmp_path / "season.bak")
     assert report.rows["members"] == 4 and report.rows["selection_freezes"] == 1
     fresh = _fresh(season, tmp_path)
     restored = restore(fresh.store, tmp_path / "season.bak")
     assert restored.rows == report.rows
-    after = standings.select(fresh, top=2)
+    after = selection.select(fresh, top=2)
     assert after.as_dict() == before.as_dict()
     assert after.standings.inputs == before.standings.inputs
-    assert standings.inputs_hash(after.standings.inputs) == standings.frozen(fresh)[0].inputs_sha256
+    assert selection.inputs_hash(after.standings.inputs) == selection.frozen(fresh)[0].inputs_sha256
     # The restored database is a working one: new events are recorded as usual.
     contributions.add(fresh, "dee", "attended", week_ref="2")
 
 
-def test_restore_refuses_a_database_that_has_data_unless_forced(season: Cohort, tmp_path: Path) -> None:
+def test_restore_refuses_a_database_that_has_data_unless_forced(
+    season: Cohort, tmp_path: Path
+) -> None:
     backup(season.store, tmp_path / "season.bak")
     contributions.add(season, "dee", "attended", week_ref="2")
-    with pytest.raises(CohortError, match=r"^The database .*cohort\.db already holds \d+ rows; restore into a fresh "
-                                          r"database \(--db sqlite:///new\.db\) or pass --force to replace it\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"^The database .*cohort\.db already holds \d+ rows; restore into a fresh "
+        r"database \(--db sqlite:///new\.db\) or pass --force to replace it\.$",
+    ):
         restore(season.store, tmp_path / "season.bak")
     assert len(contributions.events(season, "dee", derived=False)) == 2
     restore(season.store, tmp_path / "season.bak", force=True)
@@ -55,7 +62,10 @@ def test_restore_refuses_a_database_that_has_data_unless_forced(season: Cohort, 
 
 def test_backup_does_not_overwrite_a_file_unless_forced(season: Cohort, tmp_path: Path) -> None:
     (tmp_path / "season.bak").write_text("precious")
-    with pytest.raises(CohortError, match=r"season\.bak already exists; choose a new file name or pass --force to replace it\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"season\.bak already exists; choose a new file name or pass --force to replace it\.$",
+    ):
         backup(season.store, tmp_path / "season.bak")
     assert (tmp_path / "season.bak").read_text() == "precious"
     backup(season.store, tmp_path / "season.bak", force=True)
@@ -70,15 +80,30 @@ def _truncated(path: Path, tmp_path: Path) -> Path:
     return broken
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda tmp, good: tmp / "missing.bak", r"^Backup file .*missing\.bak not found; pass the file `cohort backup` wrote\.$"),
-    (lambda tmp, good: _write(tmp / "notes.bak", b"hello, not a database"),
-     r"^Backup file .*notes\.bak is not a SQLite database; pass the file `cohort backup` wrote\.$"),
-    (lambda tmp, good: _truncated(good, tmp), r"^Backup file .*broken\.bak is corrupt \(.*\); restore an older backup\.$"),
-    (lambda tmp, good: _other_db(tmp / "other.db"),
-     r"^Backup file .*other\.db is not a cohort database \(no 'alembic_version' table\); pass the file `cohort backup` wrote\.$"),
-])
-def test_a_missing_or_corrupt_backup_is_one_error_and_changes_nothing(season: Cohort, tmp_path: Path, make, message: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda tmp, good: tmp / "missing.bak",
+            r"^Backup file .*missing\.bak not found; pass the file `cohort backup` wrote\.$",
+        ),
+        (
+            lambda tmp, good: _write(tmp / "notes.bak", b"hello, not a database"),
+            r"^Backup file .*notes\.bak is not a SQLite database; pass the file `cohort backup` wrote\.$",
+        ),
+        (
+            lambda tmp, good: _truncated(good, tmp),
+            r"^Backup file .*broken\.bak is corrupt \(.*\); restore an older backup\.$",
+        ),
+        (
+            lambda tmp, good: _other_db(tmp / "other.db"),
+            r"^Backup file .*other\.db is not a cohort database \(no 'alembic_version' table\); pass the file `cohort backup` wrote\.$",
+        ),
+    ],
+)
+def test_a_missing_or_corrupt_backup_is_one_error_and_changes_nothing(
+    season: Cohort, tmp_path: Path, make, message: str
+) -> None:
     good = backup(season.store, tmp_path / "good.bak").path
     fresh = _fresh(season, tmp_path)
     with pytest.raises(CohortError, match=message):
@@ -98,7 +123,10 @@ def _other_db(path: Path) -> Path:
 
 
 def test_backups_need_a_sqlite_database() -> None:
-    with pytest.raises(CohortError, match=r"^Backups work on SQLite database files, not a postgresql\+psycopg URL; use pg_dump for PostgreSQL\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"^Backups work on SQLite database files, not a postgresql\+psycopg URL; use pg_dump for PostgreSQL\.$",
+    ):
         database_file(SimpleNamespace(url="postgresql+psycopg://u@host/cohort"))  # type: ignore[arg-type]
 
 
@@ -116,19 +144,30 @@ def _dump(db: Path) -> list[str]:
         return list(conn.iterdump())
 
 
-@pytest.mark.parametrize(("sql", "message"), [
-    ("UPDATE alembic_version SET version_num = 'ffff9999';",
-     "was written by a newer version of cohort; upgrade cohort, or restore a backup made with this version."),
-    ("DROP TABLE scores;", "has no table 'scores'; restore a complete backup or point --db at a new file."),
-])
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "UPDATE alembic_version SET version_num = 'ffff9999';",
+            "was written by a newer version of cohort; upgrade cohort, or restore a backup made with this version.",
+        ),
+        (
+            "DROP TABLE scores;",
+            "has no table 'scores'; restore a complete backup or point --db at a new file.",
+        ),
+    ],
+)
 def test_a_backup_that_cannot_be_restored_leaves_the_database_as_it_was(
-        season: Cohort, tmp_path: Path, sql: str, message: str) -> None:
+    season: Cohort, tmp_path: Path, sql: str, message: str
+) -> None:
     bad = _doctored(season, tmp_path, sql)
     live = database_file(season.store)
     before = _dump(live)
     with pytest.raises(CohortError) as err:
         restore(season.store, bad, force=True)
-    assert str(err.value).startswith(f"Backup file {bad} cannot be restored: The database at sqlite:///")
+    assert str(err.value).startswith(
+        f"Backup file {bad} cannot be restored: The database at sqlite:///"
+    )
     assert str(err.value).endswith(message)
     assert _dump(live) == before
     assert len(list_members(Cohort.open(season.root).store)) == 4  # still a working cohort
@@ -139,8 +178,11 @@ def test_a_foreign_database_is_refused_and_left_alone(season: Cohort, tmp_path: 
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE foo (x INTEGER)")
-    with pytest.raises(CohortError, match=r"^The database at sqlite:///.*other\.db holds tables that are not a "
-                                          r"cohort's \(foo\); point --db at a new file or an empty database\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"^The database at sqlite:///.*other\.db holds tables that are not a "
+        r"cohort's \(foo\); point --db at a new file or an empty database\.$",
+    ):
         Cohort.open(season.root, f"sqlite:///{other}")
     assert _dump(other) == ["BEGIN TRANSACTION;", "CREATE TABLE foo (x INTEGER);", "COMMIT;"]
 
@@ -151,15 +193,23 @@ def test_a_file_that_is_not_a_database_is_one_line(season: Cohort, tmp_path: Pat
     with pytest.raises(CohortError) as err:
         Cohort.open(season.root, f"sqlite:///{text}")
     assert "\n" not in str(err.value)
-    assert str(err.value).endswith("(file is not a database); check the path, its permissions, "
-                                   "and that it is a cohort database.")
+    assert str(err.value).endswith(
+        "(file is not a database); check the path, its permissions, "
+        "and that it is a cohort database."
+    )
 
 
-def test_backup_never_overwrites_the_live_database_or_a_non_file(season: Cohort, tmp_path: Path) -> None:
+def test_backup_never_overwrites_the_live_database_or_a_non_file(
+    season: Cohort, tmp_path: Path
+) -> None:
     live = database_file(season.store)
     before = _dump(live)
-    with pytest.raises(CohortError, match=r"is the live database itself; choose another file for the backup\.$"):
+    with pytest.raises(
+        CohortError, match=r"is the live database itself; choose another file for the backup\.$"
+    ):
         backup(season.store, live, force=True)
     assert _dump(live) == before
-    with pytest.raises(CohortError, match=r"is not a regular file; choose a file path for the backup\.$"):
+    with pytest.raises(
+        CohortError, match=r"is not a regular file; choose a file path for the backup\.$"
+    ):
         backup(season.store, tmp_path, force=True)

@@ -17,15 +17,22 @@ import pytest
 from tests.conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="no Chromium at /usr/bin/chromium; install it: apt-get install -y chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="no Chromium at /usr/bin/chromium; install it: apt-get install -y chromium",
+    ),
 ]
 
 
@@ -61,10 +68,26 @@ def server(tmp_path_factory) -> Iterator[str]:
     env.pop("COHORT_DATABASE_URL", None)
     log = directory.parent / "streamlit.log"
     server = subprocess.Popen(
-        [str(STREAMLIT), "run", str(REPO / "leaderboard_app" / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=directory, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            str(STREAMLIT),
+            "run",
+            str(REPO / "leaderboard_app" / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=directory,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, server, log)
@@ -74,7 +97,9 @@ def server(tmp_path_factory) -> Iterator[str]:
         server.wait(timeout=20)
 
 
-def test_the_standings_show_the_cut_line_and_eight_selected_members(server: str, tmp_path: Path) -> None:
+def test_the_standings_show_the_cut_line_and_eight_selected_members(
+    server: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -94,8 +119,16 @@ def test_the_standings_show_the_cut_line_and_eight_selected_members(server: str,
     assert (tmp_path / "standings.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("path", ["data/01-pets/solution.csv", "app/static/data/01-pets/solution.csv",
-                                  "cohort.db", "members.csv", "media/../data/01-pets/solution.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "data/01-pets/solution.csv",
+        "app/static/data/01-pets/solution.csv",
+        "cohort.db",
+        "members.csv",
+        "media/../data/01-pets/solution.csv",
+    ],
+)
 def test_no_url_serves_a_cohort_file(server: str, path: str) -> None:
     try:
         with urllib.request.urlopen(f"{server}/{path}", timeout=10) as answer:

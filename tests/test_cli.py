@@ -18,7 +18,17 @@ from cohort.cli import app
 from .conftest import write_roster
 
 runner = CliRunner()
-HEAVY = ("pandas", "numpy", "sklearn", "torch", "fastai", "kaggle", "streamlit", "sqlalchemy", "scipy")
+HEAVY = (
+    "pandas",
+    "numpy",
+    "sklearn",
+    "torch",
+    "fastai",
+    "kaggle",
+    "streamlit",
+    "sqlalchemy",
+    "scipy",
+)
 
 
 def dump(db: Path) -> list[str]:
@@ -91,11 +101,16 @@ def test_malformed_cohort_toml_is_one_error_line_and_changes_nothing(cohort_root
     toml.write_text(toml.read_text().replace("final_size = 8", "final_size = -3"))
     result = invoke(cohort_root, "members", "import", str(cohort_root / "members.csv"))
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {toml}: key 'final_size' is -3; use a positive number of members.\n"
+    assert (
+        result.stderr
+        == f"Error: {toml}: key 'final_size' is -3; use a positive number of members.\n"
+    )
     assert dump(cohort_root / "cohort.db") == before
 
 
-def test_an_unknown_week_is_one_error_line_and_changes_nothing(cohort_root: Path, tmp_path: Path) -> None:
+def test_an_unknown_week_is_one_error_line_and_changes_nothing(
+    cohort_root: Path, tmp_path: Path
+) -> None:
     before = dump(cohort_root / "cohort.db")
     file = tmp_path / "p.csv"
     file.write_text("id,label\n1,a\n")
@@ -108,7 +123,10 @@ def test_an_unknown_week_is_one_error_line_and_changes_nothing(cohort_root: Path
 def test_no_cohort_here_says_how_to_make_one(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--root", str(tmp_path), "members", "list"])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: No cohort.toml in {tmp_path} or its parents; run `cohort init` or pass --root.\n"
+    assert (
+        result.stderr
+        == f"Error: No cohort.toml in {tmp_path} or its parents; run `cohort init` or pass --root.\n"
+    )
 
 
 def test_init_creates_a_cohort_that_loads(tmp_path: Path) -> None:
@@ -126,7 +144,8 @@ def test_init_on_a_file_is_one_error_line_and_leaves_the_file(tmp_path: Path) ->
     result = runner.invoke(app, ["init", str(file)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {file} is a file, not a directory; choose a new or empty directory for the cohort.\n")
+        f"Error: {file} is a file, not a directory; choose a new or empty directory for the cohort.\n"
+    )
     assert file.read_text() == "box\n"
 
 
@@ -136,10 +155,13 @@ def test_init_under_a_file_is_one_error_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: Cannot create the cohort in {target} (Not a directory); choose a directory you can write to.\n")
+        f"Error: Cannot create the cohort in {target} (Not a directory); choose a directory you can write to.\n"
+    )
 
 
-def test_init_where_it_may_not_write_is_one_error_line_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+def test_init_where_it_may_not_write_is_one_error_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
     import shutil
 
     def denied(*args, **kwargs):
@@ -150,7 +172,8 @@ def test_init_where_it_may_not_write_is_one_error_line_and_leaves_nothing(tmp_pa
     result = runner.invoke(app, ["init", str(target)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: Cannot create the cohort in {target} (Permission denied); choose a directory you can write to.\n")
+        f"Error: Cannot create the cohort in {target} (Permission denied); choose a directory you can write to.\n"
+    )
     assert not target.exists()
 
 
@@ -165,43 +188,83 @@ def _refused(root: Path, args: list[str], message: str) -> None:
 
 
 def test_a_correction_of_another_members_event_is_one_error_line(cohort_root: Path) -> None:
-    assert invoke(cohort_root, "contrib", "add", "--member", "ann", "--kind", "attended", "--week", "1").exit_code == 0
-    _refused(cohort_root, ["contrib", "add", "--member", "bo", "--kind", "helped", "--supersedes", "1"],
-             "Contribution event #1 has member 'ann', kind 'attended' and week '01-a', not member 'bo', "
-             "kind 'helped' and no week; a correction must have the same member, kind and week as the event "
-             "it supersedes (see `cohort contrib list`).")
+    assert (
+        invoke(
+            cohort_root, "contrib", "add", "--member", "ann", "--kind", "attended", "--week", "1"
+        ).exit_code
+        == 0
+    )
+    _refused(
+        cohort_root,
+        ["contrib", "add", "--member", "bo", "--kind", "helped", "--supersedes", "1"],
+        "Contribution event #1 has member 'ann', kind 'attended' and week '01-a', not member 'bo', "
+        "kind 'helped' and no week; a correction must have the same member, kind and week as the event "
+        "it supersedes (see `cohort contrib list`).",
+    )
 
 
-@pytest.mark.parametrize(("value", "problem"), [("1e308", "1e+308 for 'helped' is too large"),
-                                                 ("inf", "inf for 'helped' is not a finite number")])
-def test_an_absurd_contribution_value_is_one_error_line(cohort_root: Path, value: str, problem: str) -> None:
-    _refused(cohort_root, ["contrib", "add", "--member", "ann", "--kind", "helped", "--value", value],
-             f"Contribution value {problem}; use a number from 0 to 1000.")
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("1e308", "1e+308 for 'helped' is too large"),
+        ("inf", "inf for 'helped' is not a finite number"),
+    ],
+)
+def test_an_absurd_contribution_value_is_one_error_line(
+    cohort_root: Path, value: str, problem: str
+) -> None:
+    _refused(
+        cohort_root,
+        ["contrib", "add", "--member", "ann", "--kind", "helped", "--value", value],
+        f"Contribution value {problem}; use a number from 0 to 1000.",
+    )
 
 
 def test_an_override_without_scores_is_one_error_line(cohort_root: Path) -> None:
     from datetime import UTC, datetime
 
-    from cohort import submissions
+    from cohort.scoring import intake
     from cohort.workspace import Cohort
 
-    submissions.submit(Cohort.open(cohort_root), "ann", "1", None, "https://www.kaggle.com/code/ann/week-a",
-                       at=datetime(2027, 1, 12, 12, tzinfo=UTC))
-    _refused(cohort_root, ["override-score", "1", "--reason", "typo"],
-             "Override of submission 1 sets no score; pass --public, --private or both.")
-    _refused(cohort_root, ["override-score", "1", "--reason", "typo", "--public", "nan"],
-             "Override of submission 1: --public nan is not a finite number; "
-             "pass the corrected score as an ordinary number.")
-    _refused(cohort_root, ["override-score", "2", "--reason", "typo", "--public", "0.5"],
-             "No submission 2; see `cohort leaderboard` or the member's history.")
+    intake.submit(
+        Cohort.open(cohort_root),
+        "ann",
+        "1",
+        None,
+        "https://www.kaggle.com/code/ann/week-a",
+        at=datetime(2027, 1, 12, 12, tzinfo=UTC),
+    )
+    _refused(
+        cohort_root,
+        ["override-score", "1", "--reason", "typo"],
+        "Override of submission 1 sets no score; pass --public, --private or both.",
+    )
+    _refused(
+        cohort_root,
+        ["override-score", "1", "--reason", "typo", "--public", "nan"],
+        "Override of submission 1: --public nan is not a finite number; "
+        "pass the corrected score as an ordinary number.",
+    )
+    _refused(
+        cohort_root,
+        ["override-score", "2", "--reason", "typo", "--public", "0.5"],
+        "No submission 2; see `cohort leaderboard` or the member's history.",
+    )
 
 
 def test_a_directory_as_the_roster_is_one_error_line(cohort_root: Path, tmp_path: Path) -> None:
-    _refused(cohort_root, ["members", "import", str(tmp_path)], f"{tmp_path} is a directory; pass the CSV file.")
+    _refused(
+        cohort_root,
+        ["members", "import", str(tmp_path)],
+        f"{tmp_path} is a directory; pass the CSV file.",
+    )
 
 
 def test_a_nan_formula_weight_is_one_error_line_not_invalid_json(cohort_root: Path) -> None:
     toml = cohort_root / "cohort.toml"
     toml.write_text(toml.read_text() + "\n[formula]\nperformance_weight = nan\n")
-    _refused(cohort_root, ["select", "--json"],
-             f"{toml}: key 'formula.performance_weight' is nan, not a finite number; use an ordinary number.")
+    _refused(
+        cohort_root,
+        ["select", "--json"],
+        f"{toml}: key 'formula.performance_weight' is nan, not a finite number; use an ordinary number.",
+    )

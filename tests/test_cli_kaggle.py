@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cohort import members, submissions
 from cohort.cli import app
-from cohort.kaggle_client import CREDENTIALS_HELP
+from cohort.kaggle.client import CREDENTIALS_HELP
+from cohort.scoring import intake
+from cohort.sheets import roster as members
 from cohort.workspace import Cohort
 from tests.conftest import write_roster
 from tests.fake_kaggle.server import FakeKaggle, FakeKernel
@@ -20,9 +21,9 @@ from tests.fake_kaggle.server import FakeKaggle, FakeKernel
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
 runner = CliRunner()
 
-PREPARE = '''\
+PREPARE = """\
 import pandas as pd
-from cohort.weeks import Built
+from cohort.weeks.contract import Built
 
 
 def build(raw, out, seed):
@@ -32,12 +33,12 @@ def build(raw, out, seed):
     test[["id"]].to_csv(out / "test.csv", index=False)
     return Built(solution=test[["id", "label"]].reset_index(drop=True), train_targets=train[["label"]],
                  source=f"real: {raw}", files=("train.csv", "test.csv"))
-'''
+"""
 LABELS = b"id,label\n1,cat\n2,dog\n3,cat\n4,dog\n5,cat\n6,dog\n"
 KERNEL = '# %% [markdown]\n# Week 1 starter\n\n# %%\nprint("hello")\n'
 LEADERBOARD = (
     "Rank,TeamId,TeamName,LastSubmissionDate,Score,SubmissionCount,TeamMemberUserNames\n"
-    "1,101,Quake Hunters,2019-06-03 12:00:00,2.2650,40,\"someone-else\"\n"
+    '1,101,Quake Hunters,2019-06-03 12:00:00,2.2650,40,"someone-else"\n'
     "2,102,ann-team,2019-06-02 08:30:00,2.3001,12,anna\n"
     "3,103,Bo,2019-06-01 08:30:00,2.5001,3,\n"
 )
@@ -55,10 +56,14 @@ def root(make_cohort) -> Path:
         fh.write('kaggle_owner = "organizer"\n')
     week = root / "weeks" / "01-test"
     with (week / "week.toml").open("a") as fh:
-        fh.write('\n[data]\nkaggle_dataset = "organizer/pets-labels"\n\n[kernel]\nenable_gpu = true\n')
+        fh.write(
+            '\n[data]\nkaggle_dataset = "organizer/pets-labels"\n\n[kernel]\nenable_gpu = true\n'
+        )
     (week / "prepare.py").write_text(PREPARE)
     (week / "kernel.py").write_text(KERNEL)
-    write_roster(root, [("ann", "Ann", "", "anna"), ("bo", "Bo", "", ""), ("cy", "Cy", "", "cy-kg")])
+    write_roster(
+        root, [("ann", "Ann", "", "anna"), ("bo", "Bo", "", ""), ("cy", "Cy", "", "cy-kg")]
+    )
     members.import_roster(Cohort.open(root).store, root / "members.csv")
     return root
 
@@ -73,20 +78,27 @@ def test_download_fetches_unzips_and_prepares(root: Path, fake_kaggle: FakeKaggl
     ]
     assert (root / "data" / "raw" / "01-test" / "labels.csv").read_bytes() == LABELS
     assert (root / "data" / "01-test" / "solution.csv").is_file()
-    assert [p.name for p in (root / "data" / "raw").iterdir()] == ["01-test"]  # no scratch folder left
+    assert [p.name for p in (root / "data" / "raw").iterdir()] == [
+        "01-test"
+    ]  # no scratch folder left
 
 
 def test_download_of_a_competition_without_accepted_rules_changes_nothing(
-        root: Path, fake_kaggle: FakeKaggle) -> None:
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
     toml = root / "weeks" / "01-test" / "week.toml"
-    toml.write_text(toml.read_text().replace('kaggle_dataset = "organizer/pets-labels"',
-                                             'kaggle_competition = "pets-challenge"'))
+    toml.write_text(
+        toml.read_text().replace(
+            'kaggle_dataset = "organizer/pets-labels"', 'kaggle_competition = "pets-challenge"'
+        )
+    )
     fake_kaggle.competitions["pets-challenge"] = {"labels.csv": LABELS}
     result = invoke(root, "download", "01-test")
     assert result.exit_code == 1
     assert result.output == (
         "Error: You have not accepted the competition rules of 'pets-challenge' (403); accept them at "
-        "https://www.kaggle.com/competitions/pets-challenge/rules and retry.\n")
+        "https://www.kaggle.com/competitions/pets-challenge/rules and retry.\n"
+    )
     assert not (root / "data" / "raw" / "01-test").exists()
     assert not (root / "data" / "01-test").exists()
 
@@ -97,27 +109,40 @@ def test_download_without_kaggle_data_names_the_setting(make_cohort, kaggle_home
     assert result.exit_code == 1
     assert result.output == (
         f"Error: Week '01-test' has no Kaggle data; add kaggle_competition or kaggle_dataset under [data] in "
-        f"{root / 'weeks' / '01-test' / 'week.toml'}, or run `cohort prepare 01-test` for the embedded data.\n")
+        f"{root / 'weeks' / '01-test' / 'week.toml'}, or run `cohort prepare 01-test` for the embedded data.\n"
+    )
 
 
-def test_download_without_credentials_says_where_to_put_them(root: Path, kaggle_server, kaggle_home: Path) -> None:
+def test_download_without_credentials_says_where_to_put_them(
+    root: Path, kaggle_server, kaggle_home: Path
+) -> None:
     result = invoke(root, "download", "1")
     assert (result.exit_code, result.output) == (1, f"Error: {CREDENTIALS_HELP}\n")
 
 
-def test_push_uploads_the_built_kernel_with_the_week_settings(root: Path, fake_kaggle: FakeKaggle) -> None:
+def test_push_uploads_the_built_kernel_with_the_week_settings(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
     result = invoke(root, "push", "1")
     assert result.exit_code == 0, result.output
-    assert result.output == ("Pushed kernel version 1: https://www.kaggle.com/code/organizer/cohort-01-test; "
-                             "Kaggle runs it now (see `cohort kaggle status 1`).\n")
+    assert result.output == (
+        "Pushed kernel version 1: https://www.kaggle.com/code/organizer/cohort-01-test; "
+        "Kaggle runs it now (see `cohort kaggle status 1`).\n"
+    )
     sent = fake_kaggle.pushed[0]
-    assert (sent["slug"], sent["enableGpu"], sent["enableInternet"]) == ("organizer/cohort-01-test", True, False)
+    assert (sent["slug"], sent["enableGpu"], sent["enableInternet"]) == (
+        "organizer/cohort-01-test",
+        True,
+        False,
+    )
     assert sent["datasetDataSources"] == ["organizer/pets-labels"]
     cells = json.loads(sent["text"])["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code"]
 
 
-def test_push_without_credentials_builds_nothing(root: Path, kaggle_server, kaggle_home: Path) -> None:
+def test_push_without_credentials_builds_nothing(
+    root: Path, kaggle_server, kaggle_home: Path
+) -> None:
     result = invoke(root, "push", "1")
     assert result.exit_code == 1
     assert result.output.startswith("Error: No Kaggle credentials found;")
@@ -127,51 +152,79 @@ def test_push_without_credentials_builds_nothing(root: Path, kaggle_server, kagg
 def test_status_reports_queued_and_failed_runs(root: Path, fake_kaggle: FakeKaggle) -> None:
     fake_kaggle.kernels["organizer/cohort-01-test"] = FakeKernel(status="QUEUED")
     assert invoke(root, "status", "1").output == "Kernel organizer/cohort-01-test is queued.\n"
-    fake_kaggle.kernels["organizer/cohort-01-test"] = FakeKernel(status="ERROR", failure_message="Timeout")
+    fake_kaggle.kernels["organizer/cohort-01-test"] = FakeKernel(
+        status="ERROR", failure_message="Timeout"
+    )
     result = invoke(root, "status", "1", "--json")
-    assert json.loads(result.output) == {"ref": "organizer/cohort-01-test", "status": "error",
-                                         "failure_message": "Timeout"}
+    assert json.loads(result.output) == {
+        "ref": "organizer/cohort-01-test",
+        "status": "error",
+        "failure_message": "Timeout",
+    }
 
 
 def test_status_of_a_kernel_never_pushed(root: Path, fake_kaggle: FakeKaggle) -> None:
     result = invoke(root, "status", "1")
-    assert result.output == ("Error: Kaggle kernel 'organizer/cohort-01-test' not found or private (404); "
-                             "check the link and make the notebook public.\n")
+    assert result.output == (
+        "Error: Kaggle kernel 'organizer/cohort-01-test' not found or private (404); "
+        "check the link and make the notebook public.\n"
+    )
 
 
 def test_collect_prints_the_outcome_of_every_link(root: Path, fake_kaggle: FakeKaggle) -> None:
     cohort = Cohort.open(root)
     at = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
-    submissions.submit(cohort, "ann", "01-test", None, "https://www.kaggle.com/code/anna/pets-run", at=at)
-    submissions.submit(cohort, "bo", "01-test", None, "https://github.com/bo/pets/blob/main/pets.ipynb", at=at)
+    intake.submit(
+        cohort, "ann", "01-test", None, "https://www.kaggle.com/code/anna/pets-run", at=at
+    )
+    intake.submit(
+        cohort, "bo", "01-test", None, "https://github.com/bo/pets/blob/main/pets.ipynb", at=at
+    )
     fake_kaggle.kernels["anna/pets-run"] = FakeKernel(status="RUNNING")
     result = invoke(root, "collect", "--week", "1")
     assert result.exit_code == 0, result.output
-    assert "Kaggle kernels: 0 collected, 0 unchanged, 1 running, 0 failed, 1 not fetched." in result.output
+    assert (
+        "Kaggle kernels: 0 collected, 0 unchanged, 1 running, 0 failed, 1 not fetched."
+        in result.output
+    )
     assert "Links that are not Kaggle kernels (1) are recorded, not fetched." in result.output
     data = json.loads(invoke(root, "collect", "--json").output)
     assert [(i["handle"], i["outcome"], i["status"]) for i in data["items"]] == [
-        ("ann", "running", "running"), ("bo", "not_fetched", "github")]
+        ("ann", "running", "running"),
+        ("bo", "not_fetched", "github"),
+    ]
 
 
-def test_final_imports_the_leaderboard_and_member_teams(root: Path, fake_kaggle: FakeKaggle) -> None:
+def test_final_imports_the_leaderboard_and_member_teams(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
     fake_kaggle.leaderboards["LANL-Earthquake-Prediction"] = LEADERBOARD
-    fake_kaggle.team_submissions[102] = [{"id": 7, "dateSubmitted": "2019-06-02T08:30:00Z", "publicScore": "1.9"},
-                                         {"id": 8, "dateSubmitted": "2019-06-01T08:30:00Z", "publicScore": "2.1"}]
+    fake_kaggle.team_submissions[102] = [
+        {"id": 7, "dateSubmitted": "2019-06-02T08:30:00Z", "publicScore": "1.9"},
+        {"id": 8, "dateSubmitted": "2019-06-01T08:30:00Z", "publicScore": "2.1"},
+    ]
     fake_kaggle.team_submissions[103] = []
     result = invoke(root, "final")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "Imported 3 teams of LANL-Earthquake-Prediction; 2 matched to members, 2 team submissions.",
-        "  ann: team 'ann-team'", "  bo: team 'Bo'",
-        "No team found for members: cy (set their kaggle_username in members.csv, or name the team after it)."]
+        "  ann: team 'ann-team'",
+        "  bo: team 'Bo'",
+        "No team found for members: cy (set their kaggle_username in members.csv, or name the team after it).",
+    ]
     assert invoke(root, "final").exit_code == 0  # a re-import replaces the snapshot
     with sqlite3.connect(root / "cohort.db") as db:
-        rows = db.execute("select f.kind, f.team_name, m.handle, f.rank, f.score from final_entries f "
-                          "left join members m on m.id = f.member_id order by f.kind, f.id").fetchall()
-    assert rows == [("leaderboard", "Quake Hunters", None, 1, 2.265), ("leaderboard", "ann-team", "ann", 2, 2.3001),
-                    ("leaderboard", "Bo", "bo", 3, 2.5001), ("submission", "ann-team", "ann", None, 1.9),
-                    ("submission", "ann-team", "ann", None, 2.1)]
+        rows = db.execute(
+            "select f.kind, f.team_name, m.handle, f.rank, f.score from final_entries f "
+            "left join members m on m.id = f.member_id order by f.kind, f.id"
+        ).fetchall()
+    assert rows == [
+        ("leaderboard", "Quake Hunters", None, 1, 2.265),
+        ("leaderboard", "ann-team", "ann", 2, 2.3001),
+        ("leaderboard", "Bo", "bo", 3, 2.5001),
+        ("submission", "ann-team", "ann", None, 1.9),
+        ("submission", "ann-team", "ann", None, 2.1),
+    ]
 
 
 def test_final_follows_the_frozen_selection(root: Path, fake_kaggle: FakeKaggle) -> None:
@@ -179,12 +232,27 @@ def test_final_follows_the_frozen_selection(root: Path, fake_kaggle: FakeKaggle)
 
     cohort = Cohort.open(root)
     with cohort.store.transaction() as tx:
-        selections.add_freeze(tx, datetime(2027, 2, 15, tzinfo=UTC), "organizer", 2, {}, "0" * 64, {},
-                              {"selected": [{"handle": "bo"}, {"handle": "cy"}]})
+        selections.add_freeze(
+            tx,
+            datetime(2027, 2, 15, tzinfo=UTC),
+            "organizer",
+            2,
+            {},
+            "0" * 64,
+            {},
+            {"selected": [{"handle": "bo"}, {"handle": "cy"}]},
+        )
     fake_kaggle.leaderboards["LANL-Earthquake-Prediction"] = LEADERBOARD
-    fake_kaggle.team_submissions[103] = [{"id": 5, "dateSubmitted": "2019-06-01T08:30:00Z", "publicScore": "2.5"}]
+    fake_kaggle.team_submissions[103] = [
+        {"id": 5, "dateSubmitted": "2019-06-01T08:30:00Z", "publicScore": "2.5"}
+    ]
     result = invoke(root, "final", "--json")
     assert json.loads(result.output) == {
-        "competition": "LANL-Earthquake-Prediction", "teams": 3, "matched": {"bo": "Bo"},
-        "unmatched_members": ["cy"], "submissions": 1, "from_selection": True}
+        "competition": "LANL-Earthquake-Prediction",
+        "teams": 3,
+        "matched": {"bo": "Bo"},
+        "unmatched_members": ["cy"],
+        "submissions": 1,
+        "from_selection": True,
+    }
     assert ("ListTeamPublicSubmissions", {"teamId": 102}) not in fake_kaggle.calls

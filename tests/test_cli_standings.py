@@ -33,7 +33,13 @@ def test_standings_json_has_every_component(season: Cohort) -> None:
     data = json.loads(result.stdout)
     assert data["weeks"] == ["01-a", "02-b"]
     bob = data["rows"][1]
-    assert (bob["rank"], bob["handle"], bob["total"], bob["performance"], bob["contributions"]) == (2, "bob", 8.5, 7.5, 1.0)
+    assert (bob["rank"], bob["handle"], bob["total"], bob["performance"], bob["contributions"]) == (
+        2,
+        "bob",
+        8.5,
+        7.5,
+        1.0,
+    )
     assert bob["components"]["01-a"] == 7.5 and bob["components"]["attended"] == 1.0
 
 
@@ -66,45 +72,101 @@ def test_select_freeze_refuses_to_refreeze_without_force(season: Cohort) -> None
     again = invoke(season.root, "select", "--freeze", "--json")
     assert again.exit_code == 1
     assert again.stderr.startswith("Error: The selection was already frozen (#1, ")
-    assert again.stderr.rstrip().endswith("by lead); pass --force to freeze again (the old freeze is kept, marked superseded).")
+    assert again.stderr.rstrip().endswith(
+        "by lead); pass --force to freeze again (the old freeze is kept, marked superseded)."
+    )
     forced = invoke(season.root, "select", "--top", "3", "--freeze", "--force", "--json")
     data = json.loads(forced.stdout)
-    assert data["freeze_id"] == 2 and [s["handle"] for s in data["selected"]] == ["ann", "bob", "cy"]
+    assert data["freeze_id"] == 2 and [s["handle"] for s in data["selected"]] == [
+        "ann",
+        "bob",
+        "cy",
+    ]
     assert data["ties"] == [{"above": "cy", "below": "dee", "probability": 1.0, "flagged": False}]
 
 
 def test_freezes_lists_them_and_says_whether_inputs_changed(season: Cohort) -> None:
-    assert json.loads(invoke(season.root, "freezes", "--json").stdout) == {"freezes": [], "inputs_changed_since_current": None}
+    assert json.loads(invoke(season.root, "freezes", "--json").stdout) == {
+        "freezes": [],
+        "inputs_changed_since_current": None,
+    }
     invoke(season.root, "select", "--top", "2", "--freeze", "--actor", "lead")
     shown = invoke(season.root, "freezes")
-    assert shown.exit_code == 0 and shown.stdout.splitlines()[-1] == "Today's inputs match the current freeze."
+    assert (
+        shown.exit_code == 0
+        and shown.stdout.splitlines()[-1] == "Today's inputs match the current freeze."
+    )
     invoke(season.root, "contrib", "add", "--member", "dee", "--kind", "attended", "--week", "2")
     data = json.loads(invoke(season.root, "freezes", "--json").stdout)
     assert data["inputs_changed_since_current"] is True
-    assert [(f["id"], f["frozen_by"], f["top"], f["superseded"], f["selected"]) for f in data["freezes"]] == [
-        (1, "lead", 2, False, ["ann", "bob"])]
+    assert [
+        (f["id"], f["frozen_by"], f["top"], f["superseded"], f["selected"]) for f in data["freezes"]
+    ] == [(1, "lead", 2, False, ["ann", "bob"])]
 
 
 def test_contrib_add_list_and_correct(season: Cohort) -> None:
-    added = invoke(season.root, "contrib", "add", "--member", "dee", "--kind", "presented", "--week", "2", "--note", "demo")
+    added = invoke(
+        season.root,
+        "contrib",
+        "add",
+        "--member",
+        "dee",
+        "--kind",
+        "presented",
+        "--week",
+        "2",
+        "--note",
+        "demo",
+    )
     assert added.stdout == "Recorded event #5: dee presented 2 value 1.\n"
-    fixed = invoke(season.root, "contrib", "add", "--member", "dee", "--kind", "presented", "--week", "2",
-                   "--value", "0", "--supersedes", "5")
+    fixed = invoke(
+        season.root,
+        "contrib",
+        "add",
+        "--member",
+        "dee",
+        "--kind",
+        "presented",
+        "--week",
+        "2",
+        "--value",
+        "0",
+        "--supersedes",
+        "5",
+    )
     assert fixed.stdout == "Recorded event #6: dee presented 2 value 0, superseding #5.\n"
     listed = json.loads(invoke(season.root, "contrib", "list", "--member", "dee", "--json").stdout)
-    assert [(e["id"], e["kind"], e["value"], e["supersedes"]) for e in listed] == [(4, "helped", 1.0, None), (6, "presented", 0.0, 5)]
+    assert [(e["id"], e["kind"], e["value"], e["supersedes"]) for e in listed] == [
+        (4, "helped", 1.0, None),
+        (6, "presented", 0.0, 5),
+    ]
     derived = json.loads(invoke(season.root, "contrib", "list", "--member", "ann", "--json").stdout)
-    assert [(e["id"], e["kind"], e["source"]) for e in derived] == [(1, "presented", "manual"), (None, "on_time_kernel", "derived")]
+    assert [(e["id"], e["kind"], e["source"]) for e in derived] == [
+        (1, "presented", "manual"),
+        (None, "on_time_kernel", "derived"),
+    ]
 
 
 def test_contrib_errors_are_one_line(season: Cohort) -> None:
     result = invoke(season.root, "contrib", "add", "--member", "zed", "--kind", "helped")
     assert result.exit_code == 1
-    assert result.stderr == "Error: No member 'zed'; check `cohort members list` or import the roster.\n"
+    assert (
+        result.stderr
+        == "Error: No member 'zed'; check `cohort members list` or import the roster.\n"
+    )
 
 
 def test_contrib_import_reports_unmatched_rows(season: Cohort) -> None:
-    result = invoke(season.root, "contrib", "import", str(DATA / "contrib_challenge.csv"), "--kind", "challenge_rank", "--week", "1")
+    result = invoke(
+        season.root,
+        "contrib",
+        "import",
+        str(DATA / "contrib_challenge.csv"),
+        "--kind",
+        "challenge_rank",
+        "--week",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "Contributions: 2 added, 0 already recorded, 1 unmatched.\n"
     assert result.stderr == "  unmatched line 4: no member matches 'zed'\n"
@@ -113,11 +175,27 @@ def test_contrib_import_reports_unmatched_rows(season: Cohort) -> None:
 def test_notebook_analyze_and_record(season: Cohort) -> None:
     shown = invoke(season.root, "notebook", "analyze", str(DATA / "nb_keras_calls.ipynb"))
     assert shown.stdout == "Frameworks: keras; explanation cells: 0; plots: 2; code cells: 2.\n"
-    recorded = invoke(season.root, "notebook", "analyze", str(DATA / "nb_keras_calls.ipynb"), "--member", "dee", "--week", "1")
-    assert recorded.stdout.splitlines()[1:] == ["Beyond the minimum: uses keras beyond the week's minimum; 2 plots.",
-                                                "Awarded beyond_minimum to dee (event #5)."]
-    missing = invoke(season.root, "notebook", "analyze", str(DATA / "nb_keras_calls.ipynb"), "--member", "dee")
-    assert missing.stderr == "Error: Recording a notebook needs its week; pass --week W with --member.\n"
+    recorded = invoke(
+        season.root,
+        "notebook",
+        "analyze",
+        str(DATA / "nb_keras_calls.ipynb"),
+        "--member",
+        "dee",
+        "--week",
+        "1",
+    )
+    assert recorded.stdout.splitlines()[1:] == [
+        "Beyond the minimum: uses keras beyond the week's minimum; 2 plots.",
+        "Awarded beyond_minimum to dee (event #5).",
+    ]
+    missing = invoke(
+        season.root, "notebook", "analyze", str(DATA / "nb_keras_calls.ipynb"), "--member", "dee"
+    )
+    assert (
+        missing.stderr
+        == "Error: Recording a notebook needs its week; pass --week W with --member.\n"
+    )
 
 
 def test_export_backup_and_restore_through_the_cli(season: Cohort, tmp_path: Path) -> None:
@@ -125,7 +203,10 @@ def test_export_backup_and_restore_through_the_cli(season: Cohort, tmp_path: Pat
     assert exported.stdout == f"Wrote {tmp_path / 'standings.csv'}.\n"
     before = invoke(season.root, "select", "--json").stdout
     backed = invoke(season.root, "backup", str(tmp_path / "season.bak"))
-    assert re.fullmatch(rf"Backed up \d+ rows to {re.escape(str(tmp_path / 'season.bak'))} \(\d+ bytes\)\.\n", backed.stdout)
+    assert re.fullmatch(
+        rf"Backed up \d+ rows to {re.escape(str(tmp_path / 'season.bak'))} \(\d+ bytes\)\.\n",
+        backed.stdout,
+    )
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     restored = invoke(season.root, "restore", str(tmp_path / "season.bak"), db=fresh)
     assert restored.exit_code == 0, restored.output
@@ -133,11 +214,24 @@ def test_export_backup_and_restore_through_the_cli(season: Cohort, tmp_path: Pat
     refused = invoke(season.root, "restore", str(tmp_path / "season.bak"))
     assert refused.exit_code == 1 and "pass --force to replace it." in refused.stderr
     missing = invoke(season.root, "restore", str(tmp_path / "nope.bak"), db=fresh)
-    assert missing.stderr == f"Error: Backup file {tmp_path / 'nope.bak'} not found; pass the file `cohort backup` wrote.\n"
+    assert (
+        missing.stderr
+        == f"Error: Backup file {tmp_path / 'nope.bak'} not found; pass the file `cohort backup` wrote.\n"
+    )
 
 
 def test_every_standings_command_has_help() -> None:
-    for args in (["standings"], ["select"], ["freezes"], ["contrib", "add"], ["contrib", "import"], ["contrib", "list"],
-                 ["notebook", "analyze"], ["export"], ["backup"], ["restore"]):
+    for args in (
+        ["standings"],
+        ["select"],
+        ["freezes"],
+        ["contrib", "add"],
+        ["contrib", "import"],
+        ["contrib", "list"],
+        ["notebook", "analyze"],
+        ["export"],
+        ["backup"],
+        ["restore"],
+    ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout

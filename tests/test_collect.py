@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cohort import collect, members, submissions
-from cohort.store import kernels as kernel_store
+from cohort.kaggle import collect
+from cohort.scoring import intake
+from cohort.sheets import roster as members
+from cohort.store import kernel_runs
 from cohort.workspace import Cohort
 from tests.conftest import write_roster
 from tests.fake_kaggle.server import FakeKaggle, FakeKernel
@@ -19,10 +21,23 @@ pytest_plugins = ["tests.fake_kaggle.fixtures"]
 
 NOW = datetime(2027, 1, 12, 12, 0, tzinfo=UTC)  # inside week 01-test (opens 2027-01-11)
 GOOD = b"id,label\n1,cat\n2,dog\n3,cat\n4,dog\n"
-NOTEBOOK = json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# My pets model"},
-                                 {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                  "source": "from fastai.vision.all import *"}],
-                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+NOTEBOOK = json.dumps(
+    {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# My pets model"},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "from fastai.vision.all import *",
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+)
 LINKS = {
     "alice": "https://www.kaggle.com/code/alice/pets-kernel",
     "bob": "https://www.kaggle.com/bob/pets-running",  # the older link form
@@ -40,18 +55,25 @@ def season(make_cohort) -> Cohort:
     data = root / "data" / "01-test"
     data.mkdir(parents=True)
     (data / "solution.csv").write_text(
-        "id,label,Usage\n1,cat,Public\n2,dog,Private\n3,cat,Public\n4,dog,Private\n")
+        "id,label,Usage\n1,cat,Public\n2,dog,Private\n3,cat,Public\n4,dog,Private\n"
+    )
     cohort = Cohort.open(root)
-    members.import_roster(cohort.store, write_roster(root, [(h, h.title(), "", f"{h}-kg") for h in LINKS]))
+    members.import_roster(
+        cohort.store, write_roster(root, [(h, h.title(), "", f"{h}-kg") for h in LINKS])
+    )
     for handle, url in LINKS.items():
-        submissions.submit(cohort, handle, "01-test", None, url, at=NOW)
+        intake.submit(cohort, handle, "01-test", None, url, at=NOW)
     return cohort
 
 
 def arrange(fake: FakeKaggle) -> None:
-    fake.kernels["alice/pets-kernel"] = FakeKernel(outputs={"submission.csv": GOOD}, source=NOTEBOOK)
+    fake.kernels["alice/pets-kernel"] = FakeKernel(
+        outputs={"submission.csv": GOOD}, source=NOTEBOOK
+    )
     fake.kernels["bob/pets-running"] = FakeKernel(status="RUNNING")
-    fake.kernels["carol/pets-broken"] = FakeKernel(status="ERROR", failure_message="CUDA out of memory")
+    fake.kernels["carol/pets-broken"] = FakeKernel(
+        status="ERROR", failure_message="CUDA out of memory"
+    )
     fake.kernels["dave/pets-empty"] = FakeKernel(outputs={"model.pkl": b"\x00"})
     fake.kernels["frank/pets-wrong"] = FakeKernel(outputs={"submission.csv": b"id,label\n9,cat\n"})
 
@@ -65,20 +87,32 @@ def query(cohort: Cohort, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
 
 
-def test_collect_submits_finished_kernels_and_records_the_rest(season: Cohort, fake_kaggle: FakeKaggle) -> None:
+def test_collect_submits_finished_kernels_and_records_the_rest(
+    season: Cohort, fake_kaggle: FakeKaggle
+) -> None:
     arrange(fake_kaggle)
     report = collect.collect(season, now=NOW)
     assert outcomes(report) == {
-        "alice": ("collected", "collected"), "bob": ("running", "running"), "carol": ("failed", "error"),
-        "dave": ("failed", "no_output"), "erin": ("not_fetched", "colab"), "frank": ("failed", "invalid"),
+        "alice": ("collected", "collected"),
+        "bob": ("running", "running"),
+        "carol": ("failed", "error"),
+        "dave": ("failed", "no_output"),
+        "erin": ("not_fetched", "colab"),
+        "frank": ("failed", "invalid"),
     }
     reasons = {i.handle: i.reason for i in report.items}
     assert reasons["carol"] == "kernel run ended with error: CUDA out of memory"
     assert reasons["dave"] == "kernel output has no submission.csv"
     assert reasons["erin"] == "colab link recorded; only Kaggle kernels are fetched"
-    assert report.summary() == "Kaggle kernels: 1 collected, 0 unchanged, 1 running, 3 failed, 1 not fetched."
-    kaggle_rows = query(season, "select m.handle, s.status, s.source from submissions s "
-                                "join members m on m.id = s.member_id where s.source = 'kaggle'")
+    assert (
+        report.summary()
+        == "Kaggle kernels: 1 collected, 0 unchanged, 1 running, 3 failed, 1 not fetched."
+    )
+    kaggle_rows = query(
+        season,
+        "select m.handle, s.status, s.source from submissions s "
+        "join members m on m.id = s.member_id where s.source = 'kaggle'",
+    )
     assert kaggle_rows == [("alice", "scored", "kaggle")]
     assert query(season, "select count(*) from notebooks") == [(1,)]
 
@@ -98,28 +132,36 @@ def test_second_collect_collects_nothing_new(season: Cohort, fake_kaggle: FakeKa
     assert query(season, "select count(*) from kernel_runs") == [(runs_before[0][0] + 1,)]
 
 
-def test_a_finished_kernel_is_collected_on_a_later_run(season: Cohort, fake_kaggle: FakeKaggle) -> None:
+def test_a_finished_kernel_is_collected_on_a_later_run(
+    season: Cohort, fake_kaggle: FakeKaggle
+) -> None:
     arrange(fake_kaggle)
     collect.collect(season, week_ref="1", now=NOW)
-    fake_kaggle.kernels["bob/pets-running"] = FakeKernel(outputs={"submission.csv": GOOD}, source=NOTEBOOK)
+    fake_kaggle.kernels["bob/pets-running"] = FakeKernel(
+        outputs={"submission.csv": GOOD}, source=NOTEBOOK
+    )
     later = collect.collect(season, now=NOW)
     assert outcomes(later)["bob"] == ("collected", "collected")
     with season.store.transaction() as tx:
-        bob = [r.status for r in kernel_store.runs(tx, "01-test") if r.handle == "bob"]
+        bob = [r.status for r in kernel_runs.runs(tx, "01-test") if r.handle == "bob"]
     assert bob == ["running", "collected"]
 
 
-def test_daily_limit_defers_the_output_to_a_later_collect(season: Cohort, fake_kaggle: FakeKaggle,
-                                                          tmp_path: Path) -> None:
+def test_daily_limit_defers_the_output_to_a_later_collect(
+    season: Cohort, fake_kaggle: FakeKaggle, tmp_path: Path
+) -> None:
     arrange(fake_kaggle)
     manual = tmp_path / "manual.csv"
     manual.write_bytes(GOOD)
     for _ in range(2):
-        submissions.submit(season, "alice", "01-test", manual, at=NOW)
+        intake.submit(season, "alice", "01-test", manual, at=NOW)
     report = collect.collect(season, now=NOW)
     item = next(i for i in report.items if i.handle == "alice")
     assert (item.outcome, item.status, item.reason) == (
-        "failed", "deferred", "daily limit reached; the next collect retries it")
+        "failed",
+        "deferred",
+        "daily limit reached; the next collect retries it",
+    )
     tomorrow = datetime(2027, 1, 13, 12, 0, tzinfo=UTC)
     assert outcomes(collect.collect(season, now=tomorrow))["alice"] == ("collected", "collected")
 
@@ -130,17 +172,24 @@ def test_a_rate_limited_status_call_is_retried(season: Cohort, fake_kaggle: Fake
     assert outcomes(collect.collect(season, now=NOW))["alice"] == ("collected", "collected")
 
 
-def test_a_private_kernel_is_recorded_as_unreachable(season: Cohort, fake_kaggle: FakeKaggle) -> None:
+def test_a_private_kernel_is_recorded_as_unreachable(
+    season: Cohort, fake_kaggle: FakeKaggle
+) -> None:
     arrange(fake_kaggle)
     fake_kaggle.kernels["alice/pets-kernel"].private = True
     item = next(i for i in collect.collect(season, now=NOW).items if i.handle == "alice")
-    assert (item.outcome, item.status, item.reason) == ("failed", "unreachable", (
-        "Kaggle kernel 'alice/pets-kernel' not found or private; check the link and make the notebook public."))
+    assert (item.outcome, item.status, item.reason) == (
+        "failed",
+        "unreachable",
+        (
+            "Kaggle kernel 'alice/pets-kernel' not found or private; check the link and make the notebook public."
+        ),
+    )
 
 
 def test_no_kaggle_links_need_no_credentials(make_cohort, kaggle_home: Path) -> None:
     root = make_cohort()
     cohort = Cohort.open(root)
     members.import_roster(cohort.store, write_roster(root, [("erin", "Erin", "", "")]))
-    submissions.submit(cohort, "erin", "01-test", None, LINKS["erin"], at=NOW)
+    intake.submit(cohort, "erin", "01-test", None, LINKS["erin"], at=NOW)
     assert outcomes(collect.collect(cohort, now=NOW)) == {"erin": ("not_fetched", "colab")}

@@ -16,13 +16,17 @@ pytestmark = pytest.mark.slow
 
 
 def standings_json(directory: Path) -> list[dict]:
-    result = runner.invoke(app, ["--root", str(directory), "--db", demo_db_url(directory), "standings", "--json"])
+    result = runner.invoke(
+        app, ["--root", str(directory), "--db", demo_db_url(directory), "standings", "--json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 def select_json(directory: Path) -> dict:
-    result = runner.invoke(app, ["--root", str(directory), "--db", demo_db_url(directory), "select", "--json"])
+    result = runner.invoke(
+        app, ["--root", str(directory), "--db", demo_db_url(directory), "select", "--json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -68,6 +72,9 @@ def test_the_demo_never_replaces_a_directory_it_did_not_build(tmp_path: Path) ->
     (precious / "chapter1.tex").write_text("years of work")
     result = runner.invoke(app, ["demo", str(precious)])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {precious} exists and is not a demo cohort; choose another directory.\n"
+    assert (
+        result.stderr
+        == f"Error: {precious} exists and is not a demo cohort; choose another directory.\n"
+    )
     assert (precious / "chapter1.tex").read_text() == "years of work"
     assert not (precious / MARKER).exists()

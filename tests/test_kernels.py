@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from cohort.cli import app
 from cohort.errors import ConfigError
-from cohort.kernels import build
-from cohort.season import init_cohort
-from cohort.weeks import prepare
+from cohort.template import init_cohort
+from cohort.weeks.kernels import build
+from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
 runner = CliRunner()
@@ -48,8 +48,13 @@ def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
         "competition_sources": [],
         "kernel_sources": [],
     }
-    final = json.loads((cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text())
-    assert final["competition_sources"] == ["LANL-Earthquake-Prediction"] and final["dataset_sources"] == []
+    final = json.loads(
+        (cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text()
+    )
+    assert (
+        final["competition_sources"] == ["LANL-Earthquake-Prediction"]
+        and final["dataset_sources"] == []
+    )
     notebook = nbformat.read(week.path / "build" / "kernel.ipynb", as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells[0].cell_type == "markdown"
@@ -58,8 +63,12 @@ def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
 
 def test_build_needs_a_kaggle_owner(cohort: Cohort) -> None:
     toml = cohort.root / "cohort.toml"
-    toml.write_text(toml.read_text().replace('kaggle_owner = "your-kaggle-username"', 'kaggle_owner = ""'))
-    with pytest.raises(ConfigError, match=r"^cohort.toml has no kaggle_owner; set it to the Kaggle account"):
+    toml.write_text(
+        toml.read_text().replace('kaggle_owner = "your-kaggle-username"', 'kaggle_owner = ""')
+    )
+    with pytest.raises(
+        ConfigError, match=r"^cohort.toml has no kaggle_owner; set it to the Kaggle account"
+    ):
         build(Cohort.open(cohort.root), "1")
 
 
@@ -83,22 +92,26 @@ def _scores(cohort: Cohort, week_id: str, submission: Path) -> tuple[float, floa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("week_id", WEEKS)
-def test_built_kernel_runs_and_beats_the_trivial_baseline(cohort: Cohort, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch, week_id: str) -> None:
+def test_built_kernel_runs_and_beats_the_trivial_baseline(
+    cohort: Cohort, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, week_id: str
+) -> None:
     from nbclient import NotebookClient
 
-    from cohort.submissions import validate_file
+    from cohort.scoring.intake import validate_file
 
     prepare(cohort, week_id)
     built = build(cohort, week_id)
     work = tmp_path / "kaggle-working"
     work.mkdir()
-    monkeypatch.setenv("COHORT_DATA_DIR", str(cohort.config.week_data_dir(cohort.config.week(week_id))))
+    monkeypatch.setenv(
+        "COHORT_DATA_DIR", str(cohort.config.week_data_dir(cohort.config.week(week_id)))
+    )
     monkeypatch.setenv("COHORT_QUIET", "1")
     # Exactly the file `cohort kaggle push` uploads.
     notebook = nbformat.read(built.notebook_path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(work)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    ).execute()
     submission = work / "submission.csv"
     frame = validate_file(cohort, week_id, submission)
     assert len(frame) == len(pd.read_csv(cohort.config.solution_path(cohort.config.week(week_id))))

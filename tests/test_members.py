@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cohort import members
 from cohort.errors import ConfigError
+from cohort.sheets import roster as members
 from cohort.store import Store
 
 from .conftest import write_roster
@@ -17,22 +17,37 @@ def store(tmp_path) -> Store:
 
 
 def test_reimporting_the_same_roster_changes_nothing(tmp_path, store: Store) -> None:
-    path = write_roster(tmp_path, [("ann", "Ann A", "ann@example.org", "anna"), ("bo", "Bo B", "", "")])
-    assert members.import_roster(store, path) == members.ImportReport(added=2, updated=0, unchanged=0)
-    assert members.import_roster(store, path) == members.ImportReport(added=0, updated=0, unchanged=2)
+    path = write_roster(
+        tmp_path, [("ann", "Ann A", "ann@example.org", "anna"), ("bo", "Bo B", "", "")]
+    )
+    assert members.import_roster(store, path) == members.ImportReport(
+        added=2, updated=0, unchanged=0
+    )
+    assert members.import_roster(store, path) == members.ImportReport(
+        added=0, updated=0, unchanged=2
+    )
     assert [m.handle for m in members.list_members(store)] == ["ann", "bo"]
 
 
 def test_an_edited_row_updates_the_member(tmp_path, store: Store) -> None:
     members.import_roster(store, write_roster(tmp_path, [("ann", "Ann A", "", "")]))
-    report = members.import_roster(store, write_roster(tmp_path, [("ann", "Ann Andersen", "", "anna")]))
+    report = members.import_roster(
+        store, write_roster(tmp_path, [("ann", "Ann Andersen", "", "anna")])
+    )
     assert report.updated == 1
     assert members.list_members(store)[0].name == "Ann Andersen"
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_imported(tmp_path, store: Store) -> None:
-    path = write_roster(tmp_path, [("ann", "Ann", "", ""), ("ann", "Ann again", "", ""),
-                                   ("cy", "", "", ""), ("dee", "Dee", "not-an-email", "")])
+    path = write_roster(
+        tmp_path,
+        [
+            ("ann", "Ann", "", ""),
+            ("ann", "Ann again", "", ""),
+            ("cy", "", "", ""),
+            ("dee", "Dee", "not-an-email", ""),
+        ],
+    )
     with pytest.raises(ConfigError) as err:
         members.import_roster(store, path)
     assert str(err.value) == (
@@ -51,7 +66,9 @@ def test_a_roster_without_a_handle_column_is_refused(tmp_path, store: Store) -> 
 
 
 def test_tokens_are_stored_only_as_hashes(tmp_path, store: Store) -> None:
-    members.import_roster(store, write_roster(tmp_path, [("ann", "Ann", "", ""), ("bo", "Bo", "", "")]))
+    members.import_roster(
+        store, write_roster(tmp_path, [("ann", "Ann", "", ""), ("bo", "Bo", "", "")])
+    )
     tokens = members.issue_tokens(store, ["ann"])
     assert members.member_for_token(store, tokens["ann"]).handle == "ann"
     assert members.member_for_token(store, "wrong") is None
@@ -60,9 +77,13 @@ def test_tokens_are_stored_only_as_hashes(tmp_path, store: Store) -> None:
     assert tokens["ann"].encode() not in raw
 
 
-def test_a_handle_differing_only_in_case_is_refused_and_nothing_imported(tmp_path, store: Store) -> None:
+def test_a_handle_differing_only_in_case_is_refused_and_nothing_imported(
+    tmp_path, store: Store
+) -> None:
     members.import_roster(store, write_roster(tmp_path, [("ada", "Ada", "", "")]))
     path = write_roster(tmp_path, [("bo", "Bo", "", ""), ("ADA", "Ada again", "", "")])
-    with pytest.raises(ConfigError, match=r"^Handle 'ADA' differs only in case from member 'ada'; use 'ada'\.$"):
+    with pytest.raises(
+        ConfigError, match=r"^Handle 'ADA' differs only in case from member 'ada'; use 'ada'\.$"
+    ):
         members.import_roster(store, path)
     assert [m.handle for m in members.list_members(store)] == ["ada"]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from cohort import config, metrics
+from cohort import config
 from cohort.errors import NotFound
+from cohort.scoring import metrics
 
 RNG_SEEDS = [0, 1, 2]
 
@@ -82,7 +83,9 @@ def test_roc_auc_multilabel_is_the_macro_average() -> None:
     rng = np.random.default_rng(4)
     y = rng.integers(0, 2, (120, 3))
     s = rng.random((120, 3))
-    assert metrics.get("roc_auc").fn(y, s) == pytest.approx(skm.roc_auc_score(y, s, average="macro"))
+    assert metrics.get("roc_auc").fn(y, s) == pytest.approx(
+        skm.roc_auc_score(y, s, average="macro")
+    )
 
 
 def test_roc_auc_with_one_class_present_is_nan() -> None:

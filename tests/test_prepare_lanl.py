@@ -8,16 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohort import labquake
 from cohort.errors import CohortError
-from cohort.season import init_cohort
-from cohort.weeks import prepare
+from cohort.template import init_cohort
+from cohort.weeks import labquake
+from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
 RAW = Path(__file__).parent / "data" / "weeks" / "05-lanl-final"
 
 
-def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(tmp_path: Path) -> None:
+def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(
+    tmp_path: Path,
+) -> None:
     init_cohort(tmp_path / "c", "LANL")
     cohort = Cohort.open(tmp_path / "c")
     report = prepare(cohort, "final", raw_dir=RAW)
@@ -31,8 +33,13 @@ def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(tmp
     for seg_id, answer in zip(solution["seg_id"], solution["time_to_failure"], strict=True):
         segment = pd.read_csv(data / "test" / f"{seg_id}.csv")
         assert list(segment.columns) == ["acoustic_data"] and len(segment) == 50
-        start = next(s for s in range(700, 1050, 50)
-                     if np.array_equal(raw["acoustic_data"].to_numpy()[s:s + 50], segment["acoustic_data"].to_numpy()))
+        start = next(
+            s
+            for s in range(700, 1050, 50)
+            if np.array_equal(
+                raw["acoustic_data"].to_numpy()[s : s + 50], segment["acoustic_data"].to_numpy()
+            )
+        )
         assert np.isclose(answer, raw["time_to_failure"].iloc[start + 49])
 
 
@@ -55,11 +62,19 @@ def test_lanl_without_a_failure_to_split_at_is_refused(tmp_path: Path) -> None:
     cohort = Cohort.open(tmp_path / "c")
     raw = tmp_path / "raw"
     (raw / "test").mkdir(parents=True)
-    pd.DataFrame({"acoustic_data": np.zeros(400, dtype=np.int16),
-                  "time_to_failure": np.linspace(4.0, 0.001, 400)}).to_csv(raw / "train.csv", index=False)
-    pd.DataFrame({"acoustic_data": np.zeros(50, dtype=np.int16)}).to_csv(raw / "test" / "seg_000001.csv", index=False)
+    pd.DataFrame(
+        {
+            "acoustic_data": np.zeros(400, dtype=np.int16),
+            "time_to_failure": np.linspace(4.0, 0.001, 400),
+        }
+    ).to_csv(raw / "train.csv", index=False)
+    pd.DataFrame({"acoustic_data": np.zeros(50, dtype=np.int16)}).to_csv(
+        raw / "test" / "seg_000001.csv", index=False
+    )
     with pytest.raises(CohortError) as info:
         prepare(cohort, "final", raw_dir=raw)
-    assert str(info.value) == ("The LANL signal (400 samples) has no failure leaving 100 samples for test "
-                               "segments; use the full train.csv.")
+    assert str(info.value) == (
+        "The LANL signal (400 samples) has no failure leaving 100 samples for test "
+        "segments; use the full train.csv."
+    )
     assert not (cohort.config.data_dir / "05-lanl-final").exists()

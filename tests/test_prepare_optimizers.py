@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cohort.season import init_cohort
-from cohort.weeks import prepare
+from cohort.template import init_cohort
+from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
 RAW = Path(__file__).parent / "data" / "weeks" / "04-optimizers"
@@ -25,7 +25,9 @@ def test_digit_recognizer_train_csv_is_split_into_the_same_layout(tmp_path: Path
     assert list(train.columns) == list(raw.columns)  # label, pixel0 ... pixel783
     assert list(test.columns) == list(pd.read_csv(RAW / "test.csv").columns)
     assert list(sample.columns) == list(pd.read_csv(RAW / "sample_submission.csv").columns)
-    assert solution["ImageId"].tolist() == list(range(1, len(test) + 1)) == sample["ImageId"].tolist()
+    assert (
+        solution["ImageId"].tolist() == list(range(1, len(test) + 1)) == sample["ImageId"].tolist()
+    )
     assert len(train) + len(test) == 30 and train.dtypes.eq("int64").all()
     # Each test row's label is the label of the same pixels in Kaggle's train.csv.
     by_pixels = {tuple(r[1:]): r[0] for r in raw.itertuples(index=False)}

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from cohort.errors import CohortError
-from cohort.season import init_cohort
-from cohort.weeks import prepare
+from cohort.template import init_cohort
+from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
 RAW = Path(__file__).parent / "data" / "weeks" / "01-pets"
@@ -43,5 +43,8 @@ def test_pets_without_pet_images_is_refused(cohort: Cohort, tmp_path: Path) -> N
     raw = tmp_path / "raw"
     (raw / "images").mkdir(parents=True)
     (raw / "images" / "notes.txt").write_text("no images here")
-    with pytest.raises(CohortError, match=r"holds no images named like Abyssinian_1\.jpg; download the Pets dataset again\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"holds no images named like Abyssinian_1\.jpg; download the Pets dataset again\.$",
+    ):
         prepare(cohort, "1", raw_dir=raw)

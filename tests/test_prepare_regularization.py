@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cohort.season import init_cohort
-from cohort.weeks import prepare
+from cohort.template import init_cohort
+from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
 RAW = Path(__file__).parent / "data" / "weeks" / "02-regularization"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cohort.errors import ConfigError
-from cohort.sheets import MemberMatcher, parse_timestamp, read_text
+from cohort.sheets.reader import MemberMatcher, parse_timestamp, read_text
 from cohort.store.members import Member
 
 ANN = Member(1, "ann", "Alex Smith", "ann@example.org", "ann-kg", False)
@@ -29,15 +29,19 @@ def test_an_unknown_respondent_has_no_candidates() -> None:
     assert MemberMatcher([ANN, BO]).match(["zed", ""]) == (None, set())
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2027/01/12 10:31:05 AM GMT+1", datetime(2027, 1, 12, 9, 31, 5, tzinfo=UTC)),
-    ("2027/01/12 10:31:05 PM GMT-5:30", datetime(2027, 1, 13, 4, 1, 5, tzinfo=UTC)),
-    ("1/14/2027 19:02:11", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
-    ("1/14/2027 7:02:11 PM", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
-    ("14/01/2027 19:02:11", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2027/01/12 10:31:05 AM GMT+1", datetime(2027, 1, 12, 9, 31, 5, tzinfo=UTC)),
+        ("2027/01/12 10:31:05 PM GMT-5:30", datetime(2027, 1, 13, 4, 1, 5, tzinfo=UTC)),
+        ("1/14/2027 19:02:11", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
+        ("1/14/2027 7:02:11 PM", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
+        ("14/01/2027 19:02:11", datetime(2027, 1, 14, 18, 2, 11, tzinfo=UTC)),
+    ],
+)
 def test_forms_timestamps_are_read_in_the_cohort_timezone_unless_they_say_otherwise(
-        text: str, expected: datetime) -> None:
+    text: str, expected: datetime
+) -> None:
     assert parse_timestamp(text, ZoneInfo("Europe/Amsterdam")) == expected
 
 

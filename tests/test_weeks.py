@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from cohort.cli import app
 from cohort.errors import CohortError, ConfigError, NotFound
-from cohort.season import init_cohort
-from cohort.weeks import baseline_predictions, prepare
+from cohort.template import init_cohort
+from cohort.weeks.prepare import baseline_predictions, prepare
 from cohort.workspace import Cohort
 
 runner = CliRunner()
@@ -59,7 +59,9 @@ def test_prepare_is_deterministic_for_a_seed(tmp_path: Path, week: str) -> None:
     prepare(first, week, seed=5)
     prepare(second, week, seed=5)
     data_first = first.config.week_data_dir(first.config.week(week))
-    assert tree_digest(data_first) == tree_digest(second.config.week_data_dir(second.config.week(week)))
+    assert tree_digest(data_first) == tree_digest(
+        second.config.week_data_dir(second.config.week(week))
+    )
     other = prepare(second, week, seed=6)
     assert other.changed
     assert other.solution_sha256 != prepare(first, week, seed=5).solution_sha256
@@ -72,7 +74,9 @@ def test_prepare_writes_the_competition_layout(prepared: Cohort) -> None:
     test = pd.read_csv(data / "test.csv")
     assert list(solution.columns) == ["id", "diagnosis", "Usage"]
     assert list(sample.columns) == ["id", "diagnosis"]
-    assert "diagnosis" not in test.columns and "diagnosis" in pd.read_csv(data / "train.csv").columns
+    assert (
+        "diagnosis" not in test.columns and "diagnosis" in pd.read_csv(data / "train.csv").columns
+    )
     assert sample["id"].tolist() == solution["id"].tolist() == test["id"].tolist()
     assert (solution["Usage"] == "Public").sum() == round(0.3 * len(solution))
     assert set(sample["diagnosis"]) == {"B"}  # the majority class: the trivial baseline
@@ -82,7 +86,11 @@ def test_every_week_has_its_files(prepared: Cohort) -> None:
     data = prepared.config.data_dir
     assert len(list((data / "01-pets" / "images").glob("*_*.jpg"))) == 1347
     assert len(list((data / "01-pets" / "test").glob("img_*.jpg"))) == 450
-    assert list(pd.read_csv(data / "03-sequences" / "test.csv").columns[:3]) == ["id", "date", "lag_12"]
+    assert list(pd.read_csv(data / "03-sequences" / "test.csv").columns[:3]) == [
+        "id",
+        "date",
+        "lag_12",
+    ]
     digits = pd.read_csv(data / "04-optimizers" / "test.csv")
     assert digits.shape[1] == 784 and digits.to_numpy().max() <= 255
     lanl = pd.read_csv(data / "05-lanl-final" / "train.csv")
@@ -112,7 +120,9 @@ def _score(week_id: str, cohort: Cohort, predictions: pd.DataFrame) -> tuple[flo
     return results[0], results[1]
 
 
-@pytest.mark.parametrize("week", ["01-pets", "02-regularization", "03-sequences", "04-optimizers", "05-lanl-final"])
+@pytest.mark.parametrize(
+    "week", ["01-pets", "02-regularization", "03-sequences", "04-optimizers", "05-lanl-final"]
+)
 def test_baseline_predictions_beat_the_trivial_baseline(prepared: Cohort, week: str) -> None:
     predictions = baseline_predictions(prepared, week)
     spec = prepared.config.week(week).competition
@@ -125,13 +135,16 @@ def test_baseline_predictions_beat_the_trivial_baseline(prepared: Cohort, week: 
 
 
 def test_baseline_needs_prepared_data(cohort: Cohort) -> None:
-    with pytest.raises(NotFound, match=r"^Week '03-sequences' has no prepared data in .*; run `cohort prepare 03-sequences`\.$"):
+    with pytest.raises(
+        NotFound,
+        match=r"^Week '03-sequences' has no prepared data in .*; run `cohort prepare 03-sequences`\.$",
+    ):
         baseline_predictions(cohort, "3")
 
 
 def _scored_submission(cohort: Cohort) -> None:
-    from cohort.members import import_roster
-    from cohort.submissions import submit
+    from cohort.scoring.intake import submit
+    from cohort.sheets.roster import import_roster
 
     roster = cohort.root / "members.csv"
     roster.write_text("handle,name,email,kaggle_username\nada,Ada,ada@example.org,\n")
@@ -163,7 +176,9 @@ def test_prepare_force_replaces_and_warns_through_the_cli(cohort: Cohort) -> Non
     base = ["--root", str(cohort.root)]
     refused = runner.invoke(app, [*base, "prepare", "2", "--seed", "2"])
     assert refused.exit_code == 1
-    assert refused.stderr.startswith("Error: Week '02-regularization' solution already has 1 scored submissions")
+    assert refused.stderr.startswith(
+        "Error: Week '02-regularization' solution already has 1 scored submissions"
+    )
     forced = runner.invoke(app, [*base, "prepare", "2", "--seed", "2", "--force"])
     assert forced.exit_code == 0, forced.output
     assert forced.stderr == (
@@ -175,8 +190,12 @@ def test_prepare_force_replaces_and_warns_through_the_cli(cohort: Cohort) -> Non
 
     with cohort.store.transaction() as tx:
         latest = audit.entries(tx)[0]
-    assert (latest.action, latest.target, latest.detail["seed"], latest.detail["replaced_scored"]) == (
-        "prepare", "02-regularization", 2, 1)
+    assert (
+        latest.action,
+        latest.target,
+        latest.detail["seed"],
+        latest.detail["replaced_scored"],
+    ) == ("prepare", "02-regularization", 2, 1)
 
 
 def test_a_failed_prepare_leaves_the_data_as_it_was(cohort: Cohort, tmp_path: Path) -> None:
@@ -185,7 +204,10 @@ def test_a_failed_prepare_leaves_the_data_as_it_was(cohort: Cohort, tmp_path: Pa
     broken = tmp_path / "raw"
     broken.mkdir()
     (broken / "data.csv").write_text("id,diagnosis\n1,M\n")
-    with pytest.raises(CohortError, match=r"data\.csv has no column 'radius_mean'; it should be laid out as the Kaggle file is\.$"):
+    with pytest.raises(
+        CohortError,
+        match=r"data\.csv has no column 'radius_mean'; it should be laid out as the Kaggle file is\.$",
+    ):
         prepare(cohort, "2", raw_dir=broken)
     assert tree_digest(cohort.config.data_dir / "02-regularization") == before
     assert [p.name for p in cohort.config.data_dir.iterdir()] == ["02-regularization"]
@@ -195,14 +217,19 @@ def test_a_failed_prepare_leaves_the_data_as_it_was(cohort: Cohort, tmp_path: Pa
 def test_a_seed_out_of_range_is_refused_before_anything_is_built(cohort: Cohort, seed: int) -> None:
     with pytest.raises(CohortError) as info:
         prepare(cohort, "2", seed=seed)
-    assert str(info.value) == f"Seed {seed} is out of range; use a whole number from 0 to 4294967295."
+    assert (
+        str(info.value) == f"Seed {seed} is out of range; use a whole number from 0 to 4294967295."
+    )
     assert not cohort.config.data_dir.exists()
 
 
 def test_a_seed_out_of_range_is_one_error_line_through_the_cli(cohort: Cohort) -> None:
     result = runner.invoke(app, ["--root", str(cohort.root), "prepare", "2", "--seed", "-1"])
     assert result.exit_code == 1
-    assert result.stderr == "Error: Seed -1 is out of range; use a whole number from 0 to 4294967295.\n"
+    assert (
+        result.stderr
+        == "Error: Seed -1 is out of range; use a whole number from 0 to 4294967295.\n"
+    )
     assert not cohort.config.data_dir.exists()
 
 
@@ -212,7 +239,10 @@ def test_the_largest_seed_is_accepted(cohort: Cohort) -> None:
 
 def test_prepare_names_a_missing_prepare_py(cohort: Cohort) -> None:
     (cohort.config.week("4").path / "prepare.py").unlink()
-    with pytest.raises(ConfigError, match=r"^Week '04-optimizers' has no .*prepare\.py; add a prepare\.py to the week's folder\.$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^Week '04-optimizers' has no .*prepare\.py; add a prepare\.py to the week's folder\.$",
+    ):
         prepare(cohort, "4")
 
 
@@ -230,6 +260,10 @@ def test_prepare_and_kernels_have_help() -> None:
 
 
 def test_raw_folder_is_for_one_week_only(cohort: Cohort) -> None:
-    result = runner.invoke(app, ["--root", str(cohort.root), "prepare", "all", "--raw", str(cohort.root)])
+    result = runner.invoke(
+        app, ["--root", str(cohort.root), "prepare", "all", "--raw", str(cohort.root)]
+    )
     assert result.exit_code == 1
-    assert result.stderr == "Error: --raw names one week's files; use it with one week, not 'all'.\n"
+    assert (
+        result.stderr == "Error: --raw names one week's files; use it with one week, not 'all'.\n"
+    )

@@ -17,19 +17,39 @@ from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo-cohort"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def serve() -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "COHORT_ROOT": str(DEMO), "COHORT_DATABASE_URL": f"sqlite:///{DEMO / 'cohort.db'}"}
+    env = {
+        **os.environ,
+        "COHORT_ROOT": str(DEMO),
+        "COHORT_DATABASE_URL": f"sqlite:///{DEMO / 'cohort.db'}",
+    }
     server = subprocess.Popen(
-        [str(REPO / ".venv/bin/streamlit"), "run", str(REPO / "leaderboard_app/app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(REPO / ".venv/bin/streamlit"),
+            "run",
+            str(REPO / "leaderboard_app/app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -43,7 +63,11 @@ def serve() -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     if not (DEMO / "cohort.toml").is_file():
-        subprocess.run([str(REPO / ".venv/bin/cohort"), "demo", str(DEMO)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(REPO / ".venv/bin/cohort"), "demo", str(DEMO)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     server, url = serve()
     try:
         with sync_playwright() as p:

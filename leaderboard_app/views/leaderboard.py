@@ -12,14 +12,16 @@ from cohort.errors import CohortError
 
 def _table(rows: pd.DataFrame, c, private: bool) -> pd.DataFrame:  # noqa: ANN001
     """The columns a member reads, formatted."""
-    out = pd.DataFrame({
-        "Rank": rows["rank"],
-        "Member": rows["handle"],
-        "Name": rows["name"],
-        "Score": rows["score"].map(ui.fmt_score),
-        "Entries": rows["entries"],
-        "Last submission": rows["last_submitted_at"].map(lambda t: ui.fmt_time(t, c)),
-    })
+    out = pd.DataFrame(
+        {
+            "Rank": rows["rank"],
+            "Member": rows["handle"],
+            "Name": rows["name"],
+            "Score": rows["score"].map(ui.fmt_score),
+            "Entries": rows["entries"],
+            "Last submission": rows["last_submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+        }
+    )
     if private:
         out["Public rank"] = rows["public_rank"]
         out["Change"] = rows["rank_change"].map(_arrow)
@@ -44,8 +46,10 @@ def main() -> None:
     st.title("Leaderboard")
     week = ui.pick_week(c)
     comp = week.competition
-    st.caption(f"{week.title} · metric **{comp.metric}** ({'higher' if comp.direction == 'max' else 'lower'}"
-               f" is better) · closes {ui.fmt_time(week.closes_at, c)}")
+    st.caption(
+        f"{week.title} · metric **{comp.metric}** ({'higher' if comp.direction == 'max' else 'lower'}"
+        f" is better) · closes {ui.fmt_time(week.closes_at, c)}"
+    )
     try:
         public = ui.board(root, stamp, week.id, False)
         revealed = ui.revealed(root, stamp, week.id)
@@ -59,8 +63,10 @@ def main() -> None:
         return
     if private is None:
         st.subheader(f"Public leaderboard · {len(rows)} members")
-        st.caption(f"Scored on the public part of the test set. The private leaderboard, which "
-                   f"counts, is revealed when the week closes ({ui.fmt_time(week.closes_at, c)}).")
+        st.caption(
+            f"Scored on the public part of the test set. The private leaderboard, which "
+            f"counts, is revealed when the week closes ({ui.fmt_time(week.closes_at, c)})."
+        )
         st.dataframe(_table(rows, c, False), hide_index=True, width="stretch")
         return
     _revealed(c, rows, _scored(private["rows"]))

@@ -22,16 +22,18 @@ def _pick_member(roster: pd.DataFrame) -> str:
 
 
 def _submissions(history: pd.DataFrame, c) -> pd.DataFrame:  # noqa: ANN001
-    return pd.DataFrame({
-        "Id": history["submission_id"],
-        "Week": history["week"],
-        "Submitted": history["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
-        "Public": history["public_score"].map(ui.fmt_score),
-        "Private": history["private_score"].map(ui.fmt_score),
-        "Status": history["status"],
-        "Final pick": history["selected"].map(lambda s: "✓" if s else ""),
-        "Problem": history["error"],
-    })
+    return pd.DataFrame(
+        {
+            "Id": history["submission_id"],
+            "Week": history["week"],
+            "Submitted": history["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+            "Public": history["public_score"].map(ui.fmt_score),
+            "Private": history["private_score"].map(ui.fmt_score),
+            "Status": history["status"],
+            "Final pick": history["selected"].map(lambda s: "✓" if s else ""),
+            "Problem": history["error"],
+        }
+    )
 
 
 def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
@@ -40,13 +42,18 @@ def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
         return
     entered = set(scored["week"])
     weeks = [w for w in c.config.weeks if w.id in entered]
-    week = st.selectbox("Score over time for", weeks, index=len(weeks) - 1, format_func=ui.week_label)
+    week = st.selectbox(
+        "Score over time for", weeks, index=len(weeks) - 1, format_func=ui.week_label
+    )
     baseline = ui.baseline(root, week.id, ui.solution_sha(c, week.id))
-    chart = charts.score_over_time(scored[scored["week"] == week.id], baseline,
-                                   week.competition.metric)
+    chart = charts.score_over_time(
+        scored[scored["week"] == week.id], baseline, week.competition.metric
+    )
     st.altair_chart(chart, width="stretch")
     if baseline is not None:
-        st.caption(f"Dashed line: the week's baseline model, public score {ui.fmt_score(baseline)}.")
+        st.caption(
+            f"Dashed line: the week's baseline model, public score {ui.fmt_score(baseline)}."
+        )
 
 
 def _notebooks(history: pd.DataFrame) -> None:
@@ -56,8 +63,11 @@ def _notebooks(history: pd.DataFrame) -> None:
         st.caption("No notebook links yet.")
         return
     table = links.drop_duplicates("notebook_url")[["week", "notebook_url"]]
-    st.dataframe(table.rename(columns={"week": "Week", "notebook_url": "Notebook"}), hide_index=True,
-                 column_config={"Notebook": st.column_config.LinkColumn("Notebook")})
+    st.dataframe(
+        table.rename(columns={"week": "Week", "notebook_url": "Notebook"}),
+        hide_index=True,
+        column_config={"Notebook": st.column_config.LinkColumn("Notebook")},
+    )
 
 
 def main() -> None:
@@ -67,7 +77,9 @@ def main() -> None:
     st.title("Member")
     roster = ui.roster(root, stamp)
     if roster.empty:
-        st.info("No members yet: the organizer imports them with `cohort members import members.csv`.")
+        st.info(
+            "No members yet: the organizer imports them with `cohort members import members.csv`."
+        )
         return
     handle = _pick_member(roster)
     try:
@@ -86,10 +98,19 @@ def main() -> None:
     if events.empty:
         st.caption("No contributions recorded yet.")
     else:
-        st.dataframe(pd.DataFrame({
-            "Week": events["week"], "Kind": events["kind"], "Value": events["value"],
-            "Note": events["note"], "Recorded": events["recorded_at"].map(lambda t: ui.fmt_time(t, c)),
-        }), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Week": events["week"],
+                    "Kind": events["kind"],
+                    "Value": events["value"],
+                    "Note": events["note"],
+                    "Recorded": events["recorded_at"].map(lambda t: ui.fmt_time(t, c)),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     if not history.empty:
         _notebooks(history)
 

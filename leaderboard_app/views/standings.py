@@ -14,8 +14,14 @@ from cohort.errors import CohortError
 
 def _table(view: dict) -> pd.DataFrame:
     table = view["table"]
-    out = pd.DataFrame({"Rank": table["rank"], "Member": table["handle"], "Name": table["name"],
-                        "Total": table["total"].round(2)})
+    out = pd.DataFrame(
+        {
+            "Rank": table["rank"],
+            "Member": table["handle"],
+            "Name": table["name"],
+            "Total": table["total"].round(2),
+        }
+    )
     for comp in view["components"]:
         out[comp.replace("_", " ")] = table[comp].round(2)
     out["Selected"] = table["selected"].map(lambda s: "✓ selected" if s else "")
@@ -49,21 +55,27 @@ def _html_table(view: dict) -> str:
     rows = [f"<tr><th>#</th><th>Member</th><th class='num'>Total</th>{head}<th>Tie</th></tr>"]
     for i, r in enumerate(table.head(cut + AROUND_CUT).to_dict("records")):
         if i == cut:
-            rows.append(f"<tr class='cut'><td colspan='{4 + len(comps)}'>cut line: the top {cut} "
-                        "above go to the final project</td></tr>")
+            rows.append(
+                f"<tr class='cut'><td colspan='{4 + len(comps)}'>cut line: the top {cut} "
+                "above go to the final project</td></tr>"
+            )
         cells = "".join(f"<td class='num'>{r[k]:.2f}</td>" for k in comps)
         klass = "selected" if r["selected"] else "below"
         tie = "⚠ tie" if r["tied"] else ""
-        rows.append(f"<tr class='{klass}'><td>{int(r['rank'])}</td><td class='who'>{html.escape(str(r['name']))} "
-                    f"<small>({html.escape(str(r['handle']))})</small></td>"
-                    f"<td class='num'><b>{r['total']:.2f}</b></td>{cells}<td class='tie'>{tie}</td></tr>")
+        rows.append(
+            f"<tr class='{klass}'><td>{int(r['rank'])}</td><td class='who'>{html.escape(str(r['name']))} "
+            f"<small>({html.escape(str(r['handle']))})</small></td>"
+            f"<td class='num'><b>{r['total']:.2f}</b></td>{cells}<td class='tie'>{tie}</td></tr>"
+        )
     return f"<table class='standings'>{''.join(rows)}</table>"
 
 
 def _ties(view: dict) -> None:
     if view["ties"]:
-        st.warning("**Statistical tie at the cut** (⚠ below): the order may be luck.\n\n"
-                   + "\n".join(f"- {line}" for line in view["ties"]))
+        st.warning(
+            "**Statistical tie at the cut** (⚠ below): the order may be luck.\n\n"
+            + "\n".join(f"- {line}" for line in view["ties"])
+        )
 
 
 def main() -> None:
@@ -78,16 +90,22 @@ def main() -> None:
         return
     table = view["table"]
     if table.empty or not (table["total"] > 0).any():
-        st.info("No standings yet: they appear once submissions are scored or contributions recorded.")
+        st.info(
+            "No standings yet: they appear once submissions are scored or contributions recorded."
+        )
         return
     cut = view["cut"]
     st.subheader(f"Top {cut} go to the final project")
-    st.caption(f"{len(view['selected'])} selected · the red line is the cut · "
-               "totals follow the formula in cohort.toml")
+    st.caption(
+        f"{len(view['selected'])} selected · the red line is the cut · "
+        "totals follow the formula in cohort.toml"
+    )
     if view["frozen"]:
         st.info(f"{view['frozen']}; the live standings below may have moved since.")
     if view["unrevealed"]:
-        st.caption("Not yet revealed, so counted on their public scores: " + ", ".join(view["unrevealed"]))
+        st.caption(
+            "Not yet revealed, so counted on their public scores: " + ", ".join(view["unrevealed"])
+        )
     _ties(view)
     st.html(STYLE + _html_table(view))
     with st.expander(f"All {len(table)} members"):

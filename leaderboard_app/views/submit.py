@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 import cohort_ui as ui
-from cohort import members, submissions
 from cohort.errors import CohortError
+from cohort.scoring import intake
+from cohort.sheets import roster as members
 from cohort.workspace import Cohort
 
-WRONG_TOKEN = ("That token matches no member; check it, or ask the organizer for a new one "
-               "(`cohort members tokens`).")
+WRONG_TOKEN = (
+    "That token matches no member; check it, or ask the organizer for a new one "
+    "(`cohort members tokens`)."
+)
 NOTHING_GIVEN = "Attach a predictions file or give a notebook link, then submit again."
 
 
@@ -20,17 +23,22 @@ def _send(c: Cohort, handle: str, week_id: str, upload, link: str) -> None:  # n
     link = link.strip() or None
     try:
         if upload is not None:
-            result = submissions.submit_bytes(c, handle, week_id, upload.getvalue(), upload.name,
-                                              notebook_url=link, source="app")
+            result = intake.submit_bytes(
+                c, handle, week_id, upload.getvalue(), upload.name, notebook_url=link, source="app"
+            )
         elif link:
-            result = submissions.submit(c, handle, week_id, None, link, source="app")
+            result = intake.submit(c, handle, week_id, None, link, source="app")
         else:
             st.error(NOTHING_GIVEN)
             return
     except CohortError as exc:
         st.error(f"Not submitted: {exc}")
         return
-    score = "" if result.public_score is None else f" Public score: **{ui.fmt_score(result.public_score)}**."
+    score = (
+        ""
+        if result.public_score is None
+        else f" Public score: **{ui.fmt_score(result.public_score)}**."
+    )
     st.success(f"Submission {result.submission_id} received ({result.status}).{score}")
     for warning in result.warnings:
         st.warning(warning)
@@ -40,8 +48,11 @@ def main() -> None:
     """Render the page."""
     c = ui.cohort()
     st.title("Submit")
-    token = st.text_input("Your personal token", type="password",
-                          help="Issued by the organizer with `cohort members tokens`.")
+    token = st.text_input(
+        "Your personal token",
+        type="password",
+        help="Issued by the organizer with `cohort members tokens`.",
+    )
     if not token:
         st.info("Enter the personal token the organizer gave you to submit.")
         return
@@ -54,13 +65,15 @@ def main() -> None:
     left = st.empty()
     with st.form("submission", clear_on_submit=True):
         link = st.text_input("Notebook link", placeholder="https://www.kaggle.com/code/…")
-        upload = st.file_uploader("Predictions file (CSV, in the format of sample_submission.csv)",
-                                  type=["csv", "gz", "zip"])
+        upload = st.file_uploader(
+            "Predictions file (CSV, in the format of sample_submission.csv)",
+            type=["csv", "gz", "zip"],
+        )
         sent = st.form_submit_button("Submit", type="primary")
     if sent:
         _send(c, member.handle, week.id, upload, link)
     try:
-        remaining = submissions.remaining_today(c, member.handle, week.id)
+        remaining = intake.remaining_today(c, member.handle, week.id)
     except CohortError as exc:
         left.warning(str(exc))
         return
@@ -76,12 +89,18 @@ def _mine(c: Cohort, handle: str, week_id: str) -> None:
     if mine.empty:
         return
     st.subheader("Your submissions to this week")
-    st.dataframe(pd.DataFrame({
-        "Id": mine["submission_id"],
-        "Submitted": mine["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
-        "Public score": mine["public_score"].map(ui.fmt_score),
-        "Status": mine["status"],
-    }), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Id": mine["submission_id"],
+                "Submitted": mine["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+                "Public score": mine["public_score"].map(ui.fmt_score),
+                "Status": mine["status"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 main()

@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 import cohort_ui as ui
-from cohort import challenges
 from cohort.errors import CohortError
+from cohort.season import challenges
 from cohort.workspace import Cohort, utcnow
 
 REFRESH_SECONDS = 5
@@ -35,7 +35,9 @@ STYLE = """
 
 def _table(rows: pd.DataFrame) -> str:
     """The board as an HTML table; every member-supplied text is escaped."""
-    head = "<tr><th>#</th><th>Member</th><th class='num'>Score</th><th class='num'>Entries</th></tr>"
+    head = (
+        "<tr><th>#</th><th>Member</th><th class='num'>Score</th><th class='num'>Entries</th></tr>"
+    )
     body = "".join(
         f"<tr><td>{int(r['rank'])}</td><td>{html.escape(str(r['name']))} "
         f"<small>({html.escape(str(r['handle']))})</small></td>"
@@ -47,18 +49,23 @@ def _table(rows: pd.DataFrame) -> str:
 
 def _screen(title: str, subtitle: str, rows: pd.DataFrame, empty: str) -> None:
     content = _table(rows) if not rows.empty else f"<div class='empty'>{html.escape(empty)}</div>"
-    st.html(f"<div class='workshop'><h1>{html.escape(title)}</h1>"
-            f"<div class='sub'>{html.escape(subtitle)}</div>{content}</div>")
+    st.html(
+        f"<div class='workshop'><h1>{html.escape(title)}</h1>"
+        f"<div class='sub'>{html.escape(subtitle)}</div>{content}</div>"
+    )
 
 
 def _challenge(c: Cohort, root: str, stamp, running: challenges.Challenge) -> None:  # noqa: ANN001
     week = c.config.week(running.week)
     left = max(0, int((running.closes_at - utcnow()).total_seconds()))
     rows = ui.challenge_board(root, stamp, running.id)
-    _screen(f"Live challenge · {week.title}",
-            f"{left // 60:02d}:{left % 60:02d} left · metric {week.competition.metric} · "
-            "only submissions made during the challenge count",
-            rows, "No submissions yet. Submit from the Submit page!")
+    _screen(
+        f"Live challenge · {week.title}",
+        f"{left // 60:02d}:{left % 60:02d} left · metric {week.competition.metric} · "
+        "only submissions made during the challenge count",
+        rows,
+        "No submissions yet. Submit from the Submit page!",
+    )
 
 
 def _week(c: Cohort, root: str, stamp) -> None:  # noqa: ANN001
@@ -72,9 +79,13 @@ def _week(c: Cohort, root: str, stamp) -> None:  # noqa: ANN001
         return
     rows = board["rows"][board["rows"]["score"].notna()]
     kind = "private (final)" if revealed else "public"
-    _screen(ui.week_label(week),
-            f"{kind} leaderboard · metric {week.competition.metric} · closes "
-            f"{ui.fmt_time(week.closes_at, c)}", rows, "No scored submissions yet.")
+    _screen(
+        ui.week_label(week),
+        f"{kind} leaderboard · metric {week.competition.metric} · closes "
+        f"{ui.fmt_time(week.closes_at, c)}",
+        rows,
+        "No scored submissions yet.",
+    )
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

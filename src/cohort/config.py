@@ -208,7 +208,9 @@ class _Reader:
         """Build the one-line error for a bad key."""
         return ConfigError(f"{self._where(key)} {problem}; {fix}.")
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., fix: str = "") -> Any:
+    def get(
+        self, key: str, kind: type | tuple[type, ...], default: Any = ..., fix: str = ""
+    ) -> Any:
         """Return the key's value, checked against `kind`, or the default."""
         self.seen.add(key)
         if key not in self.table:
@@ -220,12 +222,18 @@ class _Reader:
             value = float(value)
         name = _kind_name(kind)
         if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
-            raise self.fail(key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type")
+            raise self.fail(
+                key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type"
+            )
         if not isinstance(value, kind):
-            raise self.fail(key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type")
+            raise self.fail(
+                key, f"is {value!r}, not {_article(name)} {name}", fix or "fix its type"
+            )
         if isinstance(value, float) and not math.isfinite(value):
             # nan/inf are valid TOML floats but poison every total (and JSON output) downstream.
-            raise self.fail(key, f"is {value!r}, not a finite number", fix or "use an ordinary number")
+            raise self.fail(
+                key, f"is {value!r}, not a finite number", fix or "use an ordinary number"
+            )
         return value
 
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -253,8 +261,16 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list",
-             dict: "table", date: "date", datetime: "datetime"}
+    names = {
+        str: "string",
+        int: "integer",
+        float: "number",
+        bool: "boolean",
+        list: "list",
+        dict: "table",
+        date: "date",
+        datetime: "datetime",
+    }
     return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
 
 
@@ -294,8 +310,12 @@ def load(root: Path) -> CohortConfig:
     try:
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise r.fail("timezone", f"is {tz_name!r}, not a timezone", 'use an IANA name such as "Europe/Amsterdam"') from None
-    start = r.get("start", date, fix='write it as start = 2027-01-11')
+        raise r.fail(
+            "timezone",
+            f"is {tz_name!r}, not a timezone",
+            'use an IANA name such as "Europe/Amsterdam"',
+        ) from None
+    start = r.get("start", date, fix="write it as start = 2027-01-11")
     if isinstance(start, datetime):
         start = start.date()
     if "weeks" not in r.table:
@@ -318,9 +338,16 @@ def load(root: Path) -> CohortConfig:
         _load_week(root, wid, start, tz, final=(wid == final_id), where=path) for wid in ids
     )
     return CohortConfig(
-        root=root, name=name, timezone=tz_name, start=start, week_ids=tuple(week_ids),
-        final_week_id=final_id, final_size=final_size, kaggle_owner=owner,
-        formula=formula, weeks=weeks,
+        root=root,
+        name=name,
+        timezone=tz_name,
+        start=start,
+        week_ids=tuple(week_ids),
+        final_week_id=final_id,
+        final_size=final_size,
+        kaggle_owner=owner,
+        formula=formula,
+        weeks=weeks,
     )
 
 
@@ -330,7 +357,9 @@ def _load_formula(r: _Reader) -> Formula:
     weights = dict(defaults.contribution_weights)
     for kind in list(weights_r.table):
         if kind not in CONTRIBUTION_KINDS:
-            raise weights_r.fail(kind, "is not a contribution kind", "use one of: " + ", ".join(CONTRIBUTION_KINDS))
+            raise weights_r.fail(
+                kind, "is not a contribution kind", "use one of: " + ", ".join(CONTRIBUTION_KINDS)
+            )
         value = weights_r.get(kind, float)
         if value < 0:
             raise weights_r.fail(kind, f"is {value}", "weights must be zero or positive")
@@ -341,7 +370,11 @@ def _load_formula(r: _Reader) -> Formula:
     tie_break = r.strings("tie_break", defaults.tie_break)
     bad = [t for t in tie_break if t not in TIE_BREAKS]
     if bad:
-        raise r.fail("tie_break", f"names unknown rule {bad[0]!r}", "use rules from: " + ", ".join(TIE_BREAKS))
+        raise r.fail(
+            "tie_break",
+            f"names unknown rule {bad[0]!r}",
+            "use rules from: " + ", ".join(TIE_BREAKS),
+        )
     if "handle" not in tie_break:
         # The handle is unique, so ending on it makes every ordering total and reproducible.
         tie_break = (*tie_break, "handle")
@@ -349,19 +382,29 @@ def _load_formula(r: _Reader) -> Formula:
     if samples < 10:
         raise r.fail("bootstrap_samples", f"is {samples}", "use at least 10 resamples")
     if samples > MAX_BOOTSTRAP_SAMPLES:
-        raise r.fail("bootstrap_samples", f"is {samples}",
-                     f"use at most {MAX_BOOTSTRAP_SAMPLES:,} resamples (200 is plenty)")
+        raise r.fail(
+            "bootstrap_samples",
+            f"is {samples}",
+            f"use at most {MAX_BOOTSTRAP_SAMPLES:,} resamples (200 is plenty)",
+        )
     stable = r.get("stable_probability", float, defaults.stable_probability)
     if not 0.5 <= stable <= 1.0:
         raise r.fail("stable_probability", f"is {stable}", "use a probability between 0.5 and 1")
     points = r.get("challenge_points", list, list(defaults.challenge_points))
-    if not all(isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) and p >= 0
-               for p in points):
-        raise r.fail("challenge_points", f"is {points!r}", "list zero-or-positive numbers, e.g. [3, 2, 1]")
+    if not all(
+        isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) and p >= 0
+        for p in points
+    ):
+        raise r.fail(
+            "challenge_points", f"is {points!r}", "list zero-or-positive numbers, e.g. [3, 2, 1]"
+        )
     formula = Formula(
-        performance_weight=perf, contribution_weights=weights,
+        performance_weight=perf,
+        contribution_weights=weights,
         drop_lowest_week=r.get("drop_lowest_week", bool, False),
-        tie_break=tie_break, bootstrap_samples=samples, stable_probability=stable,
+        tie_break=tie_break,
+        bootstrap_samples=samples,
+        stable_probability=stable,
         challenge_points=tuple(float(p) for p in points),
     )
     r.reject_unknown()
@@ -370,13 +413,21 @@ def _load_formula(r: _Reader) -> Formula:
 
 def _when(r: _Reader, key: str, start: date, tz: ZoneInfo, default_days: int) -> datetime:
     """A date, a datetime, or an offset in days after the cohort start; midnight-based, local time."""
-    value = r.get(key, (int, date, datetime, str), default_days,
-                  fix="use days after the cohort start (7), a date (2027-01-18) or a datetime")
+    value = r.get(
+        key,
+        (int, date, datetime, str),
+        default_days,
+        fix="use days after the cohort start (7), a date (2027-01-18) or a datetime",
+    )
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise r.fail(key, f"is {value!r}", "use days after start (7) or an ISO date like 2027-01-18T18:00") from None
+            raise r.fail(
+                key,
+                f"is {value!r}",
+                "use days after start (7) or an ISO date like 2027-01-18T18:00",
+            ) from None
     if isinstance(value, bool):
         raise r.fail(key, "is a boolean", "use a number of days or a date")
     try:
@@ -387,10 +438,14 @@ def _when(r: _Reader, key: str, start: date, tz: ZoneInfo, default_days: int) ->
         when.astimezone(UTC)  # a date at the calendar's edge may not convert; fail here, not later
         return when
     except (OverflowError, ValueError):
-        raise r.fail(key, "is out of range", "use days after the start, a date or a datetime") from None
+        raise r.fail(
+            key, "is out of range", "use days after the start, a date or a datetime"
+        ) from None
 
 
-def _load_week(root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool, where: Path) -> Week:
+def _load_week(
+    root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool, where: Path
+) -> Week:
     match = WEEK_DIR_RE.match(week_id)
     if not match:
         raise ConfigError(
@@ -414,7 +469,9 @@ def _load_week(root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool,
         seed=data_r.get("seed", int, 42),
     )
     if not 0 <= data.seed < 2**32:
-        raise data_r.fail("seed", f"is {data.seed}, out of range", "use a whole number from 0 to 4294967295")
+        raise data_r.fail(
+            "seed", f"is {data.seed}, out of range", "use a whole number from 0 to 4294967295"
+        )
     data_r.reject_unknown()
     kr = r.table_of("kernel")
     kernel = KernelSettings(
@@ -425,10 +482,21 @@ def _load_week(root: Path, week_id: str, start: date, tz: ZoneInfo, final: bool,
     )
     kr.reject_unknown()
     week = Week(
-        id=week_id, number=int(match.group(1)), slug=match.group(2), title=title,
-        path=path.parent, opens_at=opens, closes_at=closes, competition=comp, data=data,
-        kernel=kernel, objectives=r.strings("objectives"), framework=r.get("framework", str, ""),
-        minimum=r.get("minimum", str, ""), beyond=r.strings("beyond"), final=final,
+        id=week_id,
+        number=int(match.group(1)),
+        slug=match.group(2),
+        title=title,
+        path=path.parent,
+        opens_at=opens,
+        closes_at=closes,
+        competition=comp,
+        data=data,
+        kernel=kernel,
+        objectives=r.strings("objectives"),
+        framework=r.get("framework", str, ""),
+        minimum=r.get("minimum", str, ""),
+        beyond=r.strings("beyond"),
+        final=final,
     )
     r.reject_unknown()
     return week
@@ -457,9 +525,15 @@ def _load_competition(r: _Reader) -> Competition:
     if size <= 0:
         raise r.fail("max_file_mb", f"is {size}", "use a positive size in MB")
     comp = Competition(
-        metric=metric, id_column=r.get("id_column", str, "id"), target_columns=targets,
-        direction=direction, daily_limit=limit, final_selections=selections,
-        public_share=share, max_file_mb=size, classes=r.strings("classes"),
+        metric=metric,
+        id_column=r.get("id_column", str, "id"),
+        target_columns=targets,
+        direction=direction,
+        daily_limit=limit,
+        final_selections=selections,
+        public_share=share,
+        max_file_mb=size,
+        classes=r.strings("classes"),
     )
     r.reject_unknown()
     return comp

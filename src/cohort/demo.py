@@ -1,7 +1,7 @@
 """Building the demo cohort: a whole simulated season on the embedded data.
 
 Every member here is simulated. Their predictions start from a real baseline
-model trained on each week's embedded data (`weeks.baseline_predictions`) and are
+model trained on each week's embedded data (`prepare.baseline_predictions`) and are
 degraded according to each member's "skill", so the leaderboards look like a
 real cohort's: a few strong members, a long tail, and a public/private shake-up.
 Everything is seeded, so the same seed gives the same season.
@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cohort import contributions, scoring, standings, submissions, weeks
 from cohort.config import Week
 from cohort.errors import CohortError
-from cohort.members import import_roster
-from cohort.season import init_cohort
+from cohort.scoring import intake, runs, solution
+from cohort.season import contributions, selection
+from cohort.sheets.roster import import_roster
+from cohort.template import init_cohort
+from cohort.weeks import prepare
 from cohort.workspace import Cohort
 
 MARKER = ".cohort-demo"
@@ -32,9 +34,38 @@ DEMO_START = "2026-03-02"
 DEMO_NAME = "Demo cohort (simulated members)"
 
 FIRST_NAMES = [
-    "Ada", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "Ivan", "Jia", "Kofi", "Lena",
-    "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Vera", "Wen", "Yusuf",
-    "Zoe", "Arjun", "Bea", "Caio", "Dmitri", "Esme", "Farah", "Gus",
+    "Ada",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Eli",
+    "Fatima",
+    "Goran",
+    "Hana",
+    "Ivan",
+    "Jia",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wen",
+    "Yusuf",
+    "Zoe",
+    "Arjun",
+    "Bea",
+    "Caio",
+    "Dmitri",
+    "Esme",
+    "Farah",
+    "Gus",
 ]
 
 
@@ -47,11 +78,14 @@ class Profile:
     activity: float
 
 
-def run_demo(directory: Path, members: int = 24, seed: int = 7,
-             echo: Callable[[str], object] = print) -> Cohort:
+def run_demo(
+    directory: Path, members: int = 24, seed: int = 7, echo: Callable[[str], object] = print
+) -> Cohort:
     """Build the demo cohort in `directory` and simulate its season; returns the open cohort."""
     if not 1 <= members <= len(FIRST_NAMES):
-        raise CohortError(f"The demo simulates 1 to {len(FIRST_NAMES)} members, not {members}; pass --members in that range.")
+        raise CohortError(
+            f"The demo simulates 1 to {len(FIRST_NAMES)} members, not {members}; pass --members in that range."
+        )
     directory = _fresh_directory(directory)
     # The demo keeps its own SQLite file even when COHORT_DATABASE_URL points elsewhere.
     db = demo_db_url(directory)
@@ -67,14 +101,16 @@ def run_demo(directory: Path, members: int = 24, seed: int = 7,
             count = _simulate_week(cohort, week, profiles, rng, Path(scratch))
             _simulate_contributions(cohort, week, profiles, rng)
             echo(f"  {week.id}: prepared from the embedded data, {count} simulated submissions.")
-        scoring.score_pending(cohort, progress=False)
+        runs.score_pending(cohort, progress=False)
         final = cohort.config.final_week
         if final is not None:
-            chosen = [row.handle for row in standings.select(cohort).selected]
+            chosen = [row.handle for row in selection.select(cohort).selected]
             finalists = [p for p in profiles if p.handle in chosen]
             count = _simulate_week(cohort, final, finalists, rng, Path(scratch))
-            scoring.score_pending(cohort, progress=False)
-            echo(f"  {final.id}: the {len(finalists)} selected members made {count} simulated submissions.")
+            runs.score_pending(cohort, progress=False)
+            echo(
+                f"  {final.id}: the {len(finalists)} selected members made {count} simulated submissions."
+            )
     return cohort
 
 
@@ -88,7 +124,9 @@ def _fresh_directory(directory: Path) -> Path:
     directory = directory.resolve()
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).is_file():
-            raise CohortError(f"{directory} exists and is not a demo cohort; choose another directory.")
+            raise CohortError(
+                f"{directory} exists and is not a demo cohort; choose another directory."
+            )
         shutil.rmtree(directory)
     return directory
 
@@ -100,17 +138,20 @@ def _roster(directory: Path, members: int, rng: np.random.Generator) -> list[Pro
     for name in names:
         handle = name.lower()
         rows.append(f"{handle},{name} (simulated),{handle}@demo.invalid,{handle}-kg")
-        profiles.append(Profile(handle, skill=float(rng.beta(2.5, 2.0)), activity=float(rng.uniform(0.35, 1.0))))
+        profiles.append(
+            Profile(handle, skill=float(rng.beta(2.5, 2.0)), activity=float(rng.uniform(0.35, 1.0)))
+        )
     (directory / "members.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return profiles
 
 
-def _simulate_week(cohort: Cohort, week: Week, profiles: list[Profile],
-                   rng: np.random.Generator, scratch: Path) -> int:
+def _simulate_week(
+    cohort: Cohort, week: Week, profiles: list[Profile], rng: np.random.Generator, scratch: Path
+) -> int:
     """Prepare the week's data and submit each member's degraded baseline predictions."""
-    weeks.prepare(cohort, week.id)
-    base = weeks.baseline_predictions(cohort, week.id)
-    classes = scoring.load_solution(cohort, week.id).classes
+    prepare.prepare(cohort, week.id)
+    base = prepare.baseline_predictions(cohort, week.id)
+    classes = solution.load_solution(cohort, week.id).classes
     count = 0
     for profile in profiles:
         if rng.random() > profile.activity + 0.15:
@@ -121,14 +162,26 @@ def _simulate_week(cohort: Cohort, week: Week, profiles: list[Profile],
             path = scratch / f"{week.id}-{profile.handle}-{attempt}.csv"
             frame.to_csv(path, index=False)
             at = week.opens_at + timedelta(days=1 + attempt * 2, hours=float(rng.uniform(8, 22)))
-            link = f"https://www.kaggle.com/code/{profile.handle}-kg/{week.slug}" if attempt == 0 else None
-            submissions.submit(cohort, profile.handle, week.id, path, link, at=at, source="demo", score=False)
+            link = (
+                f"https://www.kaggle.com/code/{profile.handle}-kg/{week.slug}"
+                if attempt == 0
+                else None
+            )
+            intake.submit(
+                cohort, profile.handle, week.id, path, link, at=at, source="demo", score=False
+            )
             count += 1
     return count
 
 
-def _degrade(base: pd.DataFrame, week: Week, skill: float, attempt: int,
-             classes: tuple[str, ...], rng: np.random.Generator) -> pd.DataFrame:
+def _degrade(
+    base: pd.DataFrame,
+    week: Week,
+    skill: float,
+    attempt: int,
+    classes: tuple[str, ...],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """The baseline made worse by (1 - skill), a little better with each attempt."""
     frame = base.copy()
     gap = max(0.0, (1.0 - skill) * (1.0 - 0.15 * attempt))
@@ -146,21 +199,42 @@ def _degrade(base: pd.DataFrame, week: Week, skill: float, attempt: int,
     return frame
 
 
-def _simulate_contributions(cohort: Cohort, week: Week, profiles: list[Profile],
-                            rng: np.random.Generator) -> None:
+def _simulate_contributions(
+    cohort: Cohort, week: Week, profiles: list[Profile], rng: np.random.Generator
+) -> None:
     """Attendance, presentations, help and challenge ranks, drawn from each member's profile."""
     note = "simulated by the demo"
     for p in profiles:
         if rng.random() < p.activity:
-            contributions.add(cohort, p.handle, "attended", week_ref=week.id, note=note, actor="demo")
+            contributions.add(
+                cohort, p.handle, "attended", week_ref=week.id, note=note, actor="demo"
+            )
         if rng.random() < 0.25 * p.activity:
             contributions.add(cohort, p.handle, "helped", week_ref=week.id, note=note, actor="demo")
         if rng.random() < 0.4 * p.skill * p.activity:
-            contributions.add(cohort, p.handle, "beyond_minimum", week_ref=week.id, note=note, actor="demo")
+            contributions.add(
+                cohort, p.handle, "beyond_minimum", week_ref=week.id, note=note, actor="demo"
+            )
     weights = np.array([p.skill * p.activity for p in profiles])
-    order = rng.choice(len(profiles), size=min(5, len(profiles)), replace=False, p=weights / weights.sum())
+    order = rng.choice(
+        len(profiles), size=min(5, len(profiles)), replace=False, p=weights / weights.sum()
+    )
     for position, index in enumerate(order):
         if position < 2:
-            contributions.add(cohort, profiles[index].handle, "presented", week_ref=week.id, note=note, actor="demo")
-        contributions.add(cohort, profiles[index].handle, "challenge_rank", value=float(position + 1),
-                          week_ref=week.id, note=note, actor="demo")
+            contributions.add(
+                cohort,
+                profiles[index].handle,
+                "presented",
+                week_ref=week.id,
+                note=note,
+                actor="demo",
+            )
+        contributions.add(
+            cohort,
+            profiles[index].handle,
+            "challenge_rank",
+            value=float(position + 1),
+            week_ref=week.id,
+            note=note,
+            actor="demo",
+        )

@@ -31,8 +31,15 @@ def kaggle_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home directory with no Kaggle credentials, so a developer's own are never read."""
     home = tmp_path / "home"
     (home / ".kaggle").mkdir(parents=True)
-    for var in ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR",
-                "KAGGLE_API_ENVIRONMENT", "XDG_CONFIG_HOME", "KAGGLE_KERNEL_RUN_TYPE"):
+    for var in (
+        "KAGGLE_API_TOKEN",
+        "KAGGLE_USERNAME",
+        "KAGGLE_KEY",
+        "KAGGLE_CONFIG_DIR",
+        "KAGGLE_API_ENVIRONMENT",
+        "XDG_CONFIG_HOME",
+        "KAGGLE_KERNEL_RUN_TYPE",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / ".kaggle"))
@@ -42,8 +49,9 @@ def kaggle_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def fake_kaggle(kaggle_server: FakeKaggleServer, kaggle_home: Path,
-                monkeypatch: pytest.MonkeyPatch) -> FakeKaggle:
+def fake_kaggle(
+    kaggle_server: FakeKaggleServer, kaggle_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> FakeKaggle:
     """A clean fake Kaggle and a valid KAGGLE_API_TOKEN for it."""
     monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
     return kaggle_server.reset()

@@ -89,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- plumbing -----------------------------------------------------------
 
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -98,7 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _json(self, data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def _json(
+        self, data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         self._send(status, json.dumps(data).encode(), "application/json", headers)
 
     def _redirect(self, blob: str, data: bytes) -> None:
@@ -161,7 +165,10 @@ class _Handler(BaseHTTPRequestHandler):
         if name not in state.competitions:
             raise _ApiError(404, f"Competition {name} not found")
         if name not in state.rules_accepted:
-            raise _ApiError(403, "You must accept this competition's rules before you'll be able to download files.")
+            raise _ApiError(
+                403,
+                "You must accept this competition's rules before you'll be able to download files.",
+            )
         self._redirect(f"competitions/{name}/{name}.zip", zip_bytes(state.competitions[name]))
 
     def rpc_DownloadDataset(self, body: dict[str, Any]) -> None:
@@ -195,9 +202,22 @@ class _Handler(BaseHTTPRequestHandler):
     def rpc_GetKernel(self, body: dict[str, Any]) -> None:
         ref, kernel = self._kernel(body)
         owner, slug = ref.split("/")
-        metadata = {"id": 1, "ref": ref, "title": slug, "author": owner, "slug": slug,
-                    "language": "python", "kernelType": "notebook", "isPrivate": kernel.private}
-        blob = {"source": kernel.source, "language": "python", "kernelType": "notebook", "slug": slug}
+        metadata = {
+            "id": 1,
+            "ref": ref,
+            "title": slug,
+            "author": owner,
+            "slug": slug,
+            "language": "python",
+            "kernelType": "notebook",
+            "isPrivate": kernel.private,
+        }
+        blob = {
+            "source": kernel.source,
+            "language": "python",
+            "kernelType": "notebook",
+            "slug": slug,
+        }
         self._json({"metadata": metadata, "blob": blob})
 
     def rpc_SaveKernel(self, body: dict[str, Any]) -> None:
@@ -206,15 +226,23 @@ class _Handler(BaseHTTPRequestHandler):
         ref = body.get("slug", "")
         version = sum(1 for p in state.pushed if p.get("slug") == ref)
         state.kernels.setdefault(ref, FakeKernel(status="QUEUED"))
-        self._json({"ref": f"/code/{ref}", "url": f"https://www.kaggle.com/code/{ref}",
-                    "versionNumber": version, "error": ""})
+        self._json(
+            {
+                "ref": f"/code/{ref}",
+                "url": f"https://www.kaggle.com/code/{ref}",
+                "versionNumber": version,
+                "error": "",
+            }
+        )
 
     def rpc_DownloadLeaderboard(self, body: dict[str, Any]) -> None:
         name = body.get("competitionName", "")
         text = self.server.state.leaderboards.get(name)
         if text is None:
             raise _ApiError(404, f"Competition {name} not found")
-        self._send(200, zip_bytes({f"{name}-publicleaderboard.csv": text.encode()}), "application/zip")
+        self._send(
+            200, zip_bytes({f"{name}-publicleaderboard.csv": text.encode()}), "application/zip"
+        )
 
     def rpc_ListTeamPublicSubmissions(self, body: dict[str, Any]) -> None:
         team = int(body.get("teamId") or 0)
@@ -241,7 +269,9 @@ class FakeKaggleServer:
                 "because KAGGLE_API_ENVIRONMENT=TEST always means localhost:7777. Stop that process and rerun."
             ) from None
         self._server.state = FakeKaggle()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kaggle", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-kaggle", daemon=True
+        )
 
     @property
     def state(self) -> FakeKaggle:

@@ -53,7 +53,9 @@ def find_data() -> Path:
     for base in [Path.cwd(), *Path.cwd().parents]:
         if (base / "data" / WEEK).is_dir():
             return base / "data" / WEEK
-    raise FileNotFoundError(f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR.")
+    raise FileNotFoundError(
+        f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR."
+    )
 
 
 DATA = find_data()
@@ -69,8 +71,14 @@ set_seed(42, reproducible=True)
 size = 224 if ON_KAGGLE else 32
 fnames = sorted((DATA / "images").glob("*.jpg"))
 dls = ImageDataLoaders.from_name_re(
-    DATA, fnames, pat=r"^(.*)_\d+\.jpg$", item_tfms=Resize(size), valid_pct=0.2, seed=42,
-    bs=64, num_workers=0,
+    DATA,
+    fnames,
+    pat=r"^(.*)_\d+\.jpg$",
+    item_tfms=Resize(size),
+    valid_pct=0.2,
+    seed=42,
+    bs=64,
+    num_workers=0,
 )
 print(len(dls.vocab), "classes:", list(dls.vocab)[:10])
 
@@ -107,6 +115,8 @@ sample = pd.read_csv(DATA / "sample_submission.csv", dtype=str)
 test_dl = dls.test_dl([DATA / "test" / f"{i}.jpg" for i in sample["id"]])
 with quiet():
     probs, _ = learn.get_preds(dl=test_dl)
-submission = pd.DataFrame({"id": sample["id"], "label": [dls.vocab[i] for i in probs.argmax(dim=1)]})
+submission = pd.DataFrame(
+    {"id": sample["id"], "label": [dls.vocab[i] for i in probs.argmax(dim=1)]}
+)
 submission.to_csv("submission.csv", index=False)
 submission.head()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.weeks import Built, split_indices
+from cohort.weeks.contract import Built, split_indices
 
 ID, TARGET = "id", "label"
 LABEL_RE = re.compile(r"^(.*)_\d+\.jpg$")
@@ -41,7 +41,9 @@ def load_real(raw: Path) -> tuple[list[Item], str]:
             seen.add(path.name)
             items.append((path.name, match.group(1), _copier(path)))
     if len(items) < 4:
-        raise CohortError(f"{raw} holds no images named like Abyssinian_1.jpg; download the Pets dataset again.")
+        raise CohortError(
+            f"{raw} holds no images named like Abyssinian_1.jpg; download the Pets dataset again."
+        )
     return items, f"real: {raw}"
 
 
@@ -67,8 +69,12 @@ def _digit_writer(image: np.ndarray) -> Callable[[Path], None]:
     from PIL import Image
 
     def write(dest: Path) -> None:
-        pixels = (255 - image * 255 / 16).astype(np.uint8)  # dark ink on white, like a photo of paper
-        Image.fromarray(pixels, mode="L").resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR).save(dest, quality=95)
+        pixels = (255 - image * 255 / 16).astype(
+            np.uint8
+        )  # dark ink on white, like a photo of paper
+        Image.fromarray(pixels, mode="L").resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR).save(
+            dest, quality=95
+        )
 
     return write
 
@@ -91,7 +97,8 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     return Built(
         solution=pd.DataFrame(answers, columns=[ID, TARGET]),
         train_targets=pd.DataFrame({TARGET: [labels[i] for i in train]}),
-        source=source, files=("images/", "test/"),
+        source=source,
+        files=("images/", "test/"),
     )
 
 

@@ -45,7 +45,9 @@ def find_data() -> Path:
     for base in [Path.cwd(), *Path.cwd().parents]:
         if (base / "data" / WEEK).is_dir():
             return base / "data" / WEEK
-    raise FileNotFoundError(f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR.")
+    raise FileNotFoundError(
+        f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR."
+    )
 
 
 DATA = find_data()
@@ -57,7 +59,8 @@ test = pd.read_csv(DATA / "test.csv")
 features = [c for c in test.columns if c != "id"]
 y_all = (train["diagnosis"].astype(str) == "M").astype(np.float32).to_numpy()
 x_tr, x_val, y_tr, y_val = train_test_split(
-    train[features].to_numpy(np.float32), y_all, test_size=0.25, stratify=y_all, random_state=0)
+    train[features].to_numpy(np.float32), y_all, test_size=0.25, stratify=y_all, random_state=0
+)
 mean, std = x_tr.mean(axis=0), x_tr.std(axis=0) + 1e-6
 
 
@@ -70,10 +73,18 @@ print(f"{len(x_tr)} training, {len(x_val)} validation patients; {y_all.mean():.0
 # %% [markdown]
 # ## The model: dropout between the layers, a weight penalty in the optimizer
 
+
 # %%
 def make_model(dropout: float) -> nn.Module:
-    return nn.Sequential(nn.Linear(len(features), 64), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(64, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, 1))
+    return nn.Sequential(
+        nn.Linear(len(features), 64),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(64, 64),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(64, 1),
+    )
 
 
 def train_model(dropout: float, weight_decay: float, patience: int, epochs: int = 300):
@@ -115,10 +126,15 @@ def predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
 # %%
 plain, plain_history = train_model(dropout=0.0, weight_decay=0.0, patience=10_000)
 regular, regular_history = train_model(dropout=0.3, weight_decay=1e-2, patience=20)
-for name, model, history in [("plain", plain, plain_history), ("regularized", regular, regular_history)]:
+for name, model, history in [
+    ("plain", plain, plain_history),
+    ("regularized", regular, regular_history),
+]:
     f1 = f1_score(y_val, predict(model, x_val), average="macro")
-    print(f"{name:12s} epochs={len(history):3d}  final train loss={history[-1][0]:.3f}  "
-          f"val loss={history[-1][1]:.3f}  val macro F1={f1:.3f}")
+    print(
+        f"{name:12s} epochs={len(history):3d}  final train loss={history[-1][0]:.3f}  "
+        f"val loss={history[-1][1]:.3f}  val macro F1={f1:.3f}"
+    )
 print("confusion matrix (rows: true B, M):")
 print(confusion_matrix(y_val, predict(regular, x_val)))
 

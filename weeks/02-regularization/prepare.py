@@ -15,12 +15,22 @@ from pathlib import Path
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.weeks import Built, csv_frame, require_columns, split_indices
+from cohort.weeks.contract import Built, csv_frame, require_columns, split_indices
 
 ID, TARGET = "id", "diagnosis"
 TEST_SHARE = 0.3
-MEASURES = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
-            "concave points", "symmetry", "fractal_dimension"]
+MEASURES = [
+    "radius",
+    "texture",
+    "perimeter",
+    "area",
+    "smoothness",
+    "compactness",
+    "concavity",
+    "concave points",
+    "symmetry",
+    "fractal_dimension",
+]
 FEATURES = [f"{m}_{kind}" for kind in ("mean", "se", "worst") for m in MEASURES]
 
 
@@ -54,8 +64,12 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     test_frame = frame.iloc[test].reset_index(drop=True)
     train_frame.to_csv(out / "train.csv", index=False)
     test_frame[[ID, *FEATURES]].to_csv(out / "test.csv", index=False)
-    return Built(solution=test_frame[[ID, TARGET]], train_targets=train_frame[[TARGET]],
-                 source=source, files=("train.csv", "test.csv"))
+    return Built(
+        solution=test_frame[[ID, TARGET]],
+        train_targets=train_frame[[TARGET]],
+        source=source,
+        files=("train.csv", "test.csv"),
+    )
 
 
 def baseline(directory: Path) -> pd.DataFrame:

@@ -42,7 +42,9 @@ def find_data() -> Path:
     for base in [Path.cwd(), *Path.cwd().parents]:
         if (base / "data" / WEEK).is_dir():
             return base / "data" / WEEK
-    raise FileNotFoundError(f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR.")
+    raise FileNotFoundError(
+        f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR."
+    )
 
 
 DATA = find_data()
@@ -55,14 +57,17 @@ lag_columns = [c for c in test.columns if c.startswith("lag_")]
 window = len(lag_columns)
 mean, std = series.mean(), series.std()
 scaled = (series - mean) / std
-x = np.stack([scaled[i - window:i] for i in range(window, len(scaled))])
+x = np.stack([scaled[i - window : i] for i in range(window, len(scaled))])
 y = scaled[window:]
 split = int(len(x) * 0.85)  # the last windows validate: a forecast is judged on the future
-print(f"{len(series)} training values, windows of {window}; {split} to train, {len(x) - split} to validate")
+print(
+    f"{len(series)} training values, windows of {window}; {split} to train, {len(x) - split} to validate"
+)
 
 
 # %% [markdown]
 # ## A GRU reads the window; a linear layer turns its last state into the forecast
+
 
 # %%
 class Forecaster(nn.Module):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.weeks import Built, csv_frame
+from cohort.weeks.contract import Built, csv_frame
 
 ID, TARGET = "id", "temperature"
 TEST_SHARE = 0.5
@@ -35,14 +35,19 @@ def load_real(raw: Path) -> tuple[pd.Series, int, str]:
         raise CohortError(f"{raw} holds no CSV file; put the daily temperature CSV there.")
     frame = csv_frame(files[0], "Temperature CSV")
     if frame.shape[1] < 2:
-        raise CohortError(f"{files[0]} has {frame.shape[1]} column; it needs a date column and a temperature column.")
+        raise CohortError(
+            f"{files[0]} has {frame.shape[1]} column; it needs a date column and a temperature column."
+        )
     dates = pd.to_datetime(frame.iloc[:, 0], errors="coerce")
-    values = pd.to_numeric(frame.iloc[:, 1].astype(str).str.replace(r"[^0-9.\-]", "", regex=True),
-                           errors="coerce")
+    values = pd.to_numeric(
+        frame.iloc[:, 1].astype(str).str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce"
+    )
     series = pd.Series(values.to_numpy(), index=dates).dropna()
     series = series[series.index.notna()].sort_index()
     if len(series) < 40:
-        raise CohortError(f"{files[0]} has {len(series)} dated temperatures; the week needs at least 40.")
+        raise CohortError(
+            f"{files[0]} has {len(series)} dated temperatures; the week needs at least 40."
+        )
     return series, WINDOW["daily"], f"real: {files[0]}"
 
 
@@ -52,8 +57,9 @@ def load_embedded(seed: int) -> tuple[pd.Series, int, str]:
 
     table = sm.datasets.elnino.load_pandas().data
     long = table.melt(id_vars="YEAR", value_vars=MONTHS, var_name="month", value_name=TARGET)
-    long["date"] = pd.to_datetime({"year": long["YEAR"].astype(int),
-                                   "month": long["month"].map(MONTHS.index) + 1, "day": 1})
+    long["date"] = pd.to_datetime(
+        {"year": long["YEAR"].astype(int), "month": long["month"].map(MONTHS.index) + 1, "day": 1}
+    )
     long = long.sort_values("date")
     series = pd.Series(long[TARGET].to_numpy(dtype=float), index=pd.DatetimeIndex(long["date"]))
     return series, WINDOW["monthly"], "embedded: statsmodels El Nino sea temperatures"
@@ -72,8 +78,12 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     test = pd.DataFrame({ID: dates[targets], "date": dates[targets], **lags})
     test.to_csv(out / "test.csv", index=False)
     solution = pd.DataFrame({ID: dates[targets], TARGET: values[targets]})
-    return Built(solution=solution, train_targets=train[[TARGET]], source=source,
-                 files=("train.csv", "test.csv"))
+    return Built(
+        solution=solution,
+        train_targets=train[[TARGET]],
+        source=source,
+        files=("train.csv", "test.csv"),
+    )
 
 
 def baseline(directory: Path) -> pd.DataFrame:
@@ -84,7 +94,9 @@ def baseline(directory: Path) -> pd.DataFrame:
     test = pd.read_csv(directory / "test.csv")
     lag_columns = [c for c in test.columns if c.startswith("lag_")]
     window = len(lag_columns)
-    x = np.stack([series[i - window:i] for i in range(window, len(series))])
+    x = np.stack([series[i - window : i] for i in range(window, len(series))])
     model = Ridge(alpha=1.0).fit(x, series[window:])
     # Columns run lag_W ... lag_1: oldest first, as the training windows do.
-    return pd.DataFrame({ID: test[ID], TARGET: model.predict(test[lag_columns].to_numpy(dtype=float))})
+    return pd.DataFrame(
+        {ID: test[ID], TARGET: model.predict(test[lag_columns].to_numpy(dtype=float))}
+    )

@@ -45,7 +45,9 @@ def find_data() -> Path:
     for base in [Path.cwd(), *Path.cwd().parents]:
         if (base / "data" / WEEK).is_dir():
             return base / "data" / WEEK
-    raise FileNotFoundError(f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR.")
+    raise FileNotFoundError(
+        f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR."
+    )
 
 
 DATA = find_data()
@@ -63,17 +65,28 @@ def images(frame: pd.DataFrame) -> torch.Tensor:
 
 order = np.random.default_rng(0).permutation(len(train))
 n_val = len(train) // 5
-x_val, y_val = images(train.iloc[order[:n_val]]), torch.tensor(train["label"].to_numpy()[order[:n_val]])
-x_tr, y_tr = images(train.iloc[order[n_val:]]), torch.tensor(train["label"].to_numpy()[order[n_val:]])
+x_val, y_val = (
+    images(train.iloc[order[:n_val]]),
+    torch.tensor(train["label"].to_numpy()[order[:n_val]]),
+)
+x_tr, y_tr = (
+    images(train.iloc[order[n_val:]]),
+    torch.tensor(train["label"].to_numpy()[order[n_val:]]),
+)
 print(f"{len(x_tr)} training and {len(x_val)} validation images")
 
 
 # %%
 def make_model(width: int) -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(2 * width * 49, 10),
+        nn.Conv2d(1, width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2 * width * 49, 10),
     )
 
 
@@ -110,8 +123,10 @@ def fit(optimizer_name: str, lr: float, width: int, epochs: int, x=x_tr, y=y_tr)
 for name, lr in [("sgd", 0.05), ("rmsprop", 1e-3), ("adam", 1e-3)]:
     start = time.perf_counter()
     _, curve = fit(name, lr, width=8, epochs=3)
-    print(f"{name:8s} lr={lr:<6} accuracy by epoch {[round(a, 3) for a in curve]}  "
-          f"({time.perf_counter() - start:.1f}s)")
+    print(
+        f"{name:8s} lr={lr:<6} accuracy by epoch {[round(a, 3) for a in curve]}  "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
 
 # %% [markdown]
 # ## Hyperparameter search with Optuna

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cohort.weeks import Built, csv_frame, require_columns, split_indices
+from cohort.weeks.contract import Built, csv_frame, require_columns, split_indices
 
 ID, TARGET = "ImageId", "Label"
 PIXELS = [f"pixel{i}" for i in range(784)]
@@ -39,7 +39,9 @@ def load_embedded(seed: int) -> tuple[pd.DataFrame, str]:
     digits = load_digits()
     rows = []
     for image in digits.images:
-        box = Image.fromarray((image * 255 / 16).astype(np.uint8), mode="L").resize((20, 20), Image.BILINEAR)
+        box = Image.fromarray((image * 255 / 16).astype(np.uint8), mode="L").resize(
+            (20, 20), Image.BILINEAR
+        )
         canvas = np.zeros((28, 28), dtype=np.uint8)
         canvas[4:24, 4:24] = np.asarray(box)
         rows.append(canvas.ravel())
@@ -55,10 +57,18 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     frame.iloc[train].to_csv(out / "train.csv", index=False)
     test_frame = frame.iloc[test].reset_index(drop=True)
     test_frame[PIXELS].to_csv(out / "test.csv", index=False)
-    solution = pd.DataFrame({ID: np.arange(1, len(test_frame) + 1), TARGET: test_frame["label"].to_numpy()})
-    train_targets = frame.iloc[train][["label"]].rename(columns={"label": TARGET}).reset_index(drop=True)
-    return Built(solution=solution, train_targets=train_targets, source=source,
-                 files=("train.csv", "test.csv"))
+    solution = pd.DataFrame(
+        {ID: np.arange(1, len(test_frame) + 1), TARGET: test_frame["label"].to_numpy()}
+    )
+    train_targets = (
+        frame.iloc[train][["label"]].rename(columns={"label": TARGET}).reset_index(drop=True)
+    )
+    return Built(
+        solution=solution,
+        train_targets=train_targets,
+        source=source,
+        files=("train.csv", "test.csv"),
+    )
 
 
 def baseline(directory: Path) -> pd.DataFrame:
@@ -68,4 +78,6 @@ def baseline(directory: Path) -> pd.DataFrame:
     train = pd.read_csv(directory / "train.csv")
     test = pd.read_csv(directory / "test.csv")
     model = LogisticRegression(max_iter=300).fit(train[PIXELS] / 255.0, train["label"])
-    return pd.DataFrame({ID: np.arange(1, len(test) + 1), TARGET: model.predict(test[PIXELS] / 255.0)})
+    return pd.DataFrame(
+        {ID: np.arange(1, len(test) + 1), TARGET: model.predict(test[PIXELS] / 255.0)}
+    )

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cohort import labquake
 from cohort.errors import CohortError
-from cohort.weeks import Built, csv_frame, require_columns
+from cohort.weeks import labquake
+from cohort.weeks.contract import Built, csv_frame, require_columns
 
 ID, TARGET = "seg_id", "time_to_failure"
 TEST_SHARE = 0.2  # at least this share of the signal, starting at a failure, becomes test segments
@@ -26,12 +26,17 @@ EMBEDDED_SEGMENT = 1_000
 
 def load_real(raw: Path) -> tuple[labquake.Signal, int, str]:
     """Kaggle's train.csv, and the segment length of Kaggle's test segments."""
-    frame = csv_frame(raw / "train.csv", "LANL train.csv",
-                      dtype={"acoustic_data": "int16", "time_to_failure": "float64"})
+    frame = csv_frame(
+        raw / "train.csv",
+        "LANL train.csv",
+        dtype={"acoustic_data": "int16", "time_to_failure": "float64"},
+    )
     require_columns(frame, ["acoustic_data", "time_to_failure"], raw / "train.csv")
     segments = sorted((raw / "test").glob("seg_*.csv"))
     if not segments:
-        raise CohortError(f"{raw / 'test'} has no seg_*.csv files; download the whole LANL competition.")
+        raise CohortError(
+            f"{raw / 'test'} has no seg_*.csv files; download the whole LANL competition."
+        )
     length = len(csv_frame(segments[0], "LANL test segment"))
     signal = labquake.Signal(frame["acoustic_data"].to_numpy(), frame["time_to_failure"].to_numpy())
     return signal, length, f"real: {raw}"
@@ -46,22 +51,33 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     """Write train.csv, test/seg_*.csv and return the hidden answers."""
     signal, length, source = load_real(raw) if raw is not None else load_embedded(seed)
     cut = holdout_start(signal.time_to_failure, length)
-    train = pd.DataFrame({"acoustic_data": signal.acoustic_data[:cut],
-                          "time_to_failure": signal.time_to_failure[:cut]})
+    train = pd.DataFrame(
+        {
+            "acoustic_data": signal.acoustic_data[:cut],
+            "time_to_failure": signal.time_to_failure[:cut],
+        }
+    )
     train.to_csv(out / "train.csv", index=False, float_format="%.9f")
     n_segments = (len(signal.time_to_failure) - cut) // length
     ids = segment_ids(n_segments, seed)
-    order = np.random.default_rng(seed).permutation(n_segments)  # Kaggle lists segments in no time order
+    order = np.random.default_rng(seed).permutation(
+        n_segments
+    )  # Kaggle lists segments in no time order
     (out / "test").mkdir()
     answers = []
     for seg_id, k in zip(ids, order, strict=True):
         start = cut + int(k) * length
-        pd.DataFrame({"acoustic_data": signal.acoustic_data[start:start + length]}).to_csv(
-            out / "test" / f"{seg_id}.csv", index=False)
+        pd.DataFrame({"acoustic_data": signal.acoustic_data[start : start + length]}).to_csv(
+            out / "test" / f"{seg_id}.csv", index=False
+        )
         answers.append((seg_id, round(float(signal.time_to_failure[start + length - 1]), 9)))
     solution = pd.DataFrame(answers, columns=[ID, TARGET])
-    return Built(solution=solution, train_targets=train[[TARGET]], source=source,
-                 files=("train.csv", "test/"))
+    return Built(
+        solution=solution,
+        train_targets=train[[TARGET]],
+        source=source,
+        files=("train.csv", "test/"),
+    )
 
 
 def holdout_start(ttf: np.ndarray, length: int) -> int:
@@ -89,10 +105,16 @@ def features(signal: np.ndarray) -> dict[str, float]:
     x = signal.astype(np.float64)
     centred = np.abs(x - np.median(x))
     return {
-        "mean": x.mean(), "std": x.std(), "max": x.max(), "min": x.min(),
-        "q01": np.quantile(x, 0.01), "q05": np.quantile(x, 0.05),
-        "q95": np.quantile(x, 0.95), "q99": np.quantile(x, 0.99),
-        "abs_q90": np.quantile(centred, 0.9), "spikes": float((centred > 30).mean()),
+        "mean": x.mean(),
+        "std": x.std(),
+        "max": x.max(),
+        "min": x.min(),
+        "q01": np.quantile(x, 0.01),
+        "q05": np.quantile(x, 0.05),
+        "q95": np.quantile(x, 0.95),
+        "q99": np.quantile(x, 0.99),
+        "abs_q90": np.quantile(centred, 0.9),
+        "spikes": float((centred > 30).mean()),
     }
 
 
@@ -105,10 +127,15 @@ def baseline(directory: Path) -> pd.DataFrame:
     length = len(pd.read_csv(directory / "test" / f"{sample[ID].iloc[0]}.csv"))
     acoustic, ttf = train["acoustic_data"].to_numpy(), train["time_to_failure"].to_numpy()
     starts = range(0, len(acoustic) - length + 1, length // 2)
-    x_train = pd.DataFrame([features(acoustic[s:s + length]) for s in starts])
+    x_train = pd.DataFrame([features(acoustic[s : s + length]) for s in starts])
     y_train = [ttf[s + length - 1] for s in starts]
-    model = GradientBoostingRegressor(loss="absolute_error", n_estimators=150, max_depth=3,
-                                      random_state=0).fit(x_train, y_train)
-    x_test = pd.DataFrame([features(pd.read_csv(directory / "test" / f"{s}.csv")["acoustic_data"].to_numpy())
-                           for s in sample[ID]])
+    model = GradientBoostingRegressor(
+        loss="absolute_error", n_estimators=150, max_depth=3, random_state=0
+    ).fit(x_train, y_train)
+    x_test = pd.DataFrame(
+        [
+            features(pd.read_csv(directory / "test" / f"{s}.csv")["acoustic_data"].to_numpy())
+            for s in sample[ID]
+        ]
+    )
     return pd.DataFrame({ID: sample[ID], TARGET: model.predict(x_test)})

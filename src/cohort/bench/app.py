@@ -1,7 +1,7 @@
 """App benchmark: the standings page on 1,000 members and 50,000 submissions vs 50 submissions.
 
 Both cohorts are real: four weeks with a solution.csv each. The small one gets
-its 50 submissions through `submissions.submit_bytes` and `scoring.score_pending`.
+its 50 submissions through `intake.submit_bytes` and `runs.score_pending`.
 The big one gets one real scored submission per week (which records the
 week's solution hash and scorer version), then 1,000 members, 50,000
 submissions with their scores and 5,000 contribution events through the bulk
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.store import bulk
+from cohort.store import bulk, revision
 from cohort.workspace import Cohort
 
 TARGET = 2.0
@@ -44,35 +44,43 @@ daily_limit = 1000
 
 def _write_cohort(root: Path, members: int) -> Cohort:
     """A cohort with four closed weeks and `members` members (bulk), solution files included."""
-    from cohort.members import import_roster
+    from cohort.sheets.roster import import_roster
 
     root.mkdir(parents=True)
     for n, week in enumerate(WEEKS):
         (root / "weeks" / week).mkdir(parents=True)
         (root / "weeks" / week / "week.toml").write_text(
-            WEEK_TOML.format(n=n + 1, opens=7 * n, closes=7 * n + 7))
+            WEEK_TOML.format(n=n + 1, opens=7 * n, closes=7 * n + 7)
+        )
     weeks = ", ".join(f'"{w}"' for w in WEEKS)
     (root / "cohort.toml").write_text(
-        f'name = "bench"\ntimezone = "UTC"\nstart = 2025-01-06\nweeks = [{weeks}]\n')
+        f'name = "bench"\ntimezone = "UTC"\nstart = 2025-01-06\nweeks = [{weeks}]\n'
+    )
     (root / "submissions").mkdir()
     handles = [f"b{i:04d}" for i in range(members)]
     (root / "members.csv").write_text(
-        "handle,name,email,kaggle_username\n" + "".join(f"{h},Bench {h},,\n" for h in handles))
+        "handle,name,email,kaggle_username\n" + "".join(f"{h},Bench {h},,\n" for h in handles)
+    )
     cohort = Cohort.open(root)
     import_roster(cohort.store, root / "members.csv")
     rng = np.random.default_rng(0)
     for week in WEEKS:
         path = cohort.config.solution_path(cohort.config.week(week))
         path.parent.mkdir(parents=True)
-        pd.DataFrame({"id": [f"r{i}" for i in range(ROWS)], "label": rng.choice(["a", "b"], ROWS),
-                      "Usage": rng.choice(["Public", "Private"], ROWS, p=[0.3, 0.7])}).to_csv(path, index=False)
+        pd.DataFrame(
+            {
+                "id": [f"r{i}" for i in range(ROWS)],
+                "label": rng.choice(["a", "b"], ROWS),
+                "Usage": rng.choice(["Public", "Private"], ROWS, p=[0.3, 0.7]),
+            }
+        ).to_csv(path, index=False)
     return cohort
 
 
 def _submit_real(cohort: Cohort, count: int, seed: int) -> None:
     """`count` real submissions spread over members and weeks, then scored."""
-    from cohort import scoring, submissions
-    from cohort.members import list_members
+    from cohort.scoring import intake, runs
+    from cohort.sheets.roster import list_members
 
     rng = np.random.default_rng(seed)
     handles = [m.handle for m in list_members(cohort.store)]
@@ -81,9 +89,16 @@ def _submit_real(cohort: Cohort, count: int, seed: int) -> None:
         solution = pd.read_csv(cohort.config.solution_path(week))
         labels = np.where(rng.random(ROWS) < 0.7, solution["label"], rng.choice(["a", "b"], ROWS))
         data = pd.DataFrame({"id": solution["id"], "label": labels}).to_csv(index=False).encode()
-        submissions.submit_bytes(cohort, handles[i % len(handles)], week.id, data, "p.csv",
-                                 at=week.opens_at + timedelta(hours=1 + i), score=False)
-    scoring.score_pending(cohort, progress=False)
+        intake.submit_bytes(
+            cohort,
+            handles[i % len(handles)],
+            week.id,
+            data,
+            "p.csv",
+            at=week.opens_at + timedelta(hours=1 + i),
+            score=False,
+        )
+    runs.score_pending(cohort, progress=False)
 
 
 def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
@@ -91,31 +106,63 @@ def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
     rng = np.random.default_rng(1)
     with cohort.store.transaction() as tx:
         member_ids = bulk.member_ids(tx)
-        stamps = {w: bulk.score_stamp(tx, w) for w in WEEKS}
+        stamps = {w: revision.score_stamp(tx, w) for w in WEEKS}
         if None in stamps.values():
-            raise CohortError("A bench week has no scored submission to copy; the scorer did not score it.")
+            raise CohortError(
+                "A bench week has no scored submission to copy; the scorer did not score it."
+            )
         first = bulk.max_id(tx, "submissions") + 1
         subs, scores = [], []
         for k in range(submissions):
             week = cohort.config.week(WEEKS[k % len(WEEKS)])
             sha, version, file_sha = stamps[week.id]  # type: ignore[misc]
             sid = first + k
-            subs.append({"id": sid, "member_id": member_ids[k % len(member_ids)], "week": week.id,
-                         "submitted_at": week.opens_at + timedelta(minutes=int(rng.integers(60, 9000))),
-                         "source": "bench", "notebook_url": "", "file_sha256": file_sha,
-                         "file_name": "p.csv", "status": "scored", "error": "", "selected": False})
-            scores.append({"submission_id": sid, "solution_sha256": sha, "scorer_version": version,
-                           "public_score": float(rng.uniform(0.5, 0.95)),
-                           "private_score": float(rng.uniform(0.5, 0.95)),
-                           "scored_at": week.closes_at})
+            subs.append(
+                {
+                    "id": sid,
+                    "member_id": member_ids[k % len(member_ids)],
+                    "week": week.id,
+                    "submitted_at": week.opens_at + timedelta(minutes=int(rng.integers(60, 9000))),
+                    "source": "bench",
+                    "notebook_url": "",
+                    "file_sha256": file_sha,
+                    "file_name": "p.csv",
+                    "status": "scored",
+                    "error": "",
+                    "selected": False,
+                }
+            )
+            scores.append(
+                {
+                    "submission_id": sid,
+                    "solution_sha256": sha,
+                    "scorer_version": version,
+                    "public_score": float(rng.uniform(0.5, 0.95)),
+                    "private_score": float(rng.uniform(0.5, 0.95)),
+                    "scored_at": week.closes_at,
+                }
+            )
         bulk.insert_rows(tx, "submissions", subs)
         bulk.insert_rows(tx, "scores", scores)
         kinds = ("attended", "helped")
-        bulk.insert_rows(tx, "contributions", [
-            {"member_id": member_ids[k % len(member_ids)], "week": WEEKS[k % len(WEEKS)],
-             "kind": kinds[k % 2], "value": 1.0, "note": "", "evidence": {}, "source": "manual",
-             "recorded_by": "bench", "recorded_at": cohort.config.weeks[0].closes_at}
-            for k in range(events)])
+        bulk.insert_rows(
+            tx,
+            "contributions",
+            [
+                {
+                    "member_id": member_ids[k % len(member_ids)],
+                    "week": WEEKS[k % len(WEEKS)],
+                    "kind": kinds[k % 2],
+                    "value": 1.0,
+                    "note": "",
+                    "evidence": {},
+                    "source": "manual",
+                    "recorded_by": "bench",
+                    "recorded_at": cohort.config.weeks[0].closes_at,
+                }
+                for k in range(events)
+            ],
+        )
 
 
 def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[float, float]]:
@@ -147,7 +194,9 @@ def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[flo
             os.environ["COHORT_ROOT"] = before
     for name, at in tests.items():
         if at.exception:
-            raise CohortError(f"The standings page failed on the {name} cohort: {at.exception[0].value}")
+            raise CohortError(
+                f"The standings page failed on the {name} cohort: {at.exception[0].value}"
+            )
     return {name: (t[0], statistics.median(t[1:])) for name, t in times.items()}
 
 
@@ -169,6 +218,8 @@ def run(quick: bool = False) -> bool:
     print(f"app: standings page, 50 submissions: cold {small_cold:.3f} s, warm {small_warm:.3f} s")
     print(f"app: standings page, {subs} submissions: cold {big_cold:.3f} s, warm {big_warm:.3f} s")
     met = ratio <= TARGET
-    print(f"app: time({subs}) / time(50) = {ratio:.2f} (warm; cold {big_cold / small_cold:.2f}); "
-          f"target <= {TARGET}: {'met' if met else 'NOT met'}")
+    print(
+        f"app: time({subs}) / time(50) = {ratio:.2f} (warm; cold {big_cold / small_cold:.2f}); "
+        f"target <= {TARGET}: {'met' if met else 'NOT met'}"
+    )
     return met

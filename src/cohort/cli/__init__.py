@@ -47,7 +47,9 @@ class _Group(TyperGroup):
 
 def sub_app(help_text: str) -> typer.Typer:
     """A command group sharing the root's error handling and settings."""
-    return typer.Typer(help=help_text, cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False)
+    return typer.Typer(
+        help=help_text, cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False
+    )
 
 
 app = typer.Typer(
@@ -65,11 +67,17 @@ def _root(
     ctx: typer.Context,
     root: Annotated[
         Path | None,
-        typer.Option(help="Cohort directory (holds cohort.toml); default: here or a parent.", envvar="COHORT_ROOT"),
+        typer.Option(
+            help="Cohort directory (holds cohort.toml); default: here or a parent.",
+            envvar="COHORT_ROOT",
+        ),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="SQLAlchemy database URL; default: sqlite file cohort.db in the cohort.", envvar="COHORT_DATABASE_URL"),
+        typer.Option(
+            help="SQLAlchemy database URL; default: sqlite file cohort.db in the cohort.",
+            envvar="COHORT_DATABASE_URL",
+        ),
     ] = None,
 ) -> None:
     ctx.obj = {"root": root, "db": db}
@@ -110,18 +118,21 @@ def _console_width() -> int:
     return 200
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+WeekOption = Annotated[
+    str, typer.Option("--week", "-w", help="Week id, number or slug (e.g. 01-pets, 1, pets).")
+]
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--actor", help="Who records this (kept in the audit log).", envvar="COHORT_ACTOR"
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
+]
 
-# Registering the command modules; each adds its commands to `app`.
-from cohort.cli import members as _members  # noqa: E402,F401
-from cohort.cli import season as _season  # noqa: E402,F401
-
-for _optional in ("scoring", "weeks", "standings", "kaggle"):
-    try:
-        __import__(f"cohort.cli.{_optional}")
-    except ModuleNotFoundError as _exc:  # an area not built yet
-        if _exc.name != f"cohort.cli.{_optional}":
-            raise
+# Registering the command modules, one per area of the domain; each adds its commands to `app`.
+from cohort.cli import cohorts, kaggle, scoring, season, sheets, weeks  # noqa: E402,F401
 
 
 def main() -> None:

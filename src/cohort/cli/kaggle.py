@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from cohort.cli import JsonOption, app, open_cohort, print_json, print_table, sub_app
+from cohort.cli import (
+    JsonOption,
+    app,
+    open_cohort,
+    print_json,
+    print_table,
+    sub_app,
+)
 
 kaggle_app = sub_app(
     "Kaggle as the engine: download week data, push starter kernels, collect members' kernels, "
@@ -26,17 +33,23 @@ WeekArg = Annotated[str, typer.Argument(help="Week id, number or slug, e.g. 01-p
 def download(
     ctx: typer.Context,
     week: WeekArg,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the week already has scores.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even if the week already has scores.")
+    ] = False,
 ) -> None:
     """Download the week's Kaggle dataset or competition files into data/raw/<week>/, unzip, and prepare."""
-    from cohort.kaggle_week import download as download_week
+    from cohort.kaggle.week import download as download_week
 
     report = download_week(open_cohort(ctx), week, force=force)
     count = len(report.files)
-    typer.echo(f"Downloaded {report.source}: {count} file{'' if count == 1 else 's'} into {report.raw_dir}.")
+    typer.echo(
+        f"Downloaded {report.source}: {count} file{'' if count == 1 else 's'} into {report.raw_dir}."
+    )
     prep = report.prepare
-    typer.echo(f"Prepared {report.week}: {prep.train_rows} train rows, {prep.test_rows} test rows "
-               f"({prep.public_rows} public) in {prep.directory}.")
+    typer.echo(
+        f"Prepared {report.week}: {prep.train_rows} train rows, {prep.test_rows} test rows "
+        f"({prep.public_rows} public) in {prep.directory}."
+    )
     for warning in prep.warnings:
         typer.echo(f"Warning: {warning}", err=True)
 
@@ -44,17 +57,19 @@ def download(
 @kaggle_app.command("push")
 def push(ctx: typer.Context, week: WeekArg) -> None:
     """Build the week's starter kernel and push it to Kaggle (GPU and internet as in week.toml)."""
-    from cohort.kaggle_week import push as push_week
+    from cohort.kaggle.week import push as push_week
 
     result = push_week(open_cohort(ctx), week)
     version = f" version {result.version}" if result.version else ""
-    typer.echo(f"Pushed kernel{version}: {result.url}; Kaggle runs it now (see `cohort kaggle status {week}`).")
+    typer.echo(
+        f"Pushed kernel{version}: {result.url}; Kaggle runs it now (see `cohort kaggle status {week}`)."
+    )
 
 
 @kaggle_app.command("status")
 def status(ctx: typer.Context, week: WeekArg, json: JsonOption = False) -> None:
     """Show the status of the week's starter kernel on Kaggle."""
-    from cohort.kaggle_week import status as week_status
+    from cohort.kaggle.week import status as week_status
 
     state = week_status(open_cohort(ctx), week)
     if json:
@@ -67,42 +82,61 @@ def status(ctx: typer.Context, week: WeekArg, json: JsonOption = False) -> None:
 @kaggle_app.command("collect")
 def collect(
     ctx: typer.Context,
-    week: Annotated[str | None, typer.Option("--week", help="Only this week's links; default: every week.")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", help="Only this week's links; default: every week.")
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Collect members' Kaggle kernels: submit finished outputs, store notebooks, report the rest."""
-    from cohort.collect import collect as collect_kernels
+    from cohort.kaggle.collect import collect as collect_kernels
 
     report = collect_kernels(open_cohort(ctx), week)
     if json:
         print_json({"summary": report.summary(), "items": [asdict(i) for i in report.items]})
         return
-    rows = [[i.handle, i.week, i.kernel_ref or i.url, i.outcome, i.status, i.reason] for i in report.items]
-    print_table("Members' notebook links", ["member", "week", "kernel / link", "outcome", "status", "reason"], rows)
+    rows = [
+        [i.handle, i.week, i.kernel_ref or i.url, i.outcome, i.status, i.reason]
+        for i in report.items
+    ]
+    print_table(
+        "Members' notebook links",
+        ["member", "week", "kernel / link", "outcome", "status", "reason"],
+        rows,
+    )
     typer.echo(report.summary())
     if report.count("not_fetched"):
-        typer.echo(f"Links that are not Kaggle kernels ({report.count('not_fetched')}) are recorded, not fetched.")
+        typer.echo(
+            f"Links that are not Kaggle kernels ({report.count('not_fetched')}) are recorded, not fetched."
+        )
 
 
 @kaggle_app.command("final")
 def final(
     ctx: typer.Context,
-    competition: Annotated[str | None, typer.Option(
-        help="Kaggle competition to import; default: the final week's kaggle_competition, else LANL.")] = None,
+    competition: Annotated[
+        str | None,
+        typer.Option(
+            help="Kaggle competition to import; default: the final week's kaggle_competition, else LANL."
+        ),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Import the final Kaggle competition's leaderboard and our members' team submissions."""
-    from cohort.final import import_final
+    from cohort.kaggle.final import import_final
 
     report = import_final(open_cohort(ctx), competition=competition)
     if json:
         print_json(asdict(report))
         return
-    typer.echo(f"Imported {report.teams} teams of {report.competition}; "
-               f"{len(report.matched)} matched to members, {report.submissions} team submissions.")
+    typer.echo(
+        f"Imported {report.teams} teams of {report.competition}; "
+        f"{len(report.matched)} matched to members, {report.submissions} team submissions."
+    )
     for handle, team in sorted(report.matched.items()):
         typer.echo(f"  {handle}: team '{team}'")
     if report.unmatched_members:
         who = "selected members" if report.from_selection else "members"
-        typer.echo(f"No team found for {who}: {', '.join(report.unmatched_members)} "
-                   "(set their kaggle_username in members.csv, or name the team after it).")
+        typer.echo(
+            f"No team found for {who}: {', '.join(report.unmatched_members)} "
+            "(set their kaggle_username in members.csv, or name the team after it)."
+        )

@@ -1,4 +1,4 @@
-"""`cohort submit / validate / score / leaderboard / reveal / select-final / history / import-form`."""
+"""`cohort submit / validate / score / leaderboard / reveal / select-final / history / override-score`: the scorer."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from cohort.cli import JsonOption, app, open_cohort, print_json, print_table
+from cohort.cli import (
+    JsonOption,
+    WeekOption,
+    app,
+    open_cohort,
+    print_json,
+    print_table,
+)
 
-WeekOption = Annotated[str, typer.Option("--week", "-w", help="Week id, number or slug (e.g. 01-pets, 1, pets).")]
 MemberOption = Annotated[str, typer.Option("--member", "-m", help="The member's handle.")]
 
 
@@ -22,19 +28,33 @@ def submit(
     ctx: typer.Context,
     member: MemberOption,
     week: WeekOption,
-    file: Annotated[Path | None, typer.Argument(help="Predictions CSV (.csv, .csv.gz or .zip with one CSV).")] = None,
-    notebook: Annotated[str | None, typer.Option("--notebook", help="Link to the notebook that made the predictions.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Predictions CSV (.csv, .csv.gz or .zip with one CSV).")
+    ] = None,
+    notebook: Annotated[
+        str | None,
+        typer.Option("--notebook", help="Link to the notebook that made the predictions."),
+    ] = None,
 ) -> None:
     """Submit a predictions file and/or a notebook link for a member; prints the public score."""
-    from cohort.submissions import submit as do_submit
+    from cohort.scoring.intake import submit as do_submit
 
     result = do_submit(open_cohort(ctx), member, week, file, notebook)
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}", err=True)
-    what = "notebook link recorded" if result.status == "notebook" else (
-        f"public score {_fmt(result.public_score)}" if result.public_score is not None else "stored, not scored yet")
-    typer.echo(f"Submission {result.submission_id} for week {result.week} by {result.handle}: {what}. "
-               f"{result.remaining_today} submission(s) left today.")
+    what = (
+        "notebook link recorded"
+        if result.status == "notebook"
+        else (
+            f"public score {_fmt(result.public_score)}"
+            if result.public_score is not None
+            else "stored, not scored yet"
+        )
+    )
+    typer.echo(
+        f"Submission {result.submission_id} for week {result.week} by {result.handle}: {what}. "
+        f"{result.remaining_today} submission(s) left today."
+    )
 
 
 @app.command("validate")
@@ -44,58 +64,103 @@ def validate(
     file: Annotated[Path, typer.Argument(help="Predictions file to check; nothing is stored.")],
 ) -> None:
     """Check a predictions file against the week's format without submitting it."""
-    from cohort.submissions import validate_file
+    from cohort.scoring.intake import validate_file
 
     frame = validate_file(open_cohort(ctx), week, file)
-    typer.echo(f"{file.name} is valid: {len(frame)} rows, columns {frame.index.name},{','.join(frame.columns)}.")
+    typer.echo(
+        f"{file.name} is valid: {len(frame)} rows, columns {frame.index.name},{','.join(frame.columns)}."
+    )
 
 
 @app.command("score")
 def score(
     ctx: typer.Context,
-    rescore: Annotated[bool, typer.Option("--rescore", help="Score every file again (after a solution or metric fix).")] = False,
+    rescore: Annotated[
+        bool,
+        typer.Option("--rescore", help="Score every file again (after a solution or metric fix)."),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Score unscored submissions (all with --rescore) and report rank changes."""
-    from cohort.scoring import score_pending
+    from cohort.scoring.runs import score_pending
 
     report = score_pending(open_cohort(ctx), rescore=rescore, progress=not json)
-    changes = [{"week": c.week, "board": c.board, "handle": c.handle, "old_rank": c.old_rank,
-                "new_rank": c.new_rank} for c in report.rank_changes]
+    changes = [
+        {
+            "week": c.week,
+            "board": c.board,
+            "handle": c.handle,
+            "old_rank": c.old_rank,
+            "new_rank": c.new_rank,
+        }
+        for c in report.rank_changes
+    ]
     if json:
-        print_json({"scored": report.scored, "errors": report.errors, "weeks": report.weeks,
-                    "skipped": report.skipped, "resumed": report.resumed, "rank_changes": changes})
+        print_json(
+            {
+                "scored": report.scored,
+                "errors": report.errors,
+                "weeks": report.weeks,
+                "skipped": report.skipped,
+                "resumed": report.resumed,
+                "rank_changes": changes,
+            }
+        )
         return
     resumed = " (resumed an interrupted rescore)" if report.resumed else ""
     typer.echo(f"Scored {report.scored} submission(s), {report.errors} error(s){resumed}.")
     for week_id, why in report.skipped.items():
         typer.echo(f"Skipped {week_id}: {why}.")
     if changes:
-        print_table("Rank changes", ["week", "board", "member", "was", "now"],
-                    [[c["week"], c["board"], c["handle"], c["old_rank"] or "-", c["new_rank"] or "-"] for c in changes])
+        print_table(
+            "Rank changes",
+            ["week", "board", "member", "was", "now"],
+            [
+                [c["week"], c["board"], c["handle"], c["old_rank"] or "-", c["new_rank"] or "-"]
+                for c in changes
+            ],
+        )
 
 
 def _board_json(board: Any) -> dict[str, Any]:
     rows = []
     for r in board.rows:
-        row = {"rank": r.rank, "handle": r.handle, "name": r.name, "score": r.score, "entries": r.entries,
-               "last_submitted_at": r.last_submitted_at.isoformat(), "submission_id": r.submission_id}
+        row = {
+            "rank": r.rank,
+            "handle": r.handle,
+            "name": r.name,
+            "score": r.score,
+            "entries": r.entries,
+            "last_submitted_at": r.last_submitted_at.isoformat(),
+            "submission_id": r.submission_id,
+        }
         if board.private:
             row.update(public_rank=r.public_rank, rank_change=r.rank_change)
         rows.append(row)
-    return {"week": board.week, "board": "private" if board.private else "public", "revealed": board.revealed,
-            "metric": board.metric, "direction": board.direction, "rows": rows}
+    return {
+        "week": board.week,
+        "board": "private" if board.private else "public",
+        "revealed": board.revealed,
+        "metric": board.metric,
+        "direction": board.direction,
+        "rows": rows,
+    }
 
 
 @app.command("leaderboard")
 def leaderboard(
     ctx: typer.Context,
     week: Annotated[str, typer.Argument(help="Week id, number or slug.")],
-    private: Annotated[bool, typer.Option("--private", help="The private leaderboard (after reveal), with the shake-up.")] = False,
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private", help="The private leaderboard (after reveal), with the shake-up."
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Show a week's leaderboard: one row per member, ties to the earlier submission."""
-    from cohort.scoring import leaderboard as board_of
+    from cohort.scoring.boards import leaderboard as board_of
 
     cohort = open_cohort(ctx)
     board = board_of(cohort, week, private=private)
@@ -103,12 +168,28 @@ def leaderboard(
         print_json(_board_json(board))
         return
     tz = cohort.config.tz
-    cols = ["#", "member", "name", f"score ({board.metric})", "entries", "last"] + (["public #", "shake-up"] if private else [])
-    rows = [[r.rank, r.handle, r.name, _fmt(r.score), r.entries, r.last_submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")]
-            + ([r.public_rank, f"{r.rank_change:+d}" if r.rank_change else "0"] if private else []) for r in board.rows]
+    cols = ["#", "member", "name", f"score ({board.metric})", "entries", "last"] + (
+        ["public #", "shake-up"] if private else []
+    )
+    rows = [
+        [
+            r.rank,
+            r.handle,
+            r.name,
+            _fmt(r.score),
+            r.entries,
+            r.last_submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        ]
+        + ([r.public_rank, f"{r.rank_change:+d}" if r.rank_change else "0"] if private else [])
+        for r in board.rows
+    ]
     kind = "private" if private else "public"
-    print_table(f"{board.week} {kind} leaderboard", cols, rows,
-                caption="" if board.rows else "No scored submissions yet.")
+    print_table(
+        f"{board.week} {kind} leaderboard",
+        cols,
+        rows,
+        caption="" if board.rows else "No scored submissions yet.",
+    )
 
 
 @app.command("reveal")
@@ -118,7 +199,7 @@ def reveal(
     actor: Annotated[str, typer.Option(help="Who reveals (for the audit log).")] = "organizer",
 ) -> None:
     """Reveal a week's private leaderboard now (it is revealed automatically at close)."""
-    from cohort.scoring import reveal as do_reveal
+    from cohort.scoring.boards import reveal as do_reveal
 
     cohort = open_cohort(ctx)
     do_reveal(cohort, week, actor)
@@ -130,10 +211,13 @@ def select_final(
     ctx: typer.Context,
     member: MemberOption,
     week: WeekOption,
-    ids: Annotated[list[int], typer.Argument(help="Submission ids that should count on the private leaderboard.")],
+    ids: Annotated[
+        list[int],
+        typer.Argument(help="Submission ids that should count on the private leaderboard."),
+    ],
 ) -> None:
     """Choose a member's final submissions (up to the week's limit; default: best public ones)."""
-    from cohort.scoring import select_final as do_select
+    from cohort.scoring.boards import select_final as do_select
 
     do_select(open_cohort(ctx), member, week, ids)
     typer.echo(f"Final selection for {member}: {', '.join(str(i) for i in sorted(set(ids)))}.")
@@ -146,16 +230,30 @@ def history(
     json: JsonOption = False,
 ) -> None:
     """A member's submissions; private scores only for revealed weeks."""
-    from cohort.scoring import member_history
+    from cohort.scoring.boards import member_history
 
     frame = member_history(open_cohort(ctx), member, include_private=False)
     if json:
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         print_json(records)
         return
-    rows = [[r.submission_id, r.week, r.submitted_at.strftime("%Y-%m-%d %H:%M"), _fmt(r.public_score),
-             _fmt(r.private_score), r.status, "yes" if r.selected else ""] for r in _records(frame)]
-    print_table(f"Submissions of {member}", ["id", "week", "submitted (UTC)", "public", "private", "status", "final"], rows)
+    rows = [
+        [
+            r.submission_id,
+            r.week,
+            r.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            _fmt(r.public_score),
+            _fmt(r.private_score),
+            r.status,
+            "yes" if r.selected else "",
+        ]
+        for r in _records(frame)
+    ]
+    print_table(
+        f"Submissions of {member}",
+        ["id", "week", "submitted (UTC)", "public", "private", "status", "final"],
+        rows,
+    )
 
 
 def _records(frame: Any) -> list[Any]:
@@ -173,23 +271,7 @@ def override_score(
     actor: Annotated[str, typer.Option(help="Who corrects (for the audit log).")] = "organizer",
 ) -> None:
     """Correct a submission's scores by hand, with a reason."""
-    from cohort.scoring import override_score as do_override
+    from cohort.scoring.boards import override_score as do_override
 
     do_override(open_cohort(ctx), submission_id, public, private, reason, actor)
     typer.echo(f"Submission {submission_id}: score overridden ({reason}).")
-
-
-@app.command("import-form")
-def import_form(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Google Forms responses export (CSV).")],
-    week: WeekOption,
-) -> None:
-    """Import notebook links from a Google Forms export; re-importing adds nothing."""
-    from cohort.forms import import_form as do_import
-
-    report = do_import(open_cohort(ctx), file, week)
-    typer.echo(f"Imported {len(report.imported)} response(s); {report.already} already imported; "
-               f"{len(report.problems)} skipped.")
-    for line, why in report.problems:
-        typer.echo(f"line {line}: {why}", err=True)

@@ -1,48 +1,310 @@
-"""`cohort init` and `cohort demo`: creating cohorts."""
+"""`cohort standings`, `select`, `freezes`, `contrib ...`, `notebook analyze`: the season."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cohort.cli import app
+from cohort.cli import (
+    ActorOption,
+    JsonOption,
+    app,
+    open_cohort,
+    print_json,
+    print_table,
+    sub_app,
+)
+
+if TYPE_CHECKING:
+    from cohort.season.selection import Selection
+
+contrib_app = sub_app("Contribution events: add, correct, import from CSV, list.")
+app.add_typer(contrib_app, name="contrib")
+notebook_app = sub_app(
+    "Members' notebooks: frameworks, explanations, plots; awards 'beyond the minimum'."
+)
+app.add_typer(notebook_app, name="notebook")
 
 
-@app.command()
-def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create the cohort.")] = Path("."),
-    name: Annotated[str, typer.Option(help="The cohort's name.")] = "Deep Learning Study Cohort",
-) -> None:
-    """Create a new cohort: cohort.toml, members.csv, the weekly modules and the store."""
-    from cohort.season import init_cohort
-
-    created = init_cohort(directory, name)
-    typer.echo(f"Created cohort '{name}' in {created}. Next: edit members.csv, then `cohort members import members.csv`.")
+def _points(value: float) -> str:
+    return f"{value:g}"
 
 
-@app.command()
-def demo(
-    directory: Annotated[Path, typer.Argument(help="Where to build the demo cohort (replaced if it is a demo).")] = Path("demo-cohort"),
-    members: Annotated[int, typer.Option(help="How many simulated members.")] = 24,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same season.")] = 7,
-) -> None:
-    """Run a whole simulated season on the embedded data: prepare, submit, score, select."""
-    from cohort.demo import demo_db_url, run_demo
-    from cohort.scoring import is_revealed
+@app.command("standings")
+def standings_(ctx: typer.Context, json: JsonOption = False) -> None:
+    """The season standings: each member's total and every component of it."""
+    from cohort.season.standings import standings
 
-    cohort = run_demo(directory, members=members, seed=seed, echo=typer.echo)
-    # The same commands an organizer would type, so the demo shows the real output.
-    base = ["--root", str(cohort.root), "--db", demo_db_url(cohort.root)]
-    for week in cohort.config.weeks:
-        # Closed weeks are revealed: show the private board with its shake-up.
-        board = ["--private"] if is_revealed(cohort, week.id) else []
-        app([*base, "leaderboard", week.id, *board], standalone_mode=False, prog_name="cohort")
-    app([*base, "standings"], standalone_mode=False, prog_name="cohort")
-    app([*base, "select"], standalone_mode=False, prog_name="cohort")
-    typer.echo(
-        "All members above are simulated. Open the leaderboard app on this demo with "
-        f"`make app DEMO=1` (or: COHORT_ROOT={cohort.root} COHORT_DATABASE_URL={demo_db_url(cohort.root)} "
-        ".venv/bin/streamlit run leaderboard_app/app.py)."
+    table = standings(open_cohort(ctx))
+    if json:
+        print_json(
+            {"weeks": list(table.weeks), "revealed": table.revealed, "rows": table.as_dicts()}
+        )
+        return
+    rows = [
+        [
+            r.rank,
+            r.handle,
+            r.name,
+            _points(r.total),
+            _points(r.performance),
+            _points(r.contributions),
+            *[_points(r.components[w]) for w in table.weeks],
+            r.tie_note,
+        ]
+        for r in table.rows
+    ]
+    hidden = [w for w, shown in table.revealed.items() if not shown]
+    caption = f"Public scores for weeks not revealed yet: {', '.join(hidden)}." if hidden else ""
+    print_table(
+        "Season standings",
+        ["#", "handle", "name", "total", "performance", "contributions", *table.weeks, "tie-break"],
+        rows,
+        caption,
     )
+
+
+def _print_selection(sel: Selection) -> None:
+    typer.echo(f"Selected (top {sel.top}):")
+    for s in sel.selected:
+        parts = " + ".join(f"{k} {_points(v)}" for k, v in s.reason.items()) or "no points"
+        typer.echo(f"  {s.rank:>2}. {s.handle} ({s.name}): {_points(s.total)} = {parts}")
+    if sel.below_cut:
+        typer.echo("Just below the cut:")
+    for b in sel.below_cut:
+        typer.echo(f"  {b.rank:>2}. {b.handle} ({b.name}): {_points(b.total)}; {b.note}")
+    for t in sel.ties:
+        verdict = "a statistical tie" if t.flagged else "stable"
+        typer.echo(
+            f"Cut check: {t.above} stays ahead of {t.below} in {t.probability:.0%} of "
+            f"{sel.samples} resamples of the test rows ({verdict})."
+        )
+    for note in sel.notes:
+        typer.echo(f"Note: {note}")
+    if sel.unrevealed:
+        typer.echo(
+            f"Warning: weeks {', '.join(sel.unrevealed)} are not revealed; their public scores were used."
+        )
+
+
+@app.command("select")
+def select_(
+    ctx: typer.Context,
+    top: Annotated[
+        int | None, typer.Option(help="How many to select; default: final_size in cohort.toml.")
+    ] = None,
+    json: JsonOption = False,
+    freeze: Annotated[
+        bool, typer.Option("--freeze", help="Record this selection, its formula and inputs.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="With --freeze: freeze again (the old freeze is kept, superseded)."
+        ),
+    ] = False,
+    actor: ActorOption = "organizer",
+) -> None:
+    """The top N with reasons, the members just below the cut, and a tie check at the cut."""
+    from cohort.season import selection
+
+    cohort = open_cohort(ctx)
+    sel = selection.select(cohort, top)
+    frozen = selection.freeze(cohort, actor, top, force=force, selection=sel) if freeze else None
+    if json:
+        print_json({**sel.as_dict(), "freeze_id": frozen})
+        return
+    _print_selection(sel)
+    if frozen is not None:
+        typer.echo(f"Frozen as selection #{frozen}.")
+
+
+@app.command("freezes")
+def freezes(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Frozen selections, newest first, and whether today's inputs still match the current one."""
+    from cohort.season import selection
+
+    cohort = open_cohort(ctx)
+    found = selection.frozen(cohort)
+    changed = selection.inputs_changed(cohort)
+    rows = [
+        {
+            "id": f.id,
+            "frozen_at": f.frozen_at.isoformat(),
+            "frozen_by": f.frozen_by,
+            "top": f.top_n,
+            "inputs_sha256": f.inputs_sha256,
+            "superseded": f.superseded,
+            "selected": [s["handle"] for s in f.result.get("selected", [])],
+        }
+        for f in found
+    ]
+    if json:
+        print_json({"freezes": rows, "inputs_changed_since_current": changed})
+        return
+    print_table(
+        f"{len(rows)} frozen selections",
+        ["id", "frozen at", "by", "top", "inputs sha256", "status", "selected"],
+        [
+            [
+                r["id"],
+                r["frozen_at"][:16],
+                r["frozen_by"],
+                r["top"],
+                r["inputs_sha256"][:12],
+                "superseded" if r["superseded"] else "current",
+                " ".join(r["selected"]),
+            ]
+            for r in rows
+        ],
+    )
+    if changed is not None:
+        typer.echo(
+            "The inputs have changed since the current freeze."
+            if changed
+            else "Today's inputs match the current freeze."
+        )
+
+
+@contrib_app.command("add")
+def contrib_add(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Option(help="The member's handle.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="attended, presented, on_time_kernel, beyond_minimum, challenge_rank or helped."
+        ),
+    ],
+    week: Annotated[
+        str | None,
+        typer.Option(help="The week (01-pets, 1 or pets); required except for 'helped'."),
+    ] = None,
+    value: Annotated[
+        float, typer.Option(help="Units (default 1); for challenge_rank the rank, 1 = winner.")
+    ] = 1.0,
+    note: Annotated[str, typer.Option(help="What happened, for the record.")] = "",
+    supersedes: Annotated[
+        int | None, typer.Option(help="Id of the event this one corrects (value 0 withdraws it).")
+    ] = None,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Record a contribution event, or correct one with --supersedes."""
+    from cohort.season.contributions import add
+
+    event_id = add(open_cohort(ctx), member, kind, value, week, note, actor, supersedes)
+    fixed = f", superseding #{supersedes}" if supersedes is not None else ""
+    typer.echo(
+        f"Recorded event #{event_id}: {member} {kind}{' ' + week if week else ''} value {value:g}{fixed}."
+    )
+
+
+@contrib_app.command("import")
+def contrib_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Attendance sheet or Google Forms CSV export.")],
+    kind: Annotated[str, typer.Option(help="The contribution kind every row records.")],
+    week: Annotated[
+        str | None,
+        typer.Option(help="The week; default: a week column, else the week of the Timestamp."),
+    ] = None,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Import events from CSV; members are matched by handle, email, name or Kaggle username."""
+    from cohort.season.contributions import import_csv
+
+    report = import_csv(open_cohort(ctx), file, kind, week, actor)
+    typer.echo(
+        f"Contributions: {report.added} added, {report.already_recorded} already recorded, "
+        f"{len(report.unmatched)} unmatched."
+    )
+    for line in report.unmatched:
+        typer.echo(f"  unmatched {line}", err=True)
+
+
+@contrib_app.command("list")
+def contrib_list(
+    ctx: typer.Context,
+    member: Annotated[str | None, typer.Option(help="Only this member's events.")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Current events (superseded ones hidden), derived on-time kernels included."""
+    from cohort.season.contributions import events
+
+    frame = events(open_cohort(ctx), member)
+    records = [
+        {
+            "id": None if r["id"] is None else int(r["id"]),
+            "handle": r["handle"],
+            "week": r["week"],
+            "kind": r["kind"],
+            "value": float(r["value"]),
+            "note": r["note"],
+            "source": r["source"],
+            "recorded_by": r["recorded_by"],
+            "supersedes": None if r["supersedes_id"] is None else int(r["supersedes_id"]),
+        }
+        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+    if json:
+        print_json(records)
+        return
+    rows = [
+        [
+            r["id"] if r["id"] is not None else "-",
+            r["handle"],
+            r["week"],
+            r["kind"],
+            _points(r["value"]),
+            r["source"],
+            r["note"],
+        ]
+        for r in records
+    ]
+    print_table(
+        f"{len(rows)} contribution events",
+        ["id", "handle", "week", "kind", "value", "source", "note"],
+        rows,
+    )
+
+
+@notebook_app.command("analyze")
+def notebook_analyze(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The .ipynb file.")],
+    member: Annotated[
+        str | None, typer.Option(help="Record it for this member (awards beyond_minimum).")
+    ] = None,
+    week: Annotated[
+        str | None, typer.Option(help="The week it belongs to (needed with --member).")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Frameworks, explanation cells and plots of a notebook; with --member, record it."""
+    from cohort.errors import CohortError
+    from cohort.season.notebooks import analyze, record_notebook
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CohortError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
+    if member and not week:
+        raise CohortError("Recording a notebook needs its week; pass --week W with --member.")
+    result = (
+        record_notebook(open_cohort(ctx), member, week or "", text, url=file.name)
+        if member
+        else analyze(text)
+    )
+    if json:
+        print_json(result.as_dict())
+        return
+    typer.echo(
+        f"Frameworks: {', '.join(result.frameworks) or 'none'}; explanation cells: "
+        f"{result.markdown_cells}; plots: {result.plots}; code cells: {result.code_cells}."
+    )
+    if result.reasons:
+        typer.echo(f"Beyond the minimum: {'; '.join(result.reasons)}.")
+    if result.event_id is not None:
+        typer.echo(f"Awarded beyond_minimum to {member} (event #{result.event_id}).")

@@ -10,7 +10,9 @@ import typer
 from cohort.cli import app, open_cohort, sub_app
 from cohort.errors import CohortError
 
-kernels_app = sub_app("The weeks' starter Kaggle kernels: build kernel.ipynb and kernel-metadata.json.")
+kernels_app = sub_app(
+    "The weeks' starter Kaggle kernels: build kernel.ipynb and kernel-metadata.json."
+)
 app.add_typer(kernels_app, name="kernels")
 
 
@@ -24,13 +26,28 @@ def _week_ids(cohort: object, week: str | None) -> list[str]:
 @app.command()
 def prepare(
     ctx: typer.Context,
-    week: Annotated[str, typer.Argument(help="Week id, number or slug ('01-pets', '1', 'final'), or 'all'.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace a solution that already has scored submissions.")] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed for the split and simulated data; default: week.toml's [data] seed.")] = None,
-    raw: Annotated[Path | None, typer.Option(help="Folder with the real Kaggle files; default: data/raw/<week>/ when present.")] = None,
+    week: Annotated[
+        str, typer.Argument(help="Week id, number or slug ('01-pets', '1', 'final'), or 'all'.")
+    ],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a solution that already has scored submissions."),
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed for the split and simulated data; default: week.toml's [data] seed."
+        ),
+    ] = None,
+    raw: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with the real Kaggle files; default: data/raw/<week>/ when present."
+        ),
+    ] = None,
 ) -> None:
     """Build data/<week>/: train and test files, sample_submission.csv and the hidden solution.csv."""
-    from cohort.weeks import prepare as prepare_week
+    from cohort.weeks.prepare import prepare as prepare_week
 
     if raw is not None and week == "all":
         raise CohortError("--raw names one week's files; use it with one week, not 'all'.")
@@ -49,12 +66,16 @@ def prepare(
 @kernels_app.command("build")
 def build(
     ctx: typer.Context,
-    week: Annotated[str | None, typer.Argument(help="Week id, number or slug; default: every week.")] = None,
+    week: Annotated[
+        str | None, typer.Argument(help="Week id, number or slug; default: every week.")
+    ] = None,
 ) -> None:
     """Turn each week's kernel.py into build/kernel.ipynb plus kernel-metadata.json."""
-    from cohort.kernels import build as build_kernel
+    from cohort.weeks.kernels import build as build_kernel
 
     cohort = open_cohort(ctx)
     for week_id in _week_ids(cohort, week):
         result = build_kernel(cohort, week_id)
-        typer.echo(f"Built {week_id}: {result.notebook_path} and {result.metadata_path.name} ({result.kernel_id})")
+        typer.echo(
+            f"Built {week_id}: {result.notebook_path} and {result.metadata_path.name} ({result.kernel_id})"
+        )

@@ -52,7 +52,9 @@ class Store:
         try:
             self.engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise CohortError(f"Cannot open database URL {url!r} ({exc}); check --db or {ENV_URL}.") from None
+            raise CohortError(
+                f"Cannot open database URL {url!r} ({exc}); check --db or {ENV_URL}."
+            ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -79,7 +81,7 @@ class Store:
             self._refuse_foreign()
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, "heads")
         except CommandError:
             raise CohortError(
                 f"The database at {self.url} was written by a newer version of cohort; "

@@ -19,8 +19,19 @@ from cohort.store import Tx
 from cohort.store.tables import Contribution, Member, Notebook, Submission
 
 EVENT_COLUMNS = [
-    "id", "handle", "name", "week", "kind", "value", "note", "evidence", "source",
-    "recorded_by", "recorded_at", "supersedes_id", "import_key",
+    "id",
+    "handle",
+    "name",
+    "week",
+    "kind",
+    "value",
+    "note",
+    "evidence",
+    "source",
+    "recorded_by",
+    "recorded_at",
+    "supersedes_id",
+    "import_key",
 ]
 
 
@@ -56,10 +67,17 @@ class NewEvent:
 def add(tx: Tx, event: NewEvent) -> int:
     """Insert one event; returns its id."""
     row = Contribution(
-        member_id=event.member_id, week=event.week, kind=event.kind, value=event.value,
-        note=event.note, evidence=event.evidence, source=event.source,
-        recorded_by=event.recorded_by, recorded_at=event.recorded_at,
-        supersedes_id=event.supersedes_id, import_key=event.import_key,
+        member_id=event.member_id,
+        week=event.week,
+        kind=event.kind,
+        value=event.value,
+        note=event.note,
+        evidence=event.evidence,
+        source=event.source,
+        recorded_by=event.recorded_by,
+        recorded_at=event.recorded_at,
+        supersedes_id=event.supersedes_id,
+        import_key=event.import_key,
     )
     tx.add(row)
     tx.flush()
@@ -87,8 +105,21 @@ def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
     c = Contribution
     # Columns, not ORM objects: the standings read every event, and entity loading dominated.
     stmt = (
-        select(c.id, Member.handle, Member.name, c.week, c.kind, c.value, c.note, c.evidence, c.source,
-               c.recorded_by, c.recorded_at, c.supersedes_id, c.import_key)
+        select(
+            c.id,
+            Member.handle,
+            Member.name,
+            c.week,
+            c.kind,
+            c.value,
+            c.note,
+            c.evidence,
+            c.source,
+            c.recorded_by,
+            c.recorded_at,
+            c.supersedes_id,
+            c.import_key,
+        )
         .join(Member, Member.id == Contribution.member_id)
         .outerjoin(later, later.supersedes_id == Contribution.id)
         .where(later.id.is_(None))
@@ -137,15 +168,33 @@ class StoredNotebook:
     created: bool
 
 
-def add_notebook(tx: Tx, member_id: int, week: str, url: str, sha256: str, content: str,
-                 analysis: dict[str, Any], at: datetime) -> StoredNotebook:
+def add_notebook(
+    tx: Tx,
+    member_id: int,
+    week: str,
+    url: str,
+    sha256: str,
+    content: str,
+    analysis: dict[str, Any],
+    at: datetime,
+) -> StoredNotebook:
     """Store a notebook once per (member, week, content hash); a repeat returns the stored one."""
-    existing = tx.scalar(select(Notebook.id).where(
-        Notebook.member_id == member_id, Notebook.week == week, Notebook.sha256 == sha256))
+    existing = tx.scalar(
+        select(Notebook.id).where(
+            Notebook.member_id == member_id, Notebook.week == week, Notebook.sha256 == sha256
+        )
+    )
     if existing is not None:
         return StoredNotebook(int(existing), False)
-    row = Notebook(member_id=member_id, week=week, url=url, sha256=sha256, content=content,
-                   analysis=analysis, fetched_at=at)
+    row = Notebook(
+        member_id=member_id,
+        week=week,
+        url=url,
+        sha256=sha256,
+        content=content,
+        analysis=analysis,
+        fetched_at=at,
+    )
     tx.add(row)
     tx.flush()
     return StoredNotebook(int(row.id), True)

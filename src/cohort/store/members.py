@@ -23,7 +23,9 @@ class Member:
 
 
 def _plain(row: MemberRow) -> Member:
-    return Member(row.id, row.handle, row.name, row.email, row.kaggle_username, row.token_hash is not None)
+    return Member(
+        row.id, row.handle, row.name, row.email, row.kaggle_username, row.token_hash is not None
+    )
 
 
 def all_members(tx: Tx) -> list[Member]:
@@ -43,10 +45,22 @@ def upsert(tx: Tx, handle: str, name: str, email: str, kaggle_username: str, now
     """Insert or update one member; returns 'added', 'updated' or 'unchanged'."""
     row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
     if row is None:
-        twin = tx.scalar(select(MemberRow.handle).where(func.lower(MemberRow.handle) == handle.lower()))
+        twin = tx.scalar(
+            select(MemberRow.handle).where(func.lower(MemberRow.handle) == handle.lower())
+        )
         if twin is not None:  # 'ADA' beside 'ada' would be two members nobody can tell apart
-            raise ConfigError(f"Handle '{handle}' differs only in case from member '{twin}'; use '{twin}'.")
-        tx.add(MemberRow(handle=handle, name=name, email=email, kaggle_username=kaggle_username, created_at=now))
+            raise ConfigError(
+                f"Handle '{handle}' differs only in case from member '{twin}'; use '{twin}'."
+            )
+        tx.add(
+            MemberRow(
+                handle=handle,
+                name=name,
+                email=email,
+                kaggle_username=kaggle_username,
+                created_at=now,
+            )
+        )
         return "added"
     if (row.name, row.email, row.kaggle_username) == (name, email, kaggle_username):
         return "unchanged"

@@ -25,27 +25,52 @@ def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
         stmt = module.insert(Score)
         stmt = stmt.on_conflict_do_update(
             index_elements=["submission_id", "solution_sha256", "scorer_version"],
-            set_={c: stmt.excluded[c] for c in ("public_score", "private_score", "scored_at")})
+            set_={c: stmt.excluded[c] for c in ("public_score", "private_score", "scored_at")},
+        )
         tx.execute(stmt, rows)
         return
     keys = [(r["submission_id"], r["solution_sha256"], r["scorer_version"]) for r in rows]
     for start in range(0, len(keys), 500):  # stay under bound-parameter limits
-        tx.execute(delete(Score).where(
-            tuple_(Score.submission_id, Score.solution_sha256, Score.scorer_version).in_(keys[start:start + 500])))
+        tx.execute(
+            delete(Score).where(
+                tuple_(Score.submission_id, Score.solution_sha256, Score.scorer_version).in_(
+                    keys[start : start + 500]
+                )
+            )
+        )
     tx.execute(insert(Score), rows)
 
 
 def week_has_scores(tx: Tx, week: str) -> bool:
     """True when any submission of the week has a score."""
-    stmt = select(Score.id).join(Submission, Submission.id == Score.submission_id).where(Submission.week == week)
+    stmt = (
+        select(Score.id)
+        .join(Submission, Submission.id == Score.submission_id)
+        .where(Submission.week == week)
+    )
     return tx.scalar(stmt.limit(1)) is not None
 
 
-def add_override(tx: Tx, submission_id: int, public: float | None, private: float | None,
-                 reason: str, actor: str, at: datetime) -> None:
+def add_override(
+    tx: Tx,
+    submission_id: int,
+    public: float | None,
+    private: float | None,
+    reason: str,
+    actor: str,
+    at: datetime,
+) -> None:
     """Record an organizer's score correction; the latest one wins."""
-    tx.add(ScoreOverride(submission_id=submission_id, public_score=public, private_score=private,
-                         reason=reason, created_by=actor, created_at=at))
+    tx.add(
+        ScoreOverride(
+            submission_id=submission_id,
+            public_score=public,
+            private_score=private,
+            reason=reason,
+            created_by=actor,
+            created_at=at,
+        )
+    )
 
 
 def _state(tx: Tx, week: str) -> WeekState:
@@ -81,7 +106,10 @@ def set_scored_sha(tx: Tx, week: str, sha: str) -> None:
 
 def open_rescore(tx: Tx) -> datetime | None:
     """Start time of a `--rescore` that was interrupted (started, never finished), if any."""
-    row = tx.execute(select(AuditEntry.action, AuditEntry.at)
-                     .where(AuditEntry.action.in_([RESCORE_STARTED, RESCORE_FINISHED]))
-                     .order_by(AuditEntry.id.desc()).limit(1)).first()
+    row = tx.execute(
+        select(AuditEntry.action, AuditEntry.at)
+        .where(AuditEntry.action.in_([RESCORE_STARTED, RESCORE_FINISHED]))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
     return row[1] if row is not None and row[0] == RESCORE_STARTED else None

@@ -47,27 +47,57 @@ def _aware(value: Any) -> datetime:
 
 
 def _plain(row: SelectionFreeze) -> Freeze:
-    return Freeze(row.id, row.frozen_at, row.frozen_by, row.top_n, dict(row.formula),
-                  row.inputs_sha256, dict(row.inputs), dict(row.result), row.superseded)
+    return Freeze(
+        row.id,
+        row.frozen_at,
+        row.frozen_by,
+        row.top_n,
+        dict(row.formula),
+        row.inputs_sha256,
+        dict(row.inputs),
+        dict(row.result),
+        row.superseded,
+    )
 
 
 def current_freeze(tx: Tx) -> Freeze | None:
     """The newest freeze that was not superseded."""
-    row = tx.scalar(select(SelectionFreeze).where(SelectionFreeze.superseded.is_(False))
-                    .order_by(SelectionFreeze.id.desc()))
+    row = tx.scalar(
+        select(SelectionFreeze)
+        .where(SelectionFreeze.superseded.is_(False))
+        .order_by(SelectionFreeze.id.desc())
+    )
     return None if row is None else _plain(row)
 
 
 def all_freezes(tx: Tx) -> list[Freeze]:
     """Every freeze, newest first (superseded ones included)."""
-    return [_plain(r) for r in tx.scalars(select(SelectionFreeze).order_by(SelectionFreeze.id.desc()))]
+    return [
+        _plain(r) for r in tx.scalars(select(SelectionFreeze).order_by(SelectionFreeze.id.desc()))
+    ]
 
 
-def add_freeze(tx: Tx, at: datetime, by: str, top_n: int, formula: dict[str, Any],
-               inputs_sha256: str, inputs: dict[str, Any], result: dict[str, Any]) -> int:
+def add_freeze(
+    tx: Tx,
+    at: datetime,
+    by: str,
+    top_n: int,
+    formula: dict[str, Any],
+    inputs_sha256: str,
+    inputs: dict[str, Any],
+    result: dict[str, Any],
+) -> int:
     """Record a frozen selection; returns its id."""
-    row = SelectionFreeze(frozen_at=at, frozen_by=by, top_n=top_n, formula=formula,
-                          inputs_sha256=inputs_sha256, inputs=inputs, result=result, superseded=False)
+    row = SelectionFreeze(
+        frozen_at=at,
+        frozen_by=by,
+        top_n=top_n,
+        formula=formula,
+        inputs_sha256=inputs_sha256,
+        inputs=inputs,
+        result=result,
+        superseded=False,
+    )
     tx.add(row)
     tx.flush()
     return int(row.id)

@@ -109,7 +109,9 @@ class Score(Base):
     private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
     __table_args__ = (
-        UniqueConstraint("submission_id", "solution_sha256", "scorer_version", name="uq_scores_key"),
+        UniqueConstraint(
+            "submission_id", "solution_sha256", "scorer_version", name="uq_scores_key"
+        ),
         Index("ix_scores_solution", "solution_sha256"),
     )
 

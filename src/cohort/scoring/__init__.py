@@ -1,0 +1,1 @@
+"""The scorer: solution, metrics, validation, the parsed-file cache, intake, scoring runs, boards."""

@@ -1,0 +1,294 @@
+"""Leaderboards, reveal, final selections, overrides and a member's history.
+
+The privacy rule lives here: private scores are shown only once a week is revealed
+(explicitly, or by closing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cohort.config import Competition, Week
+from cohort.errors import CohortError, IntakeRefused, ValidationError
+from cohort.scoring.solution import SCORER_VERSION
+from cohort.store import audit
+from cohort.store import members as store_members
+from cohort.store import scores as store_scores
+from cohort.store import submissions as store_subs
+from cohort.workspace import Cohort, utcnow
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- reveal -----------------------------------------------------------------------------
+
+
+def is_revealed(cohort: Cohort, week_ref: str, now: datetime | None = None) -> bool:
+    """True once the week was revealed with `cohort reveal`, or has closed."""
+    week = cohort.config.week(week_ref)
+    if week.is_closed(now or utcnow()):
+        return True
+    with cohort.store.transaction() as tx:
+        return store_scores.revealed_at(tx, week.id) is not None
+
+
+def reveal(cohort: Cohort, week_ref: str, actor: str) -> None:
+    """Reveal the week's private leaderboard before it closes (audit-logged)."""
+    week = cohort.config.week(week_ref)
+    now = utcnow()
+    with cohort.store.transaction() as tx:
+        store_scores.set_revealed(tx, week.id, now, actor)
+        audit.record(tx, now, actor, "reveal", week.id)
+
+
+def week_has_scores(cohort: Cohort, week_ref: str) -> bool:
+    """True when any submission of the week has been scored."""
+    week = cohort.config.week(week_ref)
+    with cohort.store.transaction() as tx:
+        return store_scores.week_has_scores(tx, week.id)
+
+
+# --- leaderboards ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """One member's line on a week's leaderboard."""
+
+    rank: int
+    handle: str
+    name: str
+    score: float
+    entries: int
+    last_submitted_at: datetime
+    submission_id: int
+    public_rank: int | None = None
+    rank_change: int | None = None
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """A week's public or private leaderboard."""
+
+    week: str
+    private: bool
+    revealed: bool
+    metric: str
+    direction: str
+    rows: list[LeaderboardRow]
+
+
+def week_frame(cohort: Cohort, week: Week, member_id: int | None = None) -> pd.DataFrame:
+    """The week's submissions with their current scores (overrides applied)."""
+    with cohort.store.transaction() as tx:
+        sha = store_scores.scored_sha(tx, week.id)
+        return store_subs.scored_frame(tx, {week.id: sha}, SCORER_VERSION, member_id)
+
+
+def _sort_key(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFrame:
+    """Best first; ties go to the earlier submission, then the lower id."""
+    key = frame[col] if direction == "min" else -frame[col]
+    return (
+        frame.assign(_k=key).sort_values(["_k", "submitted_at", "submission_id"]).drop(columns="_k")
+    )
+
+
+def best_per_member(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFrame:
+    """Each member's best submission by `col`, ranked 1..n (ties: earlier submission first)."""
+    scored = _sort_key(frame[frame[col].notna()], col, direction)
+    best = scored.drop_duplicates("member_id", keep="first").reset_index(drop=True)
+    return best.assign(rank=np.arange(1, len(best) + 1))
+
+
+def counted_ids(frame: pd.DataFrame, direction: str, limit: int) -> dict[str, list[int]]:
+    """Per handle: the selected submissions, else the best `limit` by public score."""
+    scored = _sort_key(frame[frame["public_score"].notna()], "public_score", direction)
+    selected = scored["selected"].astype(bool)
+    by_member = scored.groupby("handle", sort=False)
+    # Whole-column operations, not a loop of DataFrame slices: this runs for every board view,
+    # and a per-member loop made the standings page scale with the number of members.
+    has_choice = selected.groupby(scored["handle"], sort=False).transform("any")
+    keep = (has_choice & selected) | (~has_choice & (by_member.cumcount() < limit))
+    out: dict[str, list[int]] = {}
+    for handle, sid in zip(
+        scored.loc[keep, "handle"].tolist(), scored.loc[keep, "submission_id"].tolist(), strict=True
+    ):
+        out.setdefault(str(handle), []).append(int(sid))
+    return dict(sorted(out.items()))
+
+
+def _hidden(cohort: Cohort, week: Week) -> CohortError:
+    local = week.closes_at.astimezone(cohort.config.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return CohortError(
+        f"Week '{week.id}' private leaderboard is hidden until the week is revealed "
+        f"(it closes {local}); the organizer can run `cohort reveal {week.id}`."
+    )
+
+
+def leaderboard(
+    cohort: Cohort, week_ref: str, private: bool = False, now: datetime | None = None
+) -> Leaderboard:
+    """One row per member: best public score, or (after reveal) the private score of the counted ones."""
+    week = cohort.config.week(week_ref)
+    revealed = is_revealed(cohort, week.id, now)
+    if private and not revealed:
+        raise _hidden(cohort, week)
+    comp = week.competition
+    frame = week_frame(cohort, week)
+    files = frame[frame["file_sha256"] != ""]
+    public = _board_frame(files, comp, False)
+    board = _board_frame(files, comp, True) if private else public
+    stats = files.groupby("member_id").agg(
+        entries=("submission_id", "size"), last=("submitted_at", "max")
+    )
+    public_rank = dict(zip(public["member_id"], public["rank"], strict=True))
+    rows = [
+        _row(
+            r,
+            stats,
+            "private_score" if private else "public_score",
+            public_rank.get(r.member_id) if private else None,
+        )
+        for r in board.itertuples()
+    ]
+    return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, rows)
+
+
+def _board_frame(files: pd.DataFrame, comp: Competition, private: bool) -> pd.DataFrame:
+    """Each member's ranked line: best public score, or best private score of the counted ones."""
+    if not private:
+        return best_per_member(files, "public_score", comp.direction)
+    counted = counted_ids(files, comp.direction, comp.final_selections)
+    ids = [i for group in counted.values() for i in group]
+    return best_per_member(files[files["submission_id"].isin(ids)], "private_score", comp.direction)
+
+
+def _row(r: Any, stats: Any, col: str, public_rank: int | None) -> LeaderboardRow:
+    change = None if public_rank is None else int(public_rank) - int(r.rank)
+    return LeaderboardRow(
+        int(r.rank),
+        r.handle,
+        r.name,
+        float(getattr(r, col)),
+        int(stats.at[r.member_id, "entries"]),
+        stats.at[r.member_id, "last"].to_pydatetime(),
+        int(r.submission_id),
+        None if public_rank is None else int(public_rank),
+        change,
+    )
+
+
+def counted_submissions(cohort: Cohort, week_ref: str) -> dict[str, list[int]]:
+    """handle -> the submission ids that count: the member's selection, else the best public N."""
+    week = cohort.config.week(week_ref)
+    frame = week_frame(cohort, week)
+    return counted_ids(
+        frame[frame["file_sha256"] != ""],
+        week.competition.direction,
+        week.competition.final_selections,
+    )
+
+
+# --- organizer and member actions ---------------------------------------------------------------
+
+
+def select_final(cohort: Cohort, member: str, week_ref: str, submission_ids: list[int]) -> None:
+    """Choose which of a member's scored submissions count on the private leaderboard."""
+    week = cohort.config.week(week_ref)
+    limit = week.competition.final_selections
+    ids = sorted(set(int(i) for i in submission_ids))
+    if not ids or len(ids) > limit:
+        raise ValidationError(
+            f"Week '{week.id}' allows 1 to {limit} final selections, got {len(ids)}; pass fewer ids."
+        )
+    if is_revealed(cohort, week.id):
+        raise IntakeRefused(
+            f"Week '{week.id}' is already revealed; final selections can no longer change."
+        )
+    with cohort.store.transaction() as tx:
+        owner = store_members.by_handle(tx, member)
+        for sid in ids:
+            sub = store_subs.get(tx, sid)
+            if sub.member_id != owner.id or sub.week != week.id or not sub.file_sha256:
+                raise ValidationError(
+                    f"Submission {sid} is not a file submission of '{member}' for week '{week.id}'; "
+                    "pick ids from the member's history."
+                )
+        store_subs.set_selected(tx, owner.id, week.id, ids)
+        audit.record(tx, utcnow(), member, "select_final", week.id, submission_ids=ids)
+
+
+def override_score(
+    cohort: Cohort,
+    submission_id: int,
+    public: float | None,
+    private: float | None,
+    reason: str,
+    actor: str,
+) -> None:
+    """Correct a submission's scores by hand, with a reason (audit-logged; the latest override wins)."""
+    with cohort.store.transaction() as tx:
+        store_subs.get(tx, submission_id)  # an unknown id is the first thing to say
+    if not reason.strip():
+        raise ValidationError(
+            f"Override of submission {submission_id} needs a reason; pass --reason."
+        )
+    if public is None and private is None:
+        raise ValidationError(
+            f"Override of submission {submission_id} sets no score; pass --public, --private or both."
+        )
+    for which, value in (("public", public), ("private", private)):
+        # nan/inf would sort unpredictably on the board and break JSON exports.
+        if value is not None and not np.isfinite(value):
+            raise ValidationError(
+                f"Override of submission {submission_id}: --{which} {value} is not a finite number; "
+                "pass the corrected score as an ordinary number."
+            )
+    now = utcnow()
+    with cohort.store.transaction() as tx:
+        store_subs.get(tx, submission_id)
+        store_scores.add_override(tx, submission_id, public, private, reason, actor, now)
+        audit.record(
+            tx,
+            now,
+            actor,
+            "override_score",
+            str(submission_id),
+            public=public,
+            private=private,
+            reason=reason,
+        )
+
+
+HISTORY_COLUMNS = [
+    "submission_id",
+    "week",
+    "submitted_at",
+    "public_score",
+    "private_score",
+    "status",
+    "error",
+    "notebook_url",
+    "selected",
+]
+
+
+def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.DataFrame:
+    """A member's submissions, newest first; private scores only for revealed weeks
+    (or everywhere with `include_private`, for the organizer)."""
+    with cohort.store.transaction() as tx:
+        member = store_members.by_handle(tx, handle)
+        shas = {w.id: store_scores.scored_sha(tx, w.id) for w in cohort.config.weeks}
+        frame = store_subs.scored_frame(tx, shas, SCORER_VERSION, member.id)
+    if not include_private:
+        revealed = {w: is_revealed(cohort, w) for w in frame["week"].unique()}
+        hidden = ~frame["week"].map(revealed).astype(bool)
+        frame.loc[hidden, "private_score"] = np.nan
+    frame = frame.sort_values(["submitted_at", "submission_id"], ascending=False, ignore_index=True)
+    return frame[HISTORY_COLUMNS]

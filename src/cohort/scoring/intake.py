@@ -1,0 +1,270 @@
+"""Intake: validating and storing a submission, and the intake rules (deadline, daily limit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cohort.config import Week
+from cohort.errors import IntakeRefused, ValidationError
+from cohort.scoring.parsed import store_file
+from cohort.store import members as store_members
+from cohort.store import submissions as store_subs
+from cohort.workspace import Cohort, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What a member is told after submitting (public score only)."""
+
+    submission_id: int
+    week: str
+    handle: str
+    status: str
+    public_score: float | None
+    remaining_today: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate_file(cohort: Cohort, week_ref: str, path: Path) -> pd.DataFrame:
+    """Check a file as `cohort submit` would, storing nothing; the predictions by id."""
+    from cohort.scoring.solution import load_solution
+    from cohort.scoring.validation import limit_bytes, parse, read_limited
+
+    solution = load_solution(cohort, week_ref)
+    return parse(read_limited(Path(path), limit_bytes(solution)), Path(path).name, solution).frame
+
+
+def local_day(cohort: Cohort, at: datetime) -> tuple[datetime, datetime]:
+    """The [start, end) of the cohort-timezone day holding `at`."""
+    tz = cohort.config.tz
+    day = at.astimezone(tz).date()
+    start = datetime.combine(day, time(0), tz)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tz)
+
+
+def remaining_today(cohort: Cohort, handle: str, week_ref: str, at: datetime | None = None) -> int:
+    """How many more files the member may submit for the week today (cohort timezone)."""
+    week = cohort.config.week(week_ref)
+    start, end = local_day(cohort, at or utcnow())
+    with cohort.store.transaction() as tx:
+        member = store_members.by_handle(tx, handle)
+        used = store_subs.count_files_between(tx, member.id, week.id, start, end)
+    return max(0, week.competition.daily_limit - used)
+
+
+def _local(cohort: Cohort, when: datetime) -> str:
+    return when.astimezone(cohort.config.tz).strftime(
+        f"%Y-%m-%d %H:%M %Z ({cohort.config.timezone})"
+    )
+
+
+def check_window(cohort: Cohort, week: Week, at: datetime) -> None:
+    """Refuse a submission outside the week's open window, naming the local time."""
+    if at >= week.closes_at:
+        raise IntakeRefused(
+            f"Week '{week.id}' closed at {_local(cohort, week.closes_at)}; late submissions are not accepted."
+        )
+    if at < week.opens_at:
+        raise IntakeRefused(
+            f"Week '{week.id}' opens at {_local(cohort, week.opens_at)}; submit again once it is open."
+        )
+
+
+def submit(
+    cohort: Cohort,
+    handle: str,
+    week_ref: str,
+    path: Path | None,
+    notebook_url: str | None = None,
+    *,
+    at: datetime | None = None,
+    source: str = "cli",
+    import_key: str | None = None,
+    file_name: str | None = None,
+    score: bool = True,
+) -> SubmitResult:
+    """Validate, store and (by default) score one submission: a file, a notebook link, or both."""
+    data = None
+    if path is not None:
+        from cohort.scoring.solution import load_solution
+        from cohort.scoring.validation import limit_bytes, read_limited
+
+        data = read_limited(Path(path), limit_bytes(load_solution(cohort, week_ref)))
+    return _intake(
+        cohort,
+        handle,
+        week_ref,
+        data,
+        file_name or (Path(path).name if path else ""),
+        notebook_url,
+        at=at,
+        source=source,
+        import_key=import_key,
+        score=score,
+    )
+
+
+def submit_bytes(
+    cohort: Cohort,
+    handle: str,
+    week_ref: str,
+    data: bytes,
+    file_name: str,
+    notebook_url: str | None = None,
+    **kw: Any,
+) -> SubmitResult:
+    """`submit` for an upload already in memory (the app, the Kaggle collector)."""
+    return _intake(cohort, handle, week_ref, data, file_name, notebook_url, **kw)
+
+
+def _intake(
+    cohort: Cohort,
+    handle: str,
+    week_ref: str,
+    data: bytes | None,
+    file_name: str,
+    notebook_url: str | None,
+    *,
+    at: datetime | None = None,
+    source: str = "cli",
+    import_key: str | None = None,
+    score: bool = True,
+) -> SubmitResult:
+    week = cohort.config.week(week_ref)
+    at = at or utcnow()
+    if data is None and not notebook_url:
+        raise ValidationError(
+            "Nothing to submit; pass a predictions FILE, a --notebook URL, or both."
+        )
+    warnings: list[str] = []
+    if notebook_url:
+        from cohort.scoring.links import check_notebook_url
+
+        warnings = list(check_notebook_url(notebook_url).warnings)
+    with cohort.store.transaction() as tx:
+        member = store_members.by_handle(tx, handle)
+        if import_key and store_subs.import_key_exists(tx, import_key):
+            raise IntakeRefused(
+                f"Submission with import key '{import_key}' was already imported; nothing to do."
+            )
+    check_window(cohort, week, at)
+    if data is None:
+        return _record_notebook(
+            cohort, week, member.id, handle, at, source, notebook_url or "", import_key, warnings
+        )
+    return _record_file(
+        cohort,
+        week,
+        member.id,
+        handle,
+        data,
+        file_name,
+        at,
+        source,
+        notebook_url or "",
+        import_key,
+        warnings,
+        score,
+    )
+
+
+def _record_notebook(
+    cohort: Cohort,
+    week: Week,
+    member_id: int,
+    handle: str,
+    at: datetime,
+    source: str,
+    url: str,
+    import_key: str | None,
+    warnings: list[str],
+) -> SubmitResult:
+    with cohort.store.transaction() as tx:
+        sid = store_subs.add(
+            tx,
+            member_id=member_id,
+            week=week.id,
+            submitted_at=at,
+            source=source,
+            notebook_url=url,
+            file_sha256="",
+            file_name="",
+            status="notebook",
+            error="",
+            import_key=import_key,
+        )
+    left = remaining_today(cohort, handle, week.id, at)
+    return SubmitResult(sid, week.id, handle, "notebook", None, left, warnings)
+
+
+def _record_file(
+    cohort: Cohort,
+    week: Week,
+    member_id: int,
+    handle: str,
+    data: bytes,
+    file_name: str,
+    at: datetime,
+    source: str,
+    url: str,
+    import_key: str | None,
+    warnings: list[str],
+    score: bool,
+) -> SubmitResult:
+    from cohort.scoring import runs
+    from cohort.scoring.solution import load_solution
+    from cohort.scoring.validation import parse
+
+    solution = load_solution(cohort, week.id)
+    if remaining_today(cohort, handle, week.id, at) <= 0:  # fast path: don't parse what is refused
+        raise _limit_reached(cohort, week, handle, at)
+    parsed = parse(data, file_name, solution)
+    sha, created = store_file(cohort, solution, data, file_name, parsed)
+    public = None
+    start, end = local_day(cohort, at)
+    try:
+        with cohort.store.transaction() as tx:
+            # The insert comes first so it takes SQLite's write lock (PostgreSQL: the member row lock):
+            # two intakes for one member then count one after the other and cannot both pass.
+            sid = store_subs.add(
+                tx,
+                member_id=member_id,
+                week=week.id,
+                submitted_at=at,
+                source=source,
+                notebook_url=url,
+                file_sha256=sha,
+                file_name=file_name[:255],
+                status="pending",
+                error="",
+                import_key=import_key,
+            )
+            store_subs.lock_member(tx, member_id)
+            left = week.competition.daily_limit - store_subs.count_files_between(
+                tx, member_id, week.id, start, end
+            )
+            if left < 0:
+                raise _limit_reached(cohort, week, handle, at)
+            if score:
+                public = runs.score_new(tx, solution, sid, parsed.values, at)
+    except BaseException:
+        for path in created:  # a failed intake leaves no file behind
+            path.unlink(missing_ok=True)
+        raise
+    return SubmitResult(
+        sid, week.id, handle, "scored" if score else "pending", public, left, warnings
+    )
+
+
+def _limit_reached(cohort: Cohort, week: Week, handle: str, at: datetime) -> IntakeRefused:
+    day = at.astimezone(cohort.config.tz).date()
+    return IntakeRefused(
+        f"Member '{handle}' has used all {week.competition.daily_limit} submissions for week '{week.id}' "
+        f"on {day} ({cohort.config.timezone}); submit again after midnight there."
+    )

@@ -1,0 +1,231 @@
+"""Stored submission files and the parsed-array cache beside them: one owner, one layout.
+
+Each file is stored once under submissions/<week>/ by its sha256 and never modified. Beside
+it, its parsed predictions are kept as a .npy array aligned to the solution's id order and
+keyed by the solution's id key, so rescoring reads arrays, not CSV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cohort.config import Week
+from cohort.errors import NotFound, ValidationError
+from cohort.workspace import Cohort
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from cohort.scoring.solution import Solution
+    from cohort.scoring.validation import Parsed
+
+SUFFIXES = (".csv.gz", ".zip", ".csv")
+
+_NPY_HEADERS: dict[bytes, tuple[Any, tuple[int, ...]]] = {}
+
+
+def week_dir(cohort: Cohort, week: Week) -> Path:
+    """submissions/<week>/ of one week."""
+    return cohort.config.submissions_dir / week.id
+
+
+def raw_path(cohort: Cohort, week: Week, sha: str) -> Path | None:
+    """The stored file with this sha, whatever its suffix, if any."""
+    for suffix in SUFFIXES:
+        path = week_dir(cohort, week) / f"{sha}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def parsed_path(cohort: Cohort, week: Week, sha: str, solution_key: str) -> Path:
+    """Where the parsed predictions of a file live for one version of the solution's ids."""
+    return week_dir(cohort, week) / "parsed" / f"{sha}-{solution_key[:16]}.npy"
+
+
+def stored_path(cohort: Cohort, week: Week, sha: str, file_name: str) -> Path:
+    """Where intake stores a file with this sha and original name."""
+    return week_dir(cohort, week) / f"{sha}{_suffix(file_name)}"
+
+
+def _suffix(file_name: str) -> str:
+    name = file_name.lower()
+    return next((s for s in SUFFIXES if name.endswith(s)), ".csv")
+
+
+def load_predictions(cohort: Cohort, week_ref: str, sha256: str) -> pd.DataFrame:
+    """A stored submission's predictions, indexed by id, in solution order."""
+    import pandas as pd
+
+    from cohort.scoring.solution import load_solution
+
+    solution = load_solution(cohort, week_ref)
+    values = stored_values(cohort, solution, sha256)
+    if solution.kind == "label":
+        values = solution.decode_labels(values)
+    frame = pd.DataFrame(
+        values.reshape(len(solution.ids), -1),
+        index=solution.ids,
+        columns=list(solution.target_columns),
+    )
+    return frame
+
+
+def stored_values(
+    cohort: Cohort, solution: Solution, sha: str, rebuild: bool = False
+) -> np.ndarray:
+    """Encoded predictions of a stored file: the parsed cache, rebuilt from the file if missing
+    (or, with `rebuild`, if it does not hold what the validator makes of the file)."""
+    import numpy as np
+
+    week = cohort.config.week(solution.week)
+    cached = parsed_path(cohort, week, sha, solution.key)
+    try:
+        values = npy_values(cached.read_bytes())
+        if not rebuild:
+            return values
+        dtype, shape = values_layout(solution)
+        if values.dtype == dtype and values.shape == shape:
+            return values
+        cached.unlink()
+    except FileNotFoundError:
+        pass
+    from cohort.scoring.validation import parse
+
+    raw = raw_path(cohort, week, sha)
+    if raw is None:
+        raise NotFound(
+            f"Stored file {sha[:12]} of week '{week.id}' is missing from {week_dir(cohort, week)}; restore it from a backup."
+        )
+    values = parse(raw.read_bytes(), raw.name, solution).values
+    _write_once(cached, lambda fh: np.save(fh, values))
+    return values
+
+
+def values_layout(solution: Solution) -> tuple[Any, tuple[int, ...]]:
+    """The dtype and shape of a week's parsed predictions, as the validator produces them."""
+    import numpy as np
+
+    n, t = len(solution.ids), len(solution.target_columns)
+    if solution.kind == "label":
+        return np.dtype(np.int16 if len(solution.classes) < 32000 else np.int32), (
+            (n,) if t == 1 else (n, t)
+        )
+    return np.dtype(np.float64), ((n,) if t == 1 and solution.kind != "proba" else (n, t))
+
+
+def _npy_header(dtype: Any, shape: tuple[int, ...]) -> bytes:
+    import io
+
+    import numpy as np
+
+    with io.BytesIO() as fh:
+        np.lib.format.write_array_header_1_0(
+            fh,
+            {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape},
+        )
+        return fh.getvalue()
+
+
+def read_stack(
+    cohort: Cohort, solution: Solution, shas: list[str]
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Many stored submissions' parsed predictions as one (len(shas), ...) array.
+
+    Each file is read straight into its row of the array (no np.load, no copy); a missing
+    or stale parsed file is rebuilt from the stored file. Returns the array and, for rows
+    that could not be read, the reason (those rows hold garbage)."""
+    import numpy as np
+
+    dtype, shape = values_layout(solution)
+    header = _npy_header(dtype, shape)
+    stack = np.empty((len(shas), *shape), dtype)
+    row_bytes = stack[0].nbytes if len(shas) else 0
+    view = memoryview(stack.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
+    folder = str(parsed_path(cohort, cohort.config.week(solution.week), "x", solution.key).parent)
+    suffix = f"-{solution.key[:16]}.npy"
+    errors: dict[int, str] = {}
+    head = bytearray(len(header))
+    for i, sha in enumerate(shas):
+        try:
+            fd = os.open(f"{folder}/{sha}{suffix}", os.O_RDONLY)
+        except FileNotFoundError:
+            fd = -1
+        if fd >= 0:
+            try:  # one system call reads the header and the row in place
+                got = os.readv(fd, [head, view[i * row_bytes : (i + 1) * row_bytes]])
+            finally:
+                os.close(fd)
+            if got == len(header) + row_bytes and head == header:
+                continue
+        try:
+            stack[i] = stored_values(cohort, solution, sha, rebuild=True)
+        except (ValidationError, NotFound, ValueError) as exc:
+            errors[i] = str(exc)
+    return stack, errors
+
+
+def npy_values(data: bytes) -> np.ndarray:
+    """An array from .npy bytes, without copying; headers are parsed once and remembered.
+
+    np.load costs ~100 us a file, mostly header parsing; rescoring thousands of files
+    of the same shape needs only the first one parsed."""
+    import numpy as np
+
+    start = 10 + int.from_bytes(data[8:10], "little") if data[6:7] == b"\x01" else -1
+    known = _NPY_HEADERS.get(data[:start]) if start > 0 else None
+    if known is None:
+        import io
+
+        with io.BytesIO(data) as fh:
+            major, _ = np.lib.format.read_magic(fh)
+            if major != 1:
+                fh.seek(0)
+                return np.load(fh)
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            if fortran or dtype.hasobject:
+                fh.seek(0)
+                return np.load(fh)
+        known = _NPY_HEADERS.setdefault(data[:start], (dtype, shape))
+    dtype, shape = known
+    return np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
+
+
+def _write_once(path: Path, write: Any) -> bool:
+    """Write a file atomically unless it exists; True when this call created it."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def store_file(
+    cohort: Cohort, solution: Solution, data: bytes, file_name: str, parsed: Parsed
+) -> tuple[str, list[Path]]:
+    """Store the raw file and its parsed form by sha256; returns the sha and the paths created."""
+    import numpy as np
+
+    week = cohort.config.week(solution.week)
+    sha = hashlib.sha256(data).hexdigest()
+    created = []
+    if raw_path(cohort, week, sha) is None:
+        raw = stored_path(cohort, week, sha, file_name)
+        if _write_once(raw, lambda fh: fh.write(data)):
+            created.append(raw)
+    cached = parsed_path(cohort, week, sha, solution.key)
+    if _write_once(cached, lambda fh: np.save(fh, parsed.values)):
+        created.append(cached)
+    return sha, created

@@ -1,0 +1,305 @@
+"""Scoring runs: scoring new submissions, rescoring, and the rank-change report.
+
+Scores are stamped with SCORER_VERSION and the solution's stamp. A week's leaderboard
+reads only the scores of the solution recorded in its week state, which moves to a new
+solution only once every submission has a score for it, so scores of an old and a new
+solution are never mixed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cohort.config import Week
+from cohort.errors import NotFound
+from cohort.scoring import metrics
+from cohort.scoring.boards import _board_frame, is_revealed, week_frame
+from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
+from cohort.store import Tx, audit
+from cohort.store import scores as store_scores
+from cohort.store import submissions as store_subs
+from cohort.workspace import Cohort, utcnow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+# Submissions scored per transaction: a kill loses at most one batch of work.
+BATCH = 2000
+# Bytes of stacked predictions held in memory at once.
+BATCH_BYTES = 16 * 1024 * 1024  # under glibc's mmap threshold, so batches reuse memory
+
+
+def score_values(solution: Solution, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Public and private scores of a stack of encoded predictions (NaN for an empty split)."""
+    metric = metrics.get(solution.metric)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        public, private = metrics.split_scores(
+            metric, solution.truth, stack, [solution.public, ~solution.public]
+        )
+    return public, private
+
+
+def _score_row(
+    solution: Solution, sid: int, public: float, private: float, at: datetime
+) -> dict[str, Any]:
+    def clean(x: float) -> float | None:
+        return None if np.isnan(x) else float(x)
+
+    return {
+        "submission_id": sid,
+        "solution_sha256": solution.sha256,
+        "scorer_version": SCORER_VERSION,
+        "public_score": clean(public),
+        "private_score": clean(private),
+        "scored_at": at,
+    }
+
+
+def score_new(
+    tx: Tx, solution: Solution, sid: int, values: np.ndarray, at: datetime
+) -> float | None:
+    """Score one just-submitted file inside the intake transaction; returns its public score."""
+    pub, priv = score_values(solution, values[None])
+    row = _score_row(solution, sid, pub[0], priv[0], utcnow())
+    store_scores.upsert_many(tx, [row])
+    store_subs.set_status(tx, {sid: ("scored", "")})
+    if not store_scores.scored_sha(tx, solution.week):
+        store_scores.set_scored_sha(tx, solution.week, solution.sha256)
+    return row["public_score"]
+
+
+# --- scoring runs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankChange:
+    """A member whose rank on a board moved during a scoring run."""
+
+    week: str
+    board: str
+    handle: str
+    old_rank: int | None
+    new_rank: int | None
+
+
+@dataclass
+class ScoreReport:
+    """What a scoring run did."""
+
+    scored: int = 0
+    errors: int = 0
+    weeks: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    rank_changes: list[RankChange] = field(default_factory=list)
+    resumed: bool = False
+
+
+def _quiet() -> bool:
+    return bool(os.environ.get("CI")) or not sys.stderr.isatty()
+
+
+class _progress:
+    """A rich progress bar on stderr, or nothing when quiet."""
+
+    def __init__(self, total: int, show: bool) -> None:
+        self.total, self.show = total, show and total > 0
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("Scoring", total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) -> ScoreReport:
+    """Score every unscored file (all of them with `rescore`), committing in batches.
+
+    Only changed scores are written, so a rescore with nothing to fix writes nothing;
+    a killed `--rescore` resumes, skipping what it already wrote, when run again."""
+    report = ScoreReport()
+    since = _rescore_since(cohort, report) if rescore else None
+    plan = _plan(cohort, rescore, since, report)
+    if since is not None and not report.resumed:
+        # Recorded only once the plan stands: a rescore refused up front (a broken solution
+        # file, say) leaves the store as it was.
+        with cohort.store.transaction() as tx:
+            audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
+    total = sum(len(todo) for _, todo in plan)
+    with _progress(total, progress and not _quiet()) as advance:
+        for solution, todo in plan:
+            _score_week(cohort, solution, todo, report, advance)
+    if rescore:
+        with cohort.store.transaction() as tx:
+            audit.record(
+                tx,
+                utcnow(),
+                "scorer",
+                store_scores.RESCORE_FINISHED,
+                "all weeks",
+                scored=report.scored,
+                errors=report.errors,
+            )
+    return report
+
+
+def _rescore_since(cohort: Cohort, report: ScoreReport) -> datetime:
+    """The start of this rescore, or of the interrupted one it resumes."""
+    with cohort.store.transaction() as tx:
+        since = store_scores.open_rescore(tx)
+    report.resumed = since is not None
+    return since if since is not None else utcnow()
+
+
+def _plan(
+    cohort: Cohort, rescore: bool, since: datetime | None, report: ScoreReport
+) -> list[tuple[Solution, pd.DataFrame]]:
+    plan = []
+    for week in cohort.config.weeks:
+        try:
+            solution = load_solution(cohort, week.id)
+        except NotFound:
+            report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
+            continue
+        with cohort.store.transaction() as tx:
+            rows = store_subs.scoring_rows(tx, week.id, solution.sha256, SCORER_VERSION, since)
+            stale = store_scores.scored_sha(tx, week.id) != solution.sha256
+        due = ~rows["scored"] | (~rows["scored_since"] if rescore else False)
+        if due.any() or (stale and len(rows)):
+            plan.append((solution, rows[due]))
+    return plan
+
+
+def _score_week(
+    cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: ScoreReport, advance: Any
+) -> None:
+    week = cohort.config.week(solution.week)
+    with cohort.store.transaction() as tx:
+        switch = store_scores.scored_sha(tx, week.id) != solution.sha256
+    # The board as members saw it, read just before the first write (none may be needed).
+    before = week_frame(cohort, week) if switch else None
+    per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
+    batches = [todo.iloc[start : start + per_batch] for start in range(0, len(todo), per_batch)]
+    for batch, read in zip(batches, _prefetched(cohort, solution, batches), strict=True):
+        rows, statuses, scored = _score_batch(solution, batch, read)
+        if rows or statuses:
+            before = week_frame(cohort, week) if before is None else before
+            with cohort.store.transaction() as tx:
+                store_scores.upsert_many(tx, rows)
+                store_subs.set_status(tx, statuses)
+        report.scored += scored
+        report.errors += len(batch) - scored
+        advance(len(batch))
+    report.weeks[week.id] = len(todo)
+    if switch:
+        with cohort.store.transaction() as tx:
+            # Only now, with every file scored, does the leaderboard switch to this solution.
+            store_scores.set_scored_sha(tx, week.id, solution.sha256)
+    if before is not None:
+        revealed = is_revealed(cohort, week.id)
+        after = week_frame(cohort, week)
+        report.rank_changes.extend(
+            _diff(week.id, _ranks(before, week, revealed), _ranks(after, week, revealed))
+        )
+
+
+def _prefetched(cohort: Cohort, solution: Solution, batches: list[pd.DataFrame]) -> Iterator[Any]:
+    """Each batch's stored predictions, the next one read in a thread while this one is scored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cohort.scoring.parsed import read_stack
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = [
+            pool.submit(read_stack, cohort, solution, b["file_sha256"].tolist())
+            for b in batches[:1]
+        ]
+        for i in range(len(batches)):
+            if i + 1 < len(batches):
+                ahead.append(
+                    pool.submit(
+                        read_stack, cohort, solution, batches[i + 1]["file_sha256"].tolist()
+                    )
+                )
+            yield ahead.pop(0).result()
+
+
+def _score_batch(
+    solution: Solution, batch: pd.DataFrame, read: tuple[np.ndarray, dict[int, str]]
+) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], int]:
+    """Score a batch; returns the changed score rows, the changed statuses, and how many scored."""
+    ids = batch["submission_id"].tolist()
+    status, error = batch["status"].tolist(), batch["error"].tolist()
+    stack, failed = read
+    statuses = {
+        ids[i]: ("error", msg)
+        for i, msg in failed.items()
+        if (status[i], error[i]) != ("error", msg)
+    }
+    good = [i for i in range(len(ids)) if i not in failed]
+    if not good:
+        return [], statuses, 0
+    pub, priv = score_values(solution, stack if not failed else stack[good])
+    old_pub, old_priv = (
+        batch["scored_public"].to_numpy()[good],
+        batch["scored_private"].to_numpy()[good],
+    )
+    changed = ~batch["scored"].to_numpy()[good] | ~(_same(old_pub, pub) & _same(old_priv, priv))
+    at = utcnow()
+    rows = [
+        _score_row(solution, ids[good[j]], pub[j], priv[j], at) for j in np.flatnonzero(changed)
+    ]
+    statuses.update({ids[i]: ("scored", "") for i in good if status[i] != "scored"})
+    return rows, statuses, len(good)
+
+
+def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    return (np.isnan(old) & np.isnan(new)) | (old == new)
+
+
+def _ranks(frame: pd.DataFrame, week: Week, revealed: bool) -> dict[str, dict[str, int]]:
+    """Ranks per board ('public', and 'private' once revealed): handle -> rank."""
+    files = frame[frame["file_sha256"] != ""]
+    comp = week.competition
+    out = {
+        "public": dict(
+            zip(*_board_frame(files, comp, False)[["handle", "rank"]].T.to_numpy(), strict=True)
+        )
+    }
+    if revealed:
+        out["private"] = dict(
+            zip(*_board_frame(files, comp, True)[["handle", "rank"]].T.to_numpy(), strict=True)
+        )
+    return out
+
+
+def _diff(
+    week: str, before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]
+) -> Iterator[RankChange]:
+    for board, now in after.items():
+        old = before.get(board, {})
+        for handle in sorted(set(old) | set(now)):
+            if old.get(handle) != now.get(handle):
+                yield RankChange(
+                    week, board, str(handle), _int(old.get(handle)), _int(now.get(handle))
+                )
+
+
+def _int(x: Any) -> int | None:
+    return None if x is None else int(x)

@@ -1,0 +1,1 @@
+"""The season: formula, standings, selection and its freeze, contributions, notebooks, challenges."""

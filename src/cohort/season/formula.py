@@ -1,0 +1,237 @@
+"""The season formula as pure functions: percentile ranks, contribution points, totals,
+the tie-break order, the cut, and the bootstrap over resampled test rows.
+
+No I/O here: a parametrized table of (input, expected) tests it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cohort.config import CONTRIBUTION_KINDS, Formula
+from cohort.scoring.metrics import Metric
+
+DECIMALS = 4
+BELOW_CUT_SHOWN = 3
+
+BOOTSTRAP_SEED = 20270111
+
+
+# --- pure ranking math ----------------------------------------------------------------------
+
+
+def percentile_ranks(scores: np.ndarray, direction: str) -> np.ndarray:
+    """Share of the scores each one is at least as good as (1.0 = best, ties share the higher)."""
+    # Scores equal to 12 decimals are tied: float noise in a metric must not split a true tie.
+    values = np.round(np.asarray(scores, dtype=float), 12)
+    if direction == "min":
+        values = -values
+    # A NaN score (a metric that failed) ranks below every real score.
+    values = np.where(np.isnan(values), -np.inf, values)
+    ranks = pd.Series(values).rank(method="max").to_numpy()
+    return ranks / max(len(values), 1)
+
+
+def challenge_units(rank: float, points: tuple[float, ...]) -> float:
+    """Units a workshop coding-challenge rank earns (rank 1 = points[0])."""
+    index = int(rank) - 1
+    return points[index] if 0 <= index < len(points) else 0.0
+
+
+def contribution_points(events: pd.DataFrame, handles: list[str], formula: Formula) -> pd.DataFrame:
+    """Weighted, rounded points per member (rows) and contribution kind (columns)."""
+    kinds = list(CONTRIBUTION_KINDS)
+    table = pd.DataFrame(0.0, index=pd.Index(handles, name="handle"), columns=kinds)
+    if events.empty:
+        return table
+    units = events["value"].astype(float).to_numpy().copy()
+    is_rank = (events["kind"] == "challenge_rank").to_numpy()
+    units[is_rank] = [challenge_units(v, formula.challenge_points) for v in units[is_rank]]
+    frame = pd.DataFrame(
+        {"handle": events["handle"].to_numpy(), "kind": events["kind"].to_numpy(), "units": units}
+    )
+    sums = frame.groupby(["handle", "kind"])["units"].sum().unstack(fill_value=0)
+    sums = sums.reindex(index=handles, columns=kinds, fill_value=0.0)
+    weights = pd.Series(formula.contribution_weights).reindex(kinds, fill_value=0.0)
+    return (sums * weights).round(DECIMALS).astype(float)
+
+
+def season_totals(
+    points: np.ndarray, contributions: np.ndarray, drop_lowest: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Totals from week points (members x weeks) and contribution sums; and the dropped week (-1 = none)."""
+    points = np.asarray(points, dtype=float)
+    dropped = np.full(points.shape[0], -1)
+    kept = points
+    if drop_lowest and points.shape[1] >= 2:
+        dropped = points.argmin(axis=1)
+        kept = points.copy()
+        kept[np.arange(points.shape[0]), dropped] = 0.0
+    performance = np.round(kept.sum(axis=1), DECIMALS)
+    return np.round(performance + contributions, DECIMALS), dropped
+
+
+def _sort_key(row: dict[str, Any], rules: tuple[str, ...]) -> tuple[Any, ...]:
+    key: list[Any] = [-row["total"]]
+    for rule in rules:
+        if rule == "performance":
+            key.append(-row["performance"])
+        elif rule == "contributions":
+            key.append(-row["contributions"])
+        elif rule == "earliest_submission":
+            first = row["first_submission"]
+            key.append(
+                (1, "") if first is None or pd.isna(first) else (0, pd.Timestamp(first).isoformat())
+            )
+        elif rule == "handle":
+            key.append(row["handle"])
+    return tuple(key)
+
+
+def _decided_by(a: dict[str, Any], b: dict[str, Any], rules: tuple[str, ...]) -> str:
+    """The first tie-break rule that puts `a` before `b`."""
+    ka, kb = _sort_key(a, rules), _sort_key(b, rules)
+    return next(
+        (rule for rule, x, y in zip(rules, ka[1:], kb[1:], strict=True) if x != y), "handle"
+    )
+
+
+def week_points(
+    performance: pd.DataFrame, handles: list[str], weeks: list[str], formula: Formula
+) -> pd.DataFrame:
+    """Weighted, rounded performance points per member (rows) and week (columns); missing = 0."""
+    if performance.empty or not weeks:
+        return pd.DataFrame(0.0, index=pd.Index(handles, name="handle"), columns=weeks)
+    pct = performance.pivot_table(
+        index="handle", columns="week", values="percentile", aggfunc="max"
+    )
+    pct = pct.reindex(index=handles, columns=weeks).fillna(0.0).astype(float)
+    pct.index.name, pct.columns.name = "handle", None
+    return (pct * formula.performance_weight).round(DECIMALS)
+
+
+def compute(
+    members: pd.DataFrame,
+    performance: pd.DataFrame,
+    events: pd.DataFrame,
+    weeks: list[str],
+    formula: Formula,
+) -> pd.DataFrame:
+    """The standings table, best first.
+
+    members: handle, name, first_submission (NaT when none); performance: handle, week,
+    percentile; events: handle, kind, value. Returns rank, handle, name, one column per
+    week and per contribution kind, performance, contributions, total, dropped_week, tie_note.
+    """
+    handles = list(members["handle"])
+    points = week_points(performance, handles, weeks, formula)
+    contrib = contribution_points(events, handles, formula)
+    csum = np.round(contrib.sum(axis=1).to_numpy(), DECIMALS)
+    totals, dropped = season_totals(points.to_numpy(), csum, formula.drop_lowest_week)
+    for i, d in enumerate(dropped):
+        if d >= 0:
+            points.iloc[i, d] = 0.0
+    table = pd.concat(
+        [members.set_index("handle")[["name", "first_submission"]], points, contrib], axis=1
+    )
+    table["performance"] = np.round(points.sum(axis=1).to_numpy(), DECIMALS)
+    table["contributions"] = csum
+    table["total"] = totals
+    table["dropped_week"] = [weeks[d] if d >= 0 else "" for d in dropped]
+    rows: list[dict[str, Any]] = _records(table.reset_index(names="handle"))
+    rows.sort(key=lambda r: _sort_key(r, formula.tie_break))
+    for i, row in enumerate(rows):
+        row["rank"] = i + 1
+        above = rows[i - 1] if i else None
+        row["tie_note"] = (
+            f"tied with {above['handle']} on total; ordered after by {_decided_by(above, row, formula.tie_break)}"
+            if above is not None and above["total"] == row["total"]
+            else ""
+        )
+    columns = [
+        "rank",
+        "handle",
+        "name",
+        *weeks,
+        "performance",
+        *CONTRIBUTION_KINDS,
+        "contributions",
+        "total",
+        "dropped_week",
+        "tie_note",
+        "first_submission",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def cut(
+    table: pd.DataFrame, top: int, below: int = BELOW_CUT_SHOWN
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first `top` rows, and the next `below` with the points each lacked to reach the cut."""
+    selected = table.iloc[:top]
+    under = table.iloc[top : top + below].copy()
+    line = float(selected["total"].iloc[-1]) if len(selected) else 0.0
+    under["lacked"] = np.round(line - under["total"].astype(float), DECIMALS)
+    return selected, under
+
+
+@dataclass(frozen=True)
+class WeekResample:
+    """One week's data for the bootstrap: whose scores count, and the rows they are scored on."""
+
+    column: int
+    # Position (in the standings order) of the member owning each candidate, ascending: a member
+    # has one candidate per submission that can be their line on the board (see _week_resample).
+    members: np.ndarray
+    truth: np.ndarray  # (n, ...) the counted test rows: private after reveal, public before
+    predictions: np.ndarray  # (len(members), n, ...) each candidate submission on those rows
+    metric: Metric
+    direction: str
+
+    def best(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each member's best candidate score, as their board line takes it: (positions, scores)."""
+        starts = np.flatnonzero(np.r_[True, self.members[1:] != self.members[:-1]])
+        pick = (
+            np.fmin if self.direction == "min" else np.fmax
+        )  # fmin/fmax skip a NaN resample score
+        return self.members[starts], pick.reduceat(scores, starts)
+
+
+def bootstrap_totals(
+    points: np.ndarray,
+    contributions: np.ndarray,
+    weeks: list[WeekResample],
+    formula: Formula,
+    samples: int,
+    seed: int = BOOTSTRAP_SEED,
+) -> np.ndarray:
+    """Season totals (samples x members) with every week's test rows resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((samples, points.shape[0]))
+    for b in range(samples):
+        resampled = np.array(points, dtype=float)
+        for w in weeks:
+            idx = rng.integers(0, len(w.truth), len(w.truth))
+            members, scores = w.best(w.metric.batch(w.truth[idx], w.predictions[:, idx]))
+            pct = percentile_ranks(scores, w.direction)
+            resampled[members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
+        out[b], _ = season_totals(resampled, contributions, formula.drop_lowest_week)
+    return out
+
+
+def ahead_probability(totals: np.ndarray, i: int, j: int) -> float:
+    """Share of resamples in which member i stays ahead of member j (an exact tie counts half)."""
+    a, b = totals[:, i], totals[:, j]
+    return float(np.mean(a > b) + 0.5 * np.mean(a == b))

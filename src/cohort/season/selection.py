@@ -1,0 +1,325 @@
+"""The top-N selection with reasons, the statistical-tie check at the cut, and its freeze."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cohort.config import Formula
+from cohort.errors import CohortError
+from cohort.season.formula import (
+    BELOW_CUT_SHOWN,
+    WeekResample,
+    ahead_probability,
+    bootstrap_totals,
+    cut,
+    week_points,
+)
+from cohort.season.standings import StandingRow, Standings, standings
+from cohort.workspace import Cohort, utcnow
+
+# Fixed, so the bootstrap (and so the tie flags) are identical on every run.
+
+
+# --- selection ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selected:
+    rank: int
+    handle: str
+    name: str
+    total: float
+    reason: dict[str, float]
+
+
+@dataclass(frozen=True)
+class BelowCut:
+    rank: int
+    handle: str
+    name: str
+    total: float
+    lacked: float
+    note: str
+
+
+@dataclass(frozen=True)
+class Tie:
+    """How often `above` stays ahead of `below` when the test rows are resampled."""
+
+    above: str
+    below: str
+    probability: float
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Selection:
+    top: int
+    selected: list[Selected]
+    below_cut: list[BelowCut]
+    ties: list[Tie]
+    cut_probability: float | None
+    samples: int
+    unrevealed: list[str]
+    notes: list[str]
+    standings: Standings = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready selection (without the full standings)."""
+        return {
+            "top": self.top,
+            "selected": [asdict(s) for s in self.selected],
+            "below_cut": [asdict(b) for b in self.below_cut],
+            "ties": [asdict(t) for t in self.ties],
+            "cut_probability": self.cut_probability,
+            "bootstrap_samples": self.samples,
+            "unrevealed_weeks": self.unrevealed,
+            "notes": self.notes,
+        }
+
+
+def _reason(row: StandingRow) -> dict[str, float]:
+    """The non-zero components: they add up to the total."""
+    return {k: v for k, v in row.components.items() if v != 0.0}
+
+
+def _below_note(row: StandingRow, lacked: float) -> str:
+    if lacked > 0:
+        return f"{lacked:g} points short of the cut"
+    return (
+        f"equal total; {row.tie_note.split('; ', 1)[-1]}"
+        if row.tie_note
+        else "equal total; placed after by the tie-break"
+    )
+
+
+def cut_size(cohort: Cohort, top: int | None) -> int:
+    """How many members the cut keeps: `top`, else the cohort's final_size; refuses fewer than 1."""
+    top = top if top is not None else cohort.config.final_size
+    if top < 1:
+        raise CohortError(f"Cannot select the top {top}; pass --top with a positive number.")
+    return top
+
+
+def select(cohort: Cohort, top: int | None = None, now: datetime | None = None) -> Selection:
+    """The top N with reasons, the members just below the cut, and bootstrap tie flags at the cut."""
+    top = cut_size(cohort, top)
+    table = standings(cohort, now)
+    chosen, under = cut(table.table, top)
+    by_handle = {r.handle: r for r in table.rows}
+    selected = [
+        Selected(r.rank, r.handle, r.name, r.total, _reason(r))
+        for r in (by_handle[h] for h in chosen["handle"])
+    ]
+    below = [
+        BelowCut(
+            int(u["rank"]),
+            u["handle"],
+            u["name"],
+            float(u["total"]),
+            float(u["lacked"]),
+            _below_note(by_handle[u["handle"]], float(u["lacked"])),
+        )
+        for u in under.to_dict("records")
+    ]
+    ties, probability, notes = _ties(cohort, table, len(chosen), len(under))
+    unrevealed = [w for w, shown in table.revealed.items() if not shown]
+    return Selection(
+        top,
+        selected,
+        below,
+        ties,
+        probability,
+        cohort.config.formula.bootstrap_samples,
+        unrevealed,
+        notes,
+        table,
+    )
+
+
+def _ties(
+    cohort: Cohort, table: Standings, n_selected: int, n_below: int
+) -> tuple[list[Tie], float | None, list[str]]:
+    """Pairs straddling the cut whose order is not stable (the cut pair always); P(cut holds); notes."""
+    if n_below == 0 or table.scores.empty:
+        return [], None, []
+    formula = table.formula
+    frame = table.table
+    weeks = list(table.weeks)
+    points = frame[weeks].to_numpy(dtype=float)
+    # Undo the dropped week in the base: the bootstrap re-decides which week is lowest.
+    points = _undropped(points, frame, table.scores, weeks, formula)
+    resamples, notes = _resamples(cohort, table, weeks)
+    boot = bootstrap_totals(
+        points,
+        frame["contributions"].to_numpy(dtype=float),
+        resamples,
+        formula,
+        formula.bootstrap_samples,
+    )
+    inside = range(max(0, n_selected - BELOW_CUT_SHOWN), n_selected)
+    outside = range(n_selected, n_selected + n_below)
+    handles = list(frame["handle"])
+    ties = []
+    for i in inside:
+        for j in outside:
+            p = round(ahead_probability(boot, i, j), 3)
+            flagged = p < formula.stable_probability
+            if flagged or (i == n_selected - 1 and j == n_selected):
+                ties.append(Tie(handles[i], handles[j], p, flagged))
+    low = boot[:, :n_selected].min(axis=1)
+    high = boot[:, n_selected:].max(axis=1)
+    return ties, round(float(np.mean(low > high) + 0.5 * np.mean(low == high)), 3), notes
+
+
+def _undropped(
+    points: np.ndarray,
+    frame: pd.DataFrame,
+    scores: pd.DataFrame,
+    weeks: list[str],
+    formula: Formula,
+) -> np.ndarray:
+    if not formula.drop_lowest_week:
+        return points
+    return week_points(scores, list(frame["handle"]), weeks, formula).to_numpy()
+
+
+def _resamples(
+    cohort: Cohort, table: Standings, weeks: list[str]
+) -> tuple[list[WeekResample], list[str]]:
+    """Each week's resampling data; a week whose files are gone is held fixed, with a note why."""
+    position = {h: i for i, h in enumerate(table.table["handle"])}
+    out, notes = [], []
+    for col, week in enumerate(weeks):
+        try:
+            out.append(_week_resample(cohort, table, col, week, position))
+        except CohortError as exc:
+            notes.append(f"Week {week} is held fixed in the tie check: {exc}")
+    return out, notes
+
+
+def _week_resample(
+    cohort: Cohort, table: Standings, col: int, week: str, position: dict[str, int]
+) -> WeekResample:
+    """The week's counted rows and, per member on the board, every submission that could be their line.
+
+    Before reveal a member's line is their best public score of all their files; after reveal it
+    is the best private score of their counted (selected, else best public) files. Each resample
+    re-picks the best among those, as the board would, rather than fixing today's winner.
+    """
+    from cohort.scoring import boards, metrics, parsed
+    from cohort.scoring.solution import load_solution
+
+    wk = cohort.config.week(week)
+    revealed = table.revealed[week]
+    frame = boards.week_frame(cohort, wk)
+    files = frame[
+        (frame["file_sha256"] != "")
+        & frame["public_score"].notna()
+        & frame["handle"].isin(position)
+    ]
+    if revealed:
+        counted = boards.counted_ids(
+            files, wk.competition.direction, wk.competition.final_selections
+        )
+        files = files[files["submission_id"].isin([i for ids in counted.values() for i in ids])]
+    files = files.assign(position=files["handle"].map(position)).sort_values(
+        ["position", "submission_id"]
+    )
+    solution = load_solution(cohort, week)
+    # Private rows only once revealed, so the tie check never leaks a hidden score.
+    mask = ~solution.public if revealed else solution.public
+    preds = np.stack(
+        [parsed.stored_values(cohort, solution, sha)[mask] for sha in files["file_sha256"]]
+    )
+    return WeekResample(
+        col,
+        files["position"].to_numpy(),
+        solution.truth[mask],
+        preds,
+        metrics.get(solution.metric),
+        wk.competition.direction,
+    )
+
+
+# --- freeze ---------------------------------------------------------------------------------
+
+
+def inputs_hash(inputs: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the inputs."""
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _refuse_refreeze(old: Any) -> CohortError:
+    return CohortError(
+        f"The selection was already frozen (#{old.id}, {old.frozen_at:%Y-%m-%d %H:%M} UTC by {old.frozen_by}); "
+        "pass --force to freeze again (the old freeze is kept, marked superseded)."
+    )
+
+
+def freeze(
+    cohort: Cohort,
+    actor: str,
+    top: int | None = None,
+    force: bool = False,
+    now: datetime | None = None,
+    selection: Selection | None = None,
+) -> int:
+    """Record the selection with its formula and inputs; refuses to re-freeze unless `force`."""
+    from cohort.store import audit
+    from cohort.store import selections as store_sel
+
+    now = now or utcnow()
+    with cohort.store.transaction() as tx:
+        old = store_sel.current_freeze(tx)
+    if old is not None and not force:
+        raise _refuse_refreeze(old)
+    chosen = selection or select(cohort, top, now)
+    inputs = chosen.standings.inputs
+    digest = inputs_hash(inputs)
+    result = json.loads(json.dumps(chosen.as_dict(), default=str))
+    with cohort.store.transaction() as tx:
+        old = store_sel.current_freeze(tx)
+        if old is not None and not force:
+            raise _refuse_refreeze(old)
+        if old is not None:
+            store_sel.supersede_freeze(tx, old.id)
+        freeze_id = store_sel.add_freeze(
+            tx, now, actor, chosen.top, inputs["formula"], digest, inputs, result
+        )
+        audit.record(
+            tx,
+            now,
+            actor,
+            "selection.freeze",
+            f"top {chosen.top}",
+            freeze=freeze_id,
+            inputs_sha256=digest,
+            superseded=old.id if old else None,
+            selected=[s.handle for s in chosen.selected],
+        )
+    return freeze_id
+
+
+def frozen(cohort: Cohort) -> list[Any]:
+    """Every freeze, newest first (superseded ones included), for audits."""
+    from cohort.store import selections as store_sel
+
+    with cohort.store.transaction() as tx:
+        return store_sel.all_freezes(tx)
+
+
+def inputs_changed(cohort: Cohort, now: datetime | None = None) -> bool | None:
+    """Whether today's standings inputs differ from the current freeze's (None when nothing is frozen)."""
+    current = next((f for f in frozen(cohort) if not f.superseded), None)
+    if current is None:
+        return None
+    return inputs_hash(standings(cohort, now).inputs) != current.inputs_sha256

@@ -1,0 +1,1 @@
+"""What organizers hand us and take away: the roster, Google Forms, exports, backup and restore."""
