@@ -32,23 +32,39 @@ import pandas as pd
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error
 
+# --- cohort: where the data is (one block; keep it as it is, the Kaggle loop tests rely on it) ---
 WEEK = "05-lanl-final"
 ON_KAGGLE = Path("/kaggle/input").is_dir()
+MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the cohort's data dataset
 
 
 def find_data() -> Path:
-    """COHORT_DATA_DIR, else the Kaggle input folder, else data/<week>/ in the cohort."""
+    """The folder holding this week's cohort-week.json marker; never "the first sample_submission.csv".
+
+    On Kaggle the cohort's data dataset is mounted under /kaggle/input (KAGGLE_INPUT_ROOT
+    replaces that root; the cohort's Kaggle simulator sets it). A competition attached
+    beside it, with its own train.csv and sample_submission.csv, is ignored. Outside
+    Kaggle: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder this runs in.
+    """
+    import json  # the os module comes from the import cell above
+
+    root = Path(os.environ.get("KAGGLE_INPUT_ROOT", "/kaggle/input"))
+    for depth in range(1, 5):  # /kaggle/input/<slug>/ today; deeper layouts too
+        for marker in sorted(root.glob("*/" * depth + MARKER)):
+            if json.loads(marker.read_text(encoding="utf-8")).get("week") == WEEK:
+                return marker.parent
     if os.environ.get("COHORT_DATA_DIR"):
         return Path(os.environ["COHORT_DATA_DIR"])
-    if ON_KAGGLE:
-        for found in sorted(Path("/kaggle/input").rglob("sample_submission.csv")):
-            return found.parent
     for base in [Path.cwd(), *Path.cwd().parents]:
-        if (base / "data" / WEEK).is_dir():
+        if (base / "data" / WEEK / "sample_submission.csv").is_file():
             return base / "data" / WEEK
     raise FileNotFoundError(
-        f"No data for {WEEK}: run `cohort prepare {WEEK}` or set COHORT_DATA_DIR."
+        f"No data for {WEEK}: attach the cohort's dataset (`cohort kaggle publish-data {WEEK}`) "
+        f"on Kaggle, or run `cohort prepare {WEEK}` here."
     )
+
+
+# --- end of the cohort block ---
 
 
 DATA = find_data()
