@@ -128,11 +128,12 @@ def detail_text(detail: Mapping[str, Any] | str | None) -> str:
         return ""
     if isinstance(detail, str):
         try:
-            detail = json.loads(detail)
+            parsed = json.loads(detail)
         except ValueError:
             return detail
-        if not isinstance(detail, Mapping):
-            return str(detail)
+        if not isinstance(parsed, Mapping):
+            return str(parsed)
+        detail = parsed
     parts = []
     for k, v in detail.items():
         if v is None or v == "" or v == []:
