@@ -1,7 +1,7 @@
 """What every page shares: opening the cohort, cached reads, identity checks, formatting.
 
 Pages read through the cached functions below. Each cache is keyed on the
-cohort root and `cohort.changes.stamp`, a single indexed query, so a page on a
+cohort root and `cohort.revision.stamp`, a single indexed query, so a page on a
 cohort of 50,000 submissions costs one cheap query until something changes.
 Nothing here ranks or scores: the functions call the same core functions as
 the CLI and only reshape their answers for display.

@@ -5,7 +5,7 @@ Real data (data/raw/05-lanl-final/, as Kaggle ships the competition): train.csv
 sample_submission.csv. Kaggle's own test segments have no labels, so the cohort's
 hidden test set is carved from the end of train.csv: the cycles after a failure
 boundary, cut into segments as long as Kaggle's test segments (150,000 samples).
-Embedded default: cohort.labquake's simulator, 2,000 samples/s, 1,000-sample segments.
+Embedded default: cohort.weeks.labquake's simulator, 2,000 samples/s, 1,000-sample segments.
 """
 
 from __future__ import annotations

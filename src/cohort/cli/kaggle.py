@@ -1,7 +1,7 @@
 """`cohort kaggle ...`: data downloads, starter kernels, members' kernels, the final leaderboard.
 
 The `kaggle` client is imported only inside these commands (through
-cohort.kaggle_client), so every other command runs without Kaggle credentials.
+cohort.kaggle.client), so every other command runs without Kaggle credentials.
 """
 
 from __future__ import annotations
