@@ -8,19 +8,22 @@ frozen dataclasses or DataFrames, never ORM rows.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohort.errors import CohortError
-from cohort.store.tables import Base
+from cohort.store.tables import Base, Revision
 
 DB_FILE = "cohort.db"
 ENV_URL = "COHORT_DATABASE_URL"
@@ -33,6 +36,41 @@ Tx = Session
 def default_url(root: Path) -> str:
     """COHORT_DATABASE_URL if set, else the SQLite file cohort.db at the cohort root."""
     return os.environ.get(ENV_URL) or f"sqlite:///{(root / DB_FILE).resolve()}"
+
+
+WROTE = "cohort_wrote"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT")
+
+
+def _start_clean(conn: Any) -> None:
+    conn.info[WROTE] = False
+
+
+def _note_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Every statement of every transaction passes here, ORM flushes and Core executes alike,
+    # so a write cannot forget to bump the revision.
+    if statement.lstrip()[:7].upper().startswith(_WRITES):
+        conn.info[WROTE] = True
+
+
+_HEAD_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> frozenset[str]:
+    """The revisions no other migration builds on, read from the version files' text.
+
+    Several migrations branch from 0001, so the store upgrades to "heads" (a set)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_HEAD_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -57,6 +95,8 @@ class Store:
             ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "begin", _start_clean)
+        event.listen(self.engine, "before_cursor_execute", _note_writes)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
@@ -71,6 +111,8 @@ class Store:
 
         Refuses, leaving the database untouched, one that holds another application's
         tables or was written by a newer cohort, and one left incomplete afterwards."""
+        if self._at_heads():
+            return
         from alembic import command
         from alembic.config import Config
         from alembic.util.exc import CommandError
@@ -100,6 +142,30 @@ class Store:
                 "or point --db at a new file."
             )
 
+    def _at_heads(self) -> bool:
+        """True when the database already stands at every migration head (one query).
+
+        Importing Alembic and running its upgrade check costs ~0.4 s per command; a store
+        that is current needs neither. Anything unexpected falls through to the full check."""
+        try:
+            with self.engine.connect() as conn:
+                found = {
+                    row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                }
+                if not found or found != migration_heads():
+                    return False
+                if self.engine.dialect.name != "sqlite":
+                    return True
+                tables = {
+                    row[0]
+                    for row in conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    )
+                }
+        except (SQLAlchemyError, ValueError):
+            return False
+        return set(Base.metadata.tables) <= tables  # else the full check names what is missing
+
     def _refuse_foreign(self) -> None:
         # A mistyped --db must not add cohort's tables to another application's database.
         names = set(self.table_names())
@@ -111,11 +177,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
+        """One unit of work: committed when the block ends, rolled back on any error.
+
+        A transaction that wrote anything also bumps the store's revision (see
+        `store.revision`), in the same commit, so a cache keyed on it cannot miss a change.
+        """
         session = self._sessions()
         try:
             with session.begin():
                 yield session
+                session.flush()
+                connection = session.connection()
+                if connection.info.get(WROTE):
+                    connection.execute(
+                        update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
+                    )
         finally:
             session.close()
 
