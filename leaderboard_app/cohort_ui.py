@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cohort import revision
+from cohort import present, revision
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError
 from cohort.scoring import boards, runs
@@ -69,10 +69,8 @@ def show_error(exc: CohortError) -> None:
 
 
 def week_label(week: Week) -> str:
-    """'Week 1 · Pets' for a select box."""
-    if week.final:  # its title already says "Final project: ..."
-        return week.title if week.title.lower().startswith("final") else f"Final · {week.title}"
-    return f"Week {week.number} · {week.title}"
+    """'Week 1 · Pets' for a select box (present.week_label, shared with the CLI)."""
+    return present.week_label(week)
 
 
 def current_week(c: Cohort, now: datetime | None = None) -> Week:
@@ -197,6 +195,39 @@ def challenge_board(root: str, stamp: tuple[Any, ...], challenge_id: int) -> pd.
     return challenges.board(c, running)
 
 
+# ---------------------------------------------------------------- the join link
+
+PUBLIC_URL_ENV = "COHORT_PUBLIC_URL"
+PUBLIC_URL_SECRET = "public_url"
+
+
+def join_url() -> str:
+    """The Submit page's address for the projector: `public_url` (secrets or COHORT_PUBLIC_URL),
+    else the address this browser opened the app at."""
+    try:
+        base = str(st.secrets.get(PUBLIC_URL_SECRET, "") or "")
+    except Exception:  # noqa: BLE001 - no or a malformed secrets.toml: fall back below
+        base = ""
+    base = base or os.environ.get(PUBLIC_URL_ENV, "")
+    if not base:
+        try:
+            base = str(st.context.url or "")
+        except Exception:  # noqa: BLE001 - outside a browser session (tests) there is no URL
+            base = ""
+        base = base.split("?", 1)[0]
+        for tail in ("/workshop", "/submit"):
+            base = base.removesuffix(tail)
+    return (base.rstrip("/") + "/submit") if base else "/submit"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def qr_data_uri(url: str) -> str:
+    """The URL as a QR code (an SVG data URI, drawn by segno in pure Python)."""
+    import segno
+
+    return str(segno.make(url, error="m").svg_data_uri(scale=8, border=2))
+
+
 # ---------------------------------------------------------------- identity
 
 
@@ -220,18 +251,24 @@ def password_ok(given: str) -> bool:
 # ---------------------------------------------------------------- formatting
 
 
-def fmt_score(value: Any) -> str:
-    """A score for display; '–' when there is none."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    return f"{float(value):.5g}"
+def fmt_score(value: Any, metric: str = "") -> str:
+    """A score for display with the metric's decimals; '–' when there is none."""
+    return present.score(value, metric)
 
 
 def fmt_time(value: Any, c: Cohort) -> str:
-    """A timestamp in the cohort's timezone, to the minute."""
-    if value is None or (not isinstance(value, datetime) and pd.isna(value)):
-        return "–"
-    return pd.Timestamp(value).tz_convert(c.config.tz).strftime("%a %d %b %H:%M")
+    """A timestamp in the cohort's timezone, to the minute, with the zone's label."""
+    return present.when(value, c.config.tz)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def latest(
+    root: str, stamp: tuple[Any, ...], week_id: str, since: Any = None, until: Any = None
+) -> list[dict[str, Any]]:
+    """The newest scored files of a week (public scores only), for the workshop strip."""
+    c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
+    frame = boards.latest_submissions(c, week_id, limit=8, since=since, until=until)
+    return list(frame.to_dict("records"))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

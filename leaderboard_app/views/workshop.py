@@ -1,108 +1,171 @@
-"""Workshop screen, for the projector: the current week's board in large type, refreshed every few seconds.
+"""Workshop screen, for the projector at 1920x1080: large type, refreshed every few seconds.
 
-While a live coding challenge is open it shows the challenge's board instead:
-only submissions made inside the window count. Open it at `?mode=workshop`
-for a screen without the navigation.
+`?mode=workshop` (no navigation) shows, in order of precedence: an open live
+challenge (a large countdown, the join link and its QR code, the challenge's
+board), the results podium of a challenge that ended in the last few minutes,
+else the current week's board with its countdown, rank arrows since the last
+refresh, new or improved rows highlighted, and a strip of the latest entries.
+After the reveal it shows the private board beside each member's public rank,
+coloured arrows and the biggest movers. `&view=standings` shows the season
+standings with the cut line and the tie warning instead.
 """
 
 from __future__ import annotations
 
-import html
+import time
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 import cohort_ui as ui
+import screen
+from cohort import present
+from cohort.config import Week
 from cohort.errors import CohortError
 from cohort.season import challenges
 from cohort.workspace import Cohort, utcnow
 
 REFRESH_SECONDS = 5
-SHOWN = 15
-
-STYLE = """
-<style>
-.workshop h1 { font-size: 3.2rem; margin-bottom: 0.2rem; }
-.workshop .sub { font-size: 1.6rem; color: #666; margin-bottom: 1rem; }
-.workshop table { width: 100%; border-collapse: collapse; font-size: 2.1rem; }
-.workshop td, .workshop th { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: left; }
-.workshop th { font-size: 1.4rem; color: #666; }
-.workshop td.num, .workshop th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.workshop .empty { font-size: 2.2rem; color: #666; padding: 2rem 0; }
-</style>
-"""
+PAGE_SECONDS = 12  # a board of more than 48 members turns a page this often
+PODIUM_MINUTES = 5
+TRACKERS = "workshop_trackers"
 
 
-def _table(rows: pd.DataFrame) -> str:
-    """The board as an HTML table; every member-supplied text is escaped."""
-    head = (
-        "<tr><th>#</th><th>Member</th><th class='num'>Score</th><th class='num'>Entries</th></tr>"
-    )
-    body = "".join(
-        f"<tr><td>{int(r['rank'])}</td><td>{html.escape(str(r['name']))} "
-        f"<small>({html.escape(str(r['handle']))})</small></td>"
-        f"<td class='num'>{ui.fmt_score(r['score'])}</td><td class='num'>{int(r['entries'])}</td></tr>"
-        for _, r in rows.head(SHOWN).iterrows()
-    )
-    return f"<table>{head}{body}</table>"
+def _tracker(key: str) -> screen.Tracker:
+    """This browser session's memory of a board, so the screen can show what moved."""
+    trackers = st.session_state.setdefault(TRACKERS, {})
+    return trackers.setdefault(key, screen.Tracker())
 
 
-def _screen(title: str, subtitle: str, rows: pd.DataFrame, empty: str) -> None:
-    content = _table(rows) if not rows.empty else f"<div class='empty'>{html.escape(empty)}</div>"
-    st.html(
-        f"<div class='workshop'><h1>{html.escape(title)}</h1>"
-        f"<div class='sub'>{html.escape(subtitle)}</div>{content}</div>"
-    )
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return list(frame[frame["score"].notna()].to_dict("records"))
 
 
-def _challenge(c: Cohort, root: str, stamp, running: challenges.Challenge) -> None:  # noqa: ANN001
-    week = c.config.week(running.week)
-    left = max(0, int((running.closes_at - utcnow()).total_seconds()))
-    rows = ui.challenge_board(root, stamp, running.id)
-    _screen(
-        f"Live challenge · {week.title}",
-        f"{left // 60:02d}:{left % 60:02d} left · metric {week.competition.metric} · "
-        "only submissions made during the challenge count",
-        rows,
-        "No submissions yet. Submit from the Submit page!",
-    )
+def _page() -> int:
+    return int(time.time() // PAGE_SECONDS)
 
 
-def _week(c: Cohort, root: str, stamp) -> None:  # noqa: ANN001
+def _week(c: Cohort, root: str, stamp) -> str:  # noqa: ANN001
     week = ui.current_week(c)
+    now = utcnow()
+    clock = present.week_window(week, now, c.config.tz)
     try:
         public = ui.board(root, stamp, week.id, False)
         revealed = ui.revealed(root, stamp, week.id)
-        board = ui.board(root, stamp, week.id, True) if revealed else public
+        private = ui.board(root, stamp, week.id, True) if revealed else None
     except CohortError as exc:
-        _screen(week.title, ui.week_label(week), pd.DataFrame(), f"No leaderboard yet: {exc}")
-        return
-    rows = board["rows"][board["rows"]["score"].notna()]
-    kind = "private (final)" if revealed else "public"
-    _screen(
-        ui.week_label(week),
-        f"{kind} leaderboard · metric {week.competition.metric} · closes "
-        f"{ui.fmt_time(week.closes_at, c)}",
-        rows,
-        "No scored submissions yet.",
+        return screen.header(ui.week_label(week), "", clock) + screen.empty(
+            f"No leaderboard yet: {exc}"
+        )
+    metric = week.competition.metric
+    caption = present.metric_caption(week.competition)
+    if private is not None:
+        rows = _records(private["rows"])
+        head = screen.header(ui.week_label(week), f"Private leaderboard (final) · {caption}", clock)
+        if not rows:
+            return head + screen.empty("No scored submissions.")
+        return (
+            head
+            + screen.movers(rows)
+            + screen.board_html(rows, metric, page=_page(), private=True, board_px=640)
+        )
+    rows = _records(public["rows"])
+    head = screen.header(ui.week_label(week), f"Public leaderboard · {caption}", clock)
+    if not rows:
+        return head + screen.empty("No scored submissions yet.")
+    tracker = _tracker(f"week:{week.id}")
+    tracker.update(rows, time.monotonic())
+    board = screen.board_html(rows, metric, page=_page(), tracker=tracker, now=time.monotonic())
+    recent = ui.latest(root, stamp, week.id)
+    return head + board + screen.strip(recent, metric, c.config.tz)
+
+
+def _challenge(c: Cohort, root: str, stamp, running: challenges.Challenge) -> str:  # noqa: ANN001
+    week = c.config.week(running.week)
+    clock, last = screen.clock_text(running.closes_at, utcnow())
+    rows = _records(ui.challenge_board(root, stamp, running.id))
+    url = ui.join_url()
+    head = (
+        "<div class='top'><div>"
+        f"<h1>Live challenge · {screen.esc(week.title)}</h1>"
+        f"<div class='sub'>{screen.esc(present.metric_caption(week.competition))} · "
+        "only submissions made during the challenge count</div>"
+        f"{screen.join_box(url, ui.qr_data_uri(url))}</div>"
+        f"<div class='clock big{' last' if last else ''}'>{screen.esc(clock)}"
+        "<div class='sub'>left</div></div></div>"
     )
+    if not rows:
+        return head + screen.empty("No submissions yet. Submit from the Submit page!")
+    tracker = _tracker(f"challenge:{running.id}")
+    tracker.update(rows, time.monotonic())
+    return head + screen.board_html(
+        rows, week.competition.metric, _page(), tracker, time.monotonic(), board_px=420
+    )
+
+
+def _podium(c: Cohort, root: str, stamp, ended: challenges.Challenge) -> str:  # noqa: ANN001
+    week: Week = c.config.week(ended.week)
+    rows = _records(ui.challenge_board(root, stamp, ended.id))
+    head = screen.header(
+        f"Challenge results · {week.title}",
+        f"ended {present.when(ended.closes_at, c.config.tz, with_day=False)} · "
+        f"{present.metric_caption(week.competition)}",
+        "",
+    )
+    if not rows:
+        return head + screen.empty("No one submitted during the challenge.")
+    rest = rows[3:]
+    below = screen.board_html(rest, week.competition.metric, board_px=300) if rest else ""
+    return head + screen.podium(rows[:3], week.competition.metric) + below
+
+
+def _standings(root: str, stamp) -> str:  # noqa: ANN001
+    view = ui.standings_view(root, stamp)
+    table = view["table"]
+    cut = view["cut"]
+    head = screen.header(
+        "Season standings", f"The top {cut} go to the final project", view["frozen"] or ""
+    )
+    if table.empty or not (table["total"] > 0).any():
+        return head + screen.empty("No standings yet.")
+    shown = list(table.head(min(len(table), 2 * 24 - 1)).to_dict("records"))
+    tied = {r["handle"] for r in shown if r["tied"]}
+    warn = screen.warning(view["ties"]) if view["ties"] else ""
+    px = 600 if warn else 700
+    return head + warn + screen.standings_html(shown, cut, tied, board_px=px)
+
+
+def _ended_recently(c: Cohort) -> challenges.Challenge | None:
+    last = challenges.latest(c)
+    if last is None:
+        return None
+    since = utcnow() - last.closes_at
+    return last if timedelta(0) <= since < timedelta(minutes=PODIUM_MINUTES) else None
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _live() -> None:
     c = ui.cohort()
     root, stamp = ui.key(c)
-    running = challenges.current(c)
-    if running is not None:
-        _challenge(c, root, stamp, running)
+    if st.query_params.get("view") == "standings":
+        body = _standings(root, stamp)
+    elif (running := challenges.current(c)) is not None:
+        body = _challenge(c, root, stamp, running)
+    elif (ended := _ended_recently(c)) is not None:
+        body = _podium(c, root, stamp, ended)
     else:
-        _week(c, root, stamp)
-    st.caption(f"Refreshes every {REFRESH_SECONDS} s · {c.config.name}")
+        body = _week(c, root, stamp)
+    st.html(screen.screen(body))
+    st.caption(
+        f"Refreshes every {REFRESH_SECONDS} s · updated "
+        f"{present.when(utcnow(), c.config.tz, with_day=False)} · {c.config.name}"
+    )
 
 
 def main() -> None:
     """Render the page."""
-    st.html(STYLE)
+    st.html(screen.STYLE)
     _live()
 
 

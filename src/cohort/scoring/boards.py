@@ -292,3 +292,27 @@ def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.Dat
         frame.loc[hidden, "private_score"] = np.nan
     frame = frame.sort_values(["submitted_at", "submission_id"], ascending=False, ignore_index=True)
     return frame[HISTORY_COLUMNS]
+
+
+def latest_submissions(
+    cohort: Cohort,
+    week_ref: str,
+    limit: int = 8,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """The newest scored files of a week, newest first: who, when and the public score only.
+
+    For the workshop screen's strip of recent entries; private scores never appear here.
+    """
+    week = cohort.config.week(week_ref)
+    frame = week_frame(cohort, week)
+    files = frame[(frame["file_sha256"] != "") & frame["public_score"].notna()]
+    if since is not None:
+        files = files[files["submitted_at"] >= since]
+    if until is not None:
+        files = files[files["submitted_at"] < until]
+    newest = files.sort_values(["submitted_at", "submission_id"], ascending=False).head(limit)
+    return newest[["submission_id", "handle", "name", "submitted_at", "public_score"]].reset_index(
+        drop=True
+    )

@@ -106,16 +106,16 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
         )
     ranked = board(cohort, challenge)
     recorded = contributions.events(cohort, derived=False)
+    # Several challenges a week each count; the same challenge is credited once.
     already = recorded[
         (recorded["kind"] == "challenge_rank")
         & (recorded["week"] == challenge.week)
-        & recorded["handle"].isin(set(ranked["handle"]))
+        & [isinstance(e, dict) and e.get("challenge") == challenge.id for e in recorded["evidence"]]
     ]
     if not already.empty:
-        who = ", ".join(sorted(already["handle"]))
         raise CohortError(
-            f"Week '{challenge.week}' already has challenge ranks for {who}; "
-            "correct them with `cohort contrib` instead. Nothing was recorded."
+            f"Challenge {challenge.id} is already credited ({len(already)} ranks recorded); "
+            "nothing was recorded again."
         )
     for row in ranked.to_dict("records"):
         contributions.add(

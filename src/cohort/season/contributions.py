@@ -82,12 +82,30 @@ def _check_value(kind: str, value: float) -> float:
     return float(value)
 
 
-def _conflict(tx: Tx, handle: str, kind: str, week: str, supersedes: int | None) -> None:
-    """Refuse a second once-per-week event unless it supersedes the first."""
+def _challenge_of(evidence: Any) -> Any:
+    """The live challenge an event ranks ('' for a rank recorded by hand)."""
+    return evidence.get("challenge", "") if isinstance(evidence, dict) else ""
+
+
+def _conflict(
+    tx: Tx,
+    handle: str,
+    kind: str,
+    week: str,
+    supersedes: int | None,
+    evidence: dict[str, Any] | None = None,
+) -> None:
+    """Refuse a second once-per-week event unless it supersedes the first.
+
+    A challenge rank is once per challenge: a week may hold several live challenges.
+    """
     if kind not in ONCE_PER_WEEK:
         return
     now = store.current(tx, handle)
     same = now[(now["kind"] == kind) & (now["week"] == week) & (now["id"] != supersedes)]
+    if kind == "challenge_rank":
+        mine = _challenge_of(evidence)
+        same = same[[_challenge_of(e) == mine for e in same["evidence"]]]
     if len(same):
         old = int(same["id"].iloc[0])
         raise ValidationError(
@@ -148,7 +166,7 @@ def add(
         member = store_members.by_handle(tx, handle)
         if supersedes is not None:
             _check_supersedes(tx, supersedes, member.handle, kind, week)
-        _conflict(tx, handle, kind, week, supersedes)
+        _conflict(tx, handle, kind, week, supersedes, evidence)
         event_id = store.add(
             tx,
             store.NewEvent(
