@@ -72,6 +72,8 @@ class DataSources:
     kaggle_competition: str = ""
     embedded: str = ""
     seed: int = 42
+    # `cohort kaggle publish-data` makes the week's data dataset public (default: private).
+    publish_public: bool = False
 
 
 @dataclass(frozen=True)
@@ -467,6 +469,7 @@ def _load_week(
         kaggle_competition=data_r.get("kaggle_competition", str, ""),
         embedded=data_r.get("embedded", str, ""),
         seed=data_r.get("seed", int, 42),
+        publish_public=data_r.get("publish_public", bool, False),
     )
     if not 0 <= data.seed < 2**32:
         raise data_r.fail(

@@ -13,9 +13,10 @@ import pytest
 from tests.fake_kaggle.server import TOKEN, FakeKaggle, FakeKaggleServer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kaggle_server() -> Iterator[FakeKaggleServer]:
-    """One server for the session (port 7777 is fixed by the SDK); always shut down."""
+    """One server per test module; port 7777 is fixed by the SDK, so it is held under a
+    cross-process lock (another test run on this host waits for it); always shut down."""
     try:
         server = FakeKaggleServer().start()
     except RuntimeError as exc:

@@ -7,6 +7,7 @@ cohort.kaggle.client), so every other command runs without Kaggle credentials.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -52,6 +53,47 @@ def download(
     )
     for warning in prep.warnings:
         typer.echo(f"Warning: {warning}", err=True)
+
+
+@app.command("bundle")
+def bundle(
+    ctx: typer.Context,
+    week: WeekArg,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to write; default data/bundle/<week>/. An earlier bundle there is replaced."
+        ),
+    ] = None,
+) -> None:
+    """Write what members get of a week's data (no solution.csv) plus its cohort-week.json marker."""
+    from cohort.kaggle.bundle import bundle as make_bundle
+
+    made = make_bundle(open_cohort(ctx), week, directory)
+    typer.echo(
+        f"Bundled {made.week}: {len(made.files)} files ({made.total_bytes:,} bytes) in {made.directory}; "
+        f"solution {made.solution_sha256[:12]} stays in data/."
+    )
+
+
+@kaggle_app.command("publish-data")
+def publish_data(
+    ctx: typer.Context,
+    week: WeekArg,
+    notes: Annotated[
+        str, typer.Option(help="Version notes; default: the week and solution hash.")
+    ] = "",
+) -> None:
+    """Publish the week's bundle as a Kaggle dataset under kaggle_owner (private unless week.toml says public)."""
+    from cohort.kaggle.week import publish_data as publish
+
+    report = publish(open_cohort(ctx), week, notes=notes)
+    action = "Created" if report.created else "New version of"
+    visibility = "public" if report.public else "private: share it with the members on Kaggle"
+    typer.echo(
+        f"{action} dataset {report.ref} ({visibility}): {report.files} files, "
+        f"{report.total_bytes:,} bytes. {report.url}"
+    )
 
 
 @kaggle_app.command("push")

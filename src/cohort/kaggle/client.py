@@ -60,6 +60,28 @@ class PushResult:
 
 
 @dataclass(frozen=True)
+class DatasetResult:
+    """What Kaggle answered to a dataset create or version."""
+
+    ref: str
+    url: str
+    created: bool  # False: a new version of an existing dataset
+
+
+@dataclass(frozen=True)
+class OwnSubmission:
+    """One of the signed-in user's own submissions to a competition (late ones included)."""
+
+    id: int
+    submitted_at: datetime | None
+    file_name: str
+    description: str
+    status: str
+    public_score: float | None
+    private_score: float | None
+
+
+@dataclass(frozen=True)
 class LeaderboardEntry:
     """One team on a competition's leaderboard."""
 
@@ -278,6 +300,17 @@ class KaggleClient:
             raise KaggleError(
                 f"Kaggle refused the push of the {what}: {error}; fix kernel-metadata.json and retry."
             )
+        invalid = [
+            f"Kaggle did not attach dataset source '{d}' to {response.ref}: it does not exist or "
+            "this account cannot see it; publish it (`cohort kaggle publish-data`) and push again."
+            for d in response.invalid_dataset_sources or []
+        ] + [
+            f"Kaggle did not attach competition source '{c}' to {response.ref}: accept its rules at "
+            f"https://www.kaggle.com/competitions/{c}/rules and push again."
+            for c in response.invalid_competition_sources or []
+        ]
+        if invalid:
+            raise KaggleError("\nError: ".join(invalid))  # the CLI prints one Error line each
         return PushResult(
             ref=str(response.ref), url=str(response.url), version=response.version_number or None
         )
@@ -288,8 +321,8 @@ class KaggleClient:
         status = getattr(response.status, "name", str(response.status)).lower()
         return KernelStatus(ref, status, response.failure_message or "")
 
-    def kernel_output(self, ref: str, dest: Path) -> list[Path]:
-        """Download a kernel's output files (and its log) into `dest`."""
+    def kernel_output(self, ref: str, dest: Path, file_pattern: str | None = None) -> list[Path]:
+        """Download a kernel's output files matching `file_pattern` (a regex; all when None) into `dest`."""
         dest.mkdir(parents=True, exist_ok=True)
         files, _token = self.call(
             f"kernel '{ref}'",
@@ -297,10 +330,81 @@ class KaggleClient:
             self.api.kernels_output,
             ref,
             str(dest),
+            file_pattern=file_pattern,
             force=True,
             quiet=True,
         )
         return [Path(f) for f in files]
+
+    def dataset_exists(self, ref: str) -> bool:
+        """True when the signed-in user can see dataset 'owner/slug'."""
+        import requests
+
+        try:
+            with _quiet():
+                self.api.dataset_status(ref)
+        except requests.exceptions.HTTPError as exc:
+            if _status_of(exc) in (403, 404):
+                return False
+            raise _translate(exc, f"dataset '{ref}'", "dataset") from None
+        except Exception as exc:  # noqa: BLE001 - translated into one line
+            raise _translate(exc, f"dataset '{ref}'", "dataset") from None
+        return True
+
+    def publish_dataset(self, folder: Path, ref: str, public: bool, notes: str) -> DatasetResult:
+        """Create dataset `ref` from `folder` (dataset-metadata.json inside), or add a version."""
+        what = f"dataset '{ref}'"
+        exists = self.dataset_exists(ref)
+        if exists:
+            response = self.call(
+                what,
+                "dataset",
+                self.api.dataset_create_version,
+                str(folder),
+                notes,
+                quiet=True,
+                dir_mode="zip",
+            )
+        else:
+            response = self.call(
+                what,
+                "dataset",
+                self.api.dataset_create_new,
+                str(folder),
+                public=public,
+                quiet=True,
+                dir_mode="zip",
+            )
+        if response is None or response.error:
+            error = "no answer" if response is None else response.error
+            raise KaggleError(f"Kaggle refused {what}: {error}; check kaggle_owner and retry.")
+        return DatasetResult(str(response.ref or ref), str(response.url or ""), created=not exists)
+
+    def own_submissions(self, competition: str) -> list[OwnSubmission]:
+        """The signed-in user's own submissions to a competition, with their private scores."""
+        rows = (
+            self.call(
+                f"your submissions to competition '{competition}'",
+                "competition",
+                self.api.competition_submissions,
+                competition,
+                page_size=100,
+            )
+            or []
+        )
+        return [
+            OwnSubmission(
+                int(r.ref or 0),
+                _aware(r.date),
+                str(r.file_name or ""),
+                str(r.description or ""),
+                getattr(r.status, "name", str(r.status)).lower(),
+                _float(r.public_score),
+                _float(r.private_score),
+            )
+            for r in rows
+            if r is not None
+        ]
 
     def pull_kernel(self, ref: str, dest: Path) -> Path:
         """Download a kernel's source (the notebook) into `dest`; returns its path."""

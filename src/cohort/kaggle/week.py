@@ -1,9 +1,11 @@
-"""A week's Kaggle side: its data (download + prepare) and its starter kernel (push + status)."""
+"""A week's Kaggle side: its data (download + prepare, publish-data) and its starter kernel (push + status)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,7 @@ from cohort.errors import ConfigError
 
 if TYPE_CHECKING:
     from cohort.config import Week
-    from cohort.kaggle.client import KaggleClient, KernelStatus, PushResult
+    from cohort.kaggle.client import DatasetResult, KaggleClient, KernelStatus, PushResult
     from cohort.workspace import Cohort
 
 
@@ -86,10 +88,78 @@ def kernel_ref(cohort: Cohort, week: Week, client: KaggleClient) -> str:
     return f"{owner}/{week.kernel.slug}"
 
 
+def owner_of(cohort: Cohort) -> str:
+    """kaggle_owner from cohort.toml; refused when missing or still the template's placeholder."""
+    from cohort.weeks.kernels import PLACEHOLDER_OWNER
+
+    owner = cohort.config.kaggle_owner
+    if not owner or owner == PLACEHOLDER_OWNER:
+        raise ConfigError(
+            f'cohort.toml has kaggle_owner = "{owner}"; set it to the Kaggle account that '
+            "publishes the cohort's data and starter kernels."
+        )
+    return owner
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What `cohort kaggle publish-data` sent and what Kaggle made of it."""
+
+    week: str
+    ref: str
+    url: str
+    created: bool
+    public: bool
+    files: int
+    total_bytes: int
+
+
+def dataset_metadata(cohort: Cohort, week: Week, owner: str) -> dict[str, Any]:
+    """dataset-metadata.json of the week's data dataset."""
+    from cohort.weeks.kernels import data_ref, data_title
+
+    return {
+        "title": data_title(cohort.config.name, week),
+        "id": data_ref(owner, cohort.config.name, week),
+        "licenses": [{"name": "other"}],
+        "description": (
+            f"The data of {cohort.config.name}'s week {week.id} ({week.title}): the public files "
+            "and sample_submission.csv. The test labels stay with the organizers."
+        ),
+    }
+
+
+def publish_data(
+    cohort: Cohort, week_ref: str, client: KaggleClient | None = None, notes: str = ""
+) -> PublishReport:
+    """Bundle the week's data and create (or version) it as a dataset under kaggle_owner."""
+    from cohort.kaggle.bundle import bundle
+
+    week = cohort.config.week(week_ref)
+    owner = owner_of(cohort)
+    client = _client(client)
+    client.sign_in()
+    public = week.data.publish_public
+    with tempfile.TemporaryDirectory(prefix="cohort-publish-") as tmp:
+        made = bundle(cohort, week.id, Path(tmp) / "bundle")
+        meta = dataset_metadata(cohort, week, owner)
+        (made.directory / "dataset-metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+        result: DatasetResult = client.publish_dataset(
+            made.directory,
+            meta["id"],
+            public,
+            notes or f"{week.id}: solution {made.solution_sha256[:12]}",
+        )
+    return PublishReport(
+        week.id, result.ref, result.url, result.created, public, len(made.files), made.total_bytes
+    )
+
+
 def push(cohort: Cohort, week_ref: str, client: KaggleClient | None = None) -> PushResult:
     """Build the week's starter kernel and push it; Kaggle then runs it (GPU and internet per week.toml)."""
     from cohort.weeks import kernels
 
+    owner_of(cohort)
     client = _client(client)
     client.sign_in()  # first: a refused push leaves no build files behind
     build = kernels.build(cohort, week_ref)
