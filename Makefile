@@ -12,7 +12,7 @@ DEMO_DIR ?= demo-cohort
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dl,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dl,dev,postgres]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -26,12 +26,15 @@ test: $(STAMP)
 score: $(STAMP)
 	$(COHORT) score
 
+# `make app PORT=8502 HOST=0.0.0.0` serves another port, or a workshop LAN.
+PORT ?= 8501
+HOST ?= 127.0.0.1
 app: $(STAMP)
 ifdef DEMO
 	test -f $(DEMO_DIR)/cohort.toml || $(COHORT) demo $(DEMO_DIR)
-	COHORT_ROOT=$(DEMO_DIR) COHORT_DATABASE_URL=sqlite:///$(abspath $(DEMO_DIR))/cohort.db $(BIN)/streamlit run leaderboard_app/app.py
+	$(COHORT) --root $(DEMO_DIR) --db sqlite:///$(abspath $(DEMO_DIR))/cohort.db app --port $(PORT) --host $(HOST)
 else
-	$(BIN)/streamlit run leaderboard_app/app.py
+	$(COHORT) app --port $(PORT) --host $(HOST)
 endif
 
 bench: $(STAMP)

@@ -1,4 +1,4 @@
-"""Every page of the app on the demo cohort: a whole simulated season, all weeks revealed."""
+"""Every page of the app on the demo cohort: the live season (week 3 open), and the finished one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cohort.demo import run_demo
+from cohort.demo import demo_token, run_demo
 from cohort.scoring import boards
 from cohort.season import selection
 from cohort.sheets import roster as members
@@ -20,8 +20,17 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
+    """The live demo: weeks 1-2 closed and revealed, week 3 open, week 4 not open yet."""
     directory = tmp_path_factory.mktemp("app-demo") / "demo-cohort"
     run_demo(directory, members=24, seed=7, echo=lambda _line: None).store.dispose()
+    return directory
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """The finished demo: the whole season in the past, the final project played."""
+    directory = tmp_path_factory.mktemp("app-demo-finished") / "demo-cohort"
+    run_demo(directory, members=24, seed=7, echo=lambda _line: None, finished=True).store.dispose()
     return directory
 
 
@@ -54,19 +63,46 @@ def test_standings_draw_the_cut_under_the_eight_selected(demo: Path, monkeypatch
     no_emails_or_tokens(at)
 
 
-def test_member_page_shows_history_with_revealed_private_scores(demo: Path, monkeypatch) -> None:
+def test_member_page_shows_private_scores_of_closed_weeks_only(demo: Path, monkeypatch) -> None:
     at = app_test(demo, monkeypatch, "member", query={"member": "quinn"})
     history = boards.member_history(Cohort.open(demo), "quinn", include_private=False)
     assert at.selectbox[0].value == "quinn"
     shown = at.dataframe[0].value
     assert shown["Id"].tolist() == history["submission_id"].tolist()
-    assert "–" not in set(shown["Private"])  # every demo week has closed, so private scores show
+    weeks = history["week"].tolist()
+    private = shown["Private"].tolist()
+    assert {"01-pets", "03-sequences"} <= set(weeks)
+    for week, value in zip(weeks, private, strict=True):
+        # Closed weeks are revealed; the open week's private scores stay hidden.
+        assert (value == "–") == (week == "03-sequences"), (week, value)
     no_emails_or_tokens(at)
 
 
-def test_submit_signs_in_with_a_token_and_refuses_a_closed_week(demo: Path, monkeypatch) -> None:
-    token = members.issue_tokens(Cohort.open(demo).store, ["quinn"])["quinn"]
+def test_submit_accepts_a_file_for_the_open_week_with_the_demo_token(
+    demo: Path, monkeypatch, tmp_path: Path
+) -> None:
+    cohort = Cohort.open(demo)
+    handle, token = demo_token(cohort)
     at = app_test(demo, monkeypatch, "submit")
+    at.text_input[0].input(token).run()
+    assert at.success[0].value.startswith("Signed in as ")
+    assert at.selectbox(key="submit_week").value.id == "03-sequences"  # the week open today
+    def open_week_entries() -> int:
+        history = boards.member_history(cohort, handle, include_private=False)
+        return int((history["week"] == "03-sequences").sum())
+
+    before = open_week_entries()
+    sample = (demo / "data" / "03-sequences" / "sample_submission.csv").read_bytes()
+    at.file_uploader[0].set_value(("predictions.csv", sample, "text/csv"))
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert open_week_entries() == before + 1
+    no_emails_or_tokens(at, token)
+
+
+def test_submit_refuses_a_closed_week_of_the_demo(demo: Path, monkeypatch) -> None:
+    token = members.issue_tokens(Cohort.open(demo).store, ["quinn"])["quinn"]
+    at = app_test(demo, monkeypatch, "submit", query={"week": "1"})
     at.text_input[0].input(token).run()
     assert at.success[0].value == "Signed in as **Quinn (simulated)** (quinn)."
     before = len(boards.member_history(Cohort.open(demo), "quinn", include_private=False))
@@ -77,11 +113,18 @@ def test_submit_signs_in_with_a_token_and_refuses_a_closed_week(demo: Path, monk
     no_emails_or_tokens(at, token)
 
 
-def test_workshop_mode_shows_the_latest_week_in_large_type(demo: Path, monkeypatch) -> None:
+def test_workshop_mode_shows_the_open_week_in_large_type(demo: Path, monkeypatch) -> None:
     at = app_test(demo, monkeypatch, query={"mode": "workshop"})
     shown = texts(at)
-    assert "Final project: LANL Earthquake Prediction" in shown  # the last week to have opened
+    assert "Sequences: RNNs and forecasting" in shown  # week 3, open today
     assert "Refreshes every" in shown
+    no_emails_or_tokens(at)
+
+
+def test_workshop_mode_on_the_finished_demo_shows_the_final(finished: Path, monkeypatch) -> None:
+    at = app_test(finished, monkeypatch, query={"mode": "workshop"})
+    shown = texts(at)
+    assert "Final project: LANL Earthquake Prediction" in shown  # the last week to have opened
     no_emails_or_tokens(at)
 
 

@@ -1,4 +1,4 @@
-"""The demo: a whole simulated season, reproducible, ending with exactly 8 selected members."""
+"""The demo: a simulated season, reproducible, live around today or (--finished) ended with the final."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typer.testing import CliRunner
 
 from cohort.cli import app
 from cohort.demo import MARKER, demo_db_url
+from cohort.scoring import boards
+from cohort.sheets.roster import member_for_token
+from cohort.workspace import Cohort, utcnow
 
 runner = CliRunner()
 pytestmark = pytest.mark.slow
@@ -43,6 +46,47 @@ def test_the_demo_says_its_members_are_simulated(demo_run) -> None:
     _, output = demo_run
     assert "SIMULATED members" in output
     assert "make app DEMO=1" in output
+
+
+def entries(directory: Path, week: str) -> int:
+    result = runner.invoke(
+        app,
+        ["--root", str(directory), "--db", demo_db_url(directory), "leaderboard", week, "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    return sum(row["entries"] for row in json.loads(result.stdout)["rows"])
+
+
+def test_the_live_demo_has_two_revealed_weeks_one_open_and_one_to_come(demo_run) -> None:
+    directory, _ = demo_run
+    cohort = Cohort.open(directory, demo_db_url(directory))
+    now = utcnow()
+    first, second, third, fourth = cohort.config.season_weeks
+    assert first.is_closed(now) and second.is_closed(now)
+    assert boards.is_revealed(cohort, first.id) and boards.is_revealed(cohort, second.id)
+    assert third.opens_at <= now < third.closes_at and not boards.is_revealed(cohort, third.id)
+    assert now < fourth.opens_at
+    assert entries(directory, third.id) > 0  # the open week's public board has entries
+    assert entries(directory, fourth.id) == 0
+    assert entries(directory, "05-lanl-final") == 0
+
+
+def test_the_live_demo_prints_a_token_that_signs_a_member_in(demo_run) -> None:
+    directory, output = demo_run
+    line = next(x for x in output.splitlines() if x.startswith("Demo token"))
+    token = line.split(": ", 1)[1].split(" ", 1)[0]
+    member = member_for_token(Cohort.open(directory, demo_db_url(directory)).store, token)
+    assert member is not None and f"(member {member.handle})" in line
+
+
+def test_the_finished_demo_ends_with_the_final_of_the_selected(tmp_path: Path) -> None:
+    directory = tmp_path / "finished"
+    result = runner.invoke(app, ["demo", str(directory), "--members", "12", "--finished"])
+    assert result.exit_code == 0, result.output
+    cohort = Cohort.open(directory, demo_db_url(directory))
+    assert all(w.is_closed(utcnow()) for w in cohort.config.season_weeks)
+    assert entries(directory, "05-lanl-final") > 0
+    assert "05-lanl-final: the 8 selected members made" in result.stdout
 
 
 def test_the_demo_selects_exactly_eight_members(demo_run) -> None:

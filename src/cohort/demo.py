@@ -1,4 +1,9 @@
-"""Building the demo cohort: a whole simulated season on the embedded data.
+"""Building the demo cohort: a simulated season on the embedded data.
+
+By default the season is live, placed relative to today: weeks 1-2 have closed
+(their private boards revealed), week 3 is open with its public board filling
+up, week 4 and the final have not opened. `finished=True` builds the whole
+season in the past instead, ending with the final project of the 8 selected.
 
 Every member here is simulated. Their predictions start from a real baseline
 model trained on each week's embedded data (`prepare.baseline_predictions`) and are
@@ -13,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +28,16 @@ from cohort.config import Week
 from cohort.errors import CohortError
 from cohort.scoring import intake, runs, solution
 from cohort.season import contributions, selection
-from cohort.sheets.roster import import_roster
+from cohort.sheets.roster import import_roster, issue_tokens, list_members
 from cohort.template import init_cohort
 from cohort.weeks import prepare
 from cohort.workspace import Cohort
 
 MARKER = ".cohort-demo"
-# A fixed past start: every week has closed, so boards are revealed and the season is reproducible.
+# The finished demo: a fixed past start, so every week has closed and every board is final.
 DEMO_START = "2026-03-02"
+# The live demo: today is this day of the season (week 3 opened 3 days ago, week 4 opens in 4).
+LIVE_DAY = 17
 DEMO_NAME = "Demo cohort (simulated members)"
 
 FIRST_NAMES = [
@@ -79,7 +86,13 @@ class Profile:
 
 
 def run_demo(
-    directory: Path, members: int = 24, seed: int = 7, echo: Callable[[str], object] = print
+    directory: Path,
+    members: int = 24,
+    seed: int = 7,
+    echo: Callable[[str], object] = print,
+    *,
+    finished: bool = False,
+    today: date | None = None,
 ) -> Cohort:
     """Build the demo cohort in `directory` and simulate its season; returns the open cohort."""
     if not 1 <= members <= len(FIRST_NAMES):
@@ -89,21 +102,31 @@ def run_demo(
     directory = _fresh_directory(directory)
     # The demo keeps its own SQLite file even when COHORT_DATABASE_URL points elsewhere.
     db = demo_db_url(directory)
-    init_cohort(directory, DEMO_NAME, start=DEMO_START, db=db)
+    start = DEMO_START if finished else live_start(today).isoformat()
+    init_cohort(directory, DEMO_NAME, start=start, db=db)
     (directory / MARKER).write_text("Built by `cohort demo`; safe to delete.\n")
     rng = np.random.default_rng(seed)
     profiles = _roster(directory, members, rng)
     cohort = Cohort.open(directory, db)
     import_roster(cohort.store, directory / "members.csv")
     echo(f"Demo cohort in {directory}: {members} SIMULATED members (not real people), seed {seed}.")
+    # Live: nothing is simulated from today on, so a rerun on the same day is the same season.
+    cutoff = None if finished else demo_cutoff(cohort)
     with tempfile.TemporaryDirectory() as scratch:
         for week in cohort.config.season_weeks:
-            count = _simulate_week(cohort, week, profiles, rng, Path(scratch))
+            if cutoff is not None and week.opens_at > cutoff:
+                prepare.prepare(cohort, week.id)
+                echo(f"  {week.id}: prepared from the embedded data; not open yet.")
+                continue
+            count = _simulate_week(cohort, week, profiles, rng, Path(scratch), cutoff)
             _simulate_contributions(cohort, week, profiles, rng)
-            echo(f"  {week.id}: prepared from the embedded data, {count} simulated submissions.")
+            state = "open now" if cutoff is not None and cutoff < week.closes_at else "closed"
+            echo(
+                f"  {week.id}: prepared from the embedded data, {count} simulated submissions ({state})."
+            )
         runs.score_pending(cohort, progress=False)
         final = cohort.config.final_week
-        if final is not None:
+        if final is not None and cutoff is None:
             chosen = [row.handle for row in selection.select(cohort).selected]
             finalists = [p for p in profiles if p.handle in chosen]
             count = _simulate_week(cohort, final, finalists, rng, Path(scratch))
@@ -111,7 +134,27 @@ def run_demo(
             echo(
                 f"  {final.id}: the {len(finalists)} selected members made {count} simulated submissions."
             )
+        elif final is not None:
+            prepare.prepare(cohort, final.id)
+            echo(f"  {final.id}: prepared from the embedded data; opens after the season.")
     return cohort
+
+
+def live_start(today: date | None = None) -> date:
+    """The live demo's season start: `LIVE_DAY` days before today."""
+    return (today or date.today()) - timedelta(days=LIVE_DAY)
+
+
+def demo_cutoff(cohort: Cohort) -> datetime:
+    """The live demo's simulated 'now': the start of day `LIVE_DAY`, in the cohort's zone."""
+    day = cohort.config.start + timedelta(days=LIVE_DAY)
+    return datetime.combine(day, time(0, 0), tzinfo=cohort.config.tz)
+
+
+def demo_token(cohort: Cohort) -> tuple[str, str]:
+    """A fresh personal token for the demo's first member (for the app's Submit page)."""
+    handle = list_members(cohort.store)[0].handle
+    return handle, issue_tokens(cohort.store, [handle])[handle]
 
 
 def demo_db_url(directory: Path) -> str:
@@ -146,9 +189,17 @@ def _roster(directory: Path, members: int, rng: np.random.Generator) -> list[Pro
 
 
 def _simulate_week(
-    cohort: Cohort, week: Week, profiles: list[Profile], rng: np.random.Generator, scratch: Path
+    cohort: Cohort,
+    week: Week,
+    profiles: list[Profile],
+    rng: np.random.Generator,
+    scratch: Path,
+    cutoff: datetime | None = None,
 ) -> int:
-    """Prepare the week's data and submit each member's degraded baseline predictions."""
+    """Prepare the week's data and submit each member's degraded baseline predictions.
+
+    In a week still open at `cutoff` the attempts come a day apart, and none at or after it.
+    """
     prepare.prepare(cohort, week.id)
     base = prepare.baseline_predictions(cohort, week.id)
     classes = solution.load_solution(cohort, week.id).classes
@@ -161,7 +212,11 @@ def _simulate_week(
             frame = _degrade(base, week, profile.skill, attempt, classes, rng)
             path = scratch / f"{week.id}-{profile.handle}-{attempt}.csv"
             frame.to_csv(path, index=False)
-            at = week.opens_at + timedelta(days=1 + attempt * 2, hours=float(rng.uniform(8, 22)))
+            live = cutoff is not None and cutoff < week.closes_at
+            days = attempt if live else 1 + attempt * 2
+            at = week.opens_at + timedelta(days=days, hours=float(rng.uniform(8, 22)))
+            if cutoff is not None and at >= cutoff:
+                continue  # not yet submitted on the demo's today
             link = (
                 f"https://www.kaggle.com/code/{profile.handle}-kg/{week.slug}"
                 if attempt == 0

@@ -33,22 +33,63 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same season.")
     ] = 7,
+    finished: Annotated[
+        bool,
+        typer.Option(
+            "--finished",
+            help="A whole season in the past, with the final project, instead of a live one.",
+        ),
+    ] = False,
 ) -> None:
-    """Run a whole simulated season on the embedded data: prepare, submit, score, select."""
-    from cohort.demo import demo_db_url, run_demo
+    """Simulate a season on the embedded data: live around today (week 3 open), or --finished."""
+    from cohort.demo import demo_db_url, demo_token, run_demo
     from cohort.scoring.boards import is_revealed
+    from cohort.workspace import utcnow
 
-    cohort = run_demo(directory, members=members, seed=seed, echo=typer.echo)
+    cohort = run_demo(directory, members=members, seed=seed, echo=typer.echo, finished=finished)
     # The same commands an organizer would type, so the demo shows the real output.
     base = ["--root", str(cohort.root), "--db", demo_db_url(cohort.root)]
     for week in cohort.config.weeks:
+        if week.opens_at > utcnow():
+            continue  # nothing to show before a week opens
         # Closed weeks are revealed: show the private board with its shake-up.
         board = ["--private"] if is_revealed(cohort, week.id) else []
         app([*base, "leaderboard", week.id, *board], standalone_mode=False, prog_name="cohort")
     app([*base, "standings"], standalone_mode=False, prog_name="cohort")
     app([*base, "select"], standalone_mode=False, prog_name="cohort")
+    handle, token = demo_token(cohort)
+    typer.echo(
+        f"Demo token for the app's Submit page: {token} (member {handle}); "
+        "it replaces any earlier token of that member."
+    )
     typer.echo(
         "All members above are simulated. Open the leaderboard app on this demo with "
-        f"`make app DEMO=1` (or: COHORT_ROOT={cohort.root} COHORT_DATABASE_URL={demo_db_url(cohort.root)} "
-        ".venv/bin/streamlit run leaderboard_app/app.py)."
+        f"`make app DEMO=1` (or: cohort --root {cohort.root} app)."
     )
+
+
+@app.command("app")
+def serve_app(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="TCP port to serve on.")] = 8501,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; 0.0.0.0 lets laptops on a workshop LAN connect."),
+    ] = "127.0.0.1",
+) -> None:
+    """Start the Streamlit leaderboard app on this cohort (Ctrl-C stops it)."""
+    import subprocess
+
+    from cohort.appserver import app_command, app_environment
+    from cohort.cli import open_cohort
+
+    cohort = open_cohort(ctx)  # a bad cohort.toml is one error line, before Streamlit starts
+    cohort.store.dispose()
+    command = app_command(port, host)
+    db = (ctx.find_root().obj or {}).get("db")
+    typer.echo(f"Serving {cohort.config.name} on http://{host}:{port} (Ctrl-C stops it).")
+    try:
+        code = subprocess.call(command, cwd=cohort.root, env=app_environment(cohort.root, db))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
