@@ -19,7 +19,7 @@ from cohort import present
 
 # At 1920x1080 the board gets about this many pixels of height (title, countdown and the strip
 # of latest submissions take the rest).
-BOARD_PX = 690
+BOARD_PX = 780
 ONE_COLUMN = 12  # up to this many members, one column of large rows
 PAGE_ROWS = 48  # above this, timed pages of two columns of 24
 ROW_PX_MAX = 54

@@ -23,11 +23,18 @@ from tests.conftest import COHORT_TOML, REPO, write_roster, write_week
 APP = REPO / "leaderboard_app" / "app.py"
 PASSWORD = "let-me-in-42"
 N_ROWS = 40
-MEMBERS = [(f"m{i:02d}", f"Member {i:02d}", f"m{i:02d}@example.org", "") for i in range(1, 13)]
+
+
+def roster_of(n: int) -> list[tuple[str, str, str, str]]:
+    """n members m01, m02, ... named 'Member 01', ..."""
+    return [(f"m{i:02d}", f"Member {i:02d}", f"m{i:02d}@example.org", "") for i in range(1, n + 1)]
+
+
+MEMBERS = roster_of(12)
 WEEKS = ("01-alpha", "02-beta")
 
 
-def write_cohort(root: Path, members: bool = True) -> Path:
+def write_cohort(root: Path, members: bool = True, n_members: int = 12) -> Path:
     """cohort.toml, two weeks (the first closed three days ago, the second open), a roster."""
     root.mkdir(parents=True)
     start = (utcnow().date() - timedelta(days=10)).isoformat()
@@ -37,7 +44,7 @@ def write_cohort(root: Path, members: bool = True) -> Path:
         COHORT_TOML.format(start=start, weeks=", ".join(f'"{w}"' for w in WEEKS), final_size=8)
     )
     (root / "submissions").mkdir()
-    write_roster(root, MEMBERS if members else [])
+    write_roster(root, roster_of(n_members) if members else [])
     return root
 
 
@@ -66,13 +73,14 @@ def predictions(solution: pd.DataFrame, accuracy: float, rng: np.random.Generato
     return pd.DataFrame({"id": solution["id"], "label": labels}).to_csv(index=False).encode()
 
 
-def build_populated(root: Path) -> dict[str, str]:
+def build_populated(root: Path, n_members: int = 12) -> dict[str, str]:
     """Fill a cohort with members, submissions, scores and contributions; returns the tokens."""
     from cohort.scoring import intake, runs
     from cohort.season import contributions
     from cohort.sheets import roster as members
 
-    write_cohort(root)
+    write_cohort(root, n_members=n_members)
+    roster = roster_of(n_members)
     c = Cohort.open(root)
     members.import_roster(c.store, root / "members.csv")
     tokens = members.issue_tokens(c.store)
@@ -80,10 +88,10 @@ def build_populated(root: Path) -> dict[str, str]:
     for n, week_id in enumerate(WEEKS):
         solution = write_solution(c, week_id, seed=n)
         week = c.config.week(week_id)
-        for i, (handle, *_rest) in enumerate(MEMBERS):
+        for i, (handle, *_rest) in enumerate(roster):
             for attempt in range(1 + i % 3):
-                at = week.opens_at + timedelta(hours=1 + i + 12 * attempt)
-                data = predictions(solution, 0.5 + 0.04 * i + 0.02 * attempt, rng)
+                at = week.opens_at + timedelta(hours=1 + i % 24 + 12 * attempt)
+                data = predictions(solution, 0.5 + 0.48 * i / n_members + 0.02 * attempt, rng)
                 intake.submit_bytes(
                     c,
                     handle,
@@ -95,7 +103,7 @@ def build_populated(root: Path) -> dict[str, str]:
                     source="cli",
                     score=False,
                 )
-        for handle, *_rest in MEMBERS[::2]:
+        for handle, *_rest in roster[::2]:
             contributions.add(c, handle, "attended", week_ref=week_id, actor="test")
     runs.score_pending(c, progress=False)
     c.store.dispose()

@@ -131,7 +131,9 @@ def _standings(root: str, stamp) -> str:  # noqa: ANN001
         return head + screen.empty("No standings yet.")
     shown = list(table.head(min(len(table), 2 * 24 - 1)).to_dict("records"))
     tied = {r["handle"] for r in shown if r["tied"]}
-    warn = screen.warning(view["ties"]) if view["ties"] else ""
+    ties = view["ties"]
+    shown_ties = ties[:3] + ([f"and {len(ties) - 3} more close pairs"] if len(ties) > 3 else [])
+    warn = screen.warning(shown_ties) if ties else ""
     px = 600 if warn else 700
     return head + warn + screen.standings_html(shown, cut, tied, board_px=px)
 
