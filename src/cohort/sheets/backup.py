@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cohort.errors import CohortError
 from cohort.store import Store
+from cohort.store import revision as store_revision
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 REQUIRED_TABLES = ("alembic_version", "members", "submissions", "contributions")
@@ -41,7 +42,7 @@ def database_file(store: Store) -> Path:
 
 
 def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows per table (Alembic's bookkeeping table left out)."""
+    """Rows per table (the bookkeeping tables, Alembic's and the revision counter, left out)."""
     names = [
         r[0]
         for r in conn.execute(
@@ -51,7 +52,7 @@ def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {
         n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]
         for n in names
-        if n != "alembic_version"
+        if n not in ("alembic_version", "revision")
     }
 
 
@@ -156,7 +157,13 @@ def restore(store: Store, path: Path, force: bool = False) -> BackupReport:
     try:
         with _connect(path, readonly=True) as src, _connect(scratch) as dst:
             src.backup(dst)
-        Store(f"sqlite:///{scratch}").dispose()
+        with store.transaction() as tx:
+            live = store_revision.current(tx)
+        # The restored store must not repeat a revision the app has cached pages for.
+        restored = Store(f"sqlite:///{scratch}")
+        with restored.transaction() as tx:
+            store_revision.advance_past(tx, live)
+        restored.dispose()
         store.dispose()
         with _connect(scratch) as src, _connect(target) as dst:
             src.backup(dst)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, update
+from sqlalchemy import case, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,6 +71,21 @@ def migration_heads() -> frozenset[str]:
         down = ast.literal_eval(found.get("down_revision", "None"))
         parents.update([down] if isinstance(down, str) else down or ())
     return frozenset(revisions - parents)
+
+
+def bump_revision(dialect: str, past: int = 0) -> Any:
+    """The statement moving the revision row to max(value, past) + 1 (made on first use).
+
+    One upsert, so two first writes at once cannot both insert the row; a fresh store
+    has no row, which keeps it empty for `migrate-store` and `restore`."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(Revision).values(id=1, value=past + 1)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"value": case((Revision.value > past, Revision.value), else_=past) + 1},
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -189,9 +204,7 @@ class Store:
                 session.flush()
                 connection = session.connection()
                 if connection.info.get(WROTE):
-                    connection.execute(
-                        update(Revision).where(Revision.id == 1).values(value=Revision.value + 1)
-                    )
+                    connection.execute(bump_revision(connection.dialect.name))
         finally:
             session.close()
 

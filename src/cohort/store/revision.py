@@ -1,58 +1,26 @@
-"""The store's revision: the change stamp the app's caches key on."""
+"""The store's revision: a counter every write transaction bumps (`Store.transaction`).
+
+The app's caches key on it (through `cohort.revision.stamp`), so no kind of write can
+leave a page stale: the bump happens in the store's one transaction function, not in
+each writer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import select
 
-from sqlalchemy import func, select
-
-from cohort.store import Tx
-from cohort.store.tables import (
-    AuditEntry,
-    Challenge,
-    Contribution,
-    Member,
-    Notebook,
-    Score,
-    ScoreOverride,
-    SelectionFreeze,
-    Submission,
-    WeekState,
-)
-
-# Every table whose rows change what a page shows. Rows are only appended or
-# updated in place; an update is always accompanied by an audit entry or a new
-# row elsewhere (a score, an override), so max(id) per table plus the count of
-# revealed weeks changes whenever a page's answer can.
-_STAMPED = (
-    Member,
-    Submission,
-    Score,
-    ScoreOverride,
-    Contribution,
-    Notebook,
-    SelectionFreeze,
-    Challenge,
-    AuditEntry,
-)
+from cohort.store import Tx, bump_revision
+from cohort.store.tables import Revision, Score, Submission
 
 
-def change_stamp(tx: Tx) -> tuple[Any, ...]:
-    """A cheap value that changes whenever anything a board shows changes (one indexed query)."""
-    parts = [select(func.max(t.id)).scalar_subquery() for t in _STAMPED]
-    parts.append(
-        select(func.count())
-        .select_from(WeekState)
-        .where(WeekState.revealed_at.is_not(None))
-        .scalar_subquery()
-    )
-    parts.append(select(func.max(WeekState.solution_sha256)).scalar_subquery())
-    # A member may swap their final selections without adding rows; the id sum sees that.
-    parts.append(
-        select(func.sum(Submission.id)).where(Submission.selected.is_(True)).scalar_subquery()
-    )
-    row = tx.execute(select(*parts)).one()
-    return tuple(row)
+def current(tx: Tx) -> int:
+    """The store's revision: how many write transactions it has committed (one-row read)."""
+    return int(tx.scalar(select(Revision.value).where(Revision.id == 1)) or 0)
+
+
+def advance_past(tx: Tx, value: int) -> None:
+    """Move the revision beyond `value` (a restored backup must not repeat an old revision)."""
+    tx.execute(bump_revision(tx.get_bind().dialect.name, past=value))
 
 
 def score_stamp(tx: Tx, week: str) -> tuple[str, str, str] | None:
