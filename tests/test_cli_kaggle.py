@@ -58,6 +58,7 @@ def root(make_cohort) -> Path:
     with (week / "week.toml").open("a") as fh:
         fh.write(
             '\n[data]\nkaggle_dataset = "organizer/pets-labels"\n\n[kernel]\nenable_gpu = true\n'
+            'slug = "cohort-01-test"\ntitle = "Cohort 01 Test"\n'
         )
     (week / "prepare.py").write_text(PREPARE)
     (week / "kernel.py").write_text(KERNEL)
@@ -120,9 +121,13 @@ def test_download_without_credentials_says_where_to_put_them(
     assert (result.exit_code, result.output) == (1, f"Error: {CREDENTIALS_HELP}\n")
 
 
+DATA_REF = "organizer/test-cohort-01-test-data"  # from the cohort's name and the week
+
+
 def test_push_uploads_the_built_kernel_with_the_week_settings(
     root: Path, fake_kaggle: FakeKaggle
 ) -> None:
+    fake_kaggle.datasets[DATA_REF] = {"cohort-week.json": b"{}"}
     result = invoke(root, "push", "1")
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -130,14 +135,135 @@ def test_push_uploads_the_built_kernel_with_the_week_settings(
         "Kaggle runs it now (see `cohort kaggle status 1`).\n"
     )
     sent = fake_kaggle.pushed[0]
-    assert (sent["slug"], sent["enableGpu"], sent["enableInternet"]) == (
+    # Public, so members can fork it; no GPU: this kernel's code cannot use one.
+    assert (sent["slug"], sent["isPrivate"], sent["enableGpu"], sent["enableInternet"]) == (
         "organizer/cohort-01-test",
-        True,
+        False,
+        False,
         False,
     )
-    assert sent["datasetDataSources"] == ["organizer/pets-labels"]
+    # The cohort's data dataset, not the raw Kaggle dataset prepare reads.
+    assert sent["datasetDataSources"] == [DATA_REF]
     cells = json.loads(sent["text"])["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code"]
+
+
+def test_push_asks_for_a_gpu_only_when_the_code_uses_one(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
+    fake_kaggle.datasets[DATA_REF] = {}
+    fake_kaggle.run_pushed = False
+    (root / "weeks" / "01-test" / "kernel.py").write_text(
+        KERNEL + "import torch\ntorch.cuda.is_available()\n"
+    )
+    assert invoke(root, "push", "1").exit_code == 0
+    assert fake_kaggle.pushed[0]["enableGpu"] is True
+
+
+def test_push_with_the_placeholder_owner_is_refused_before_signing_in(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
+    toml = root / "cohort.toml"
+    toml.write_text(toml.read_text().replace('"organizer"', '"your-kaggle-username"'))
+    result = invoke(root, "push", "1")
+    assert (result.exit_code, result.output) == (
+        1,
+        'Error: cohort.toml has kaggle_owner = "your-kaggle-username"; set it to the Kaggle account '
+        "that publishes the cohort's data and starter kernels.\n",
+    )
+    assert fake_kaggle.calls == []
+    assert not (root / "weeks" / "01-test" / "build").exists()
+
+
+def test_push_with_an_unpublished_dataset_is_one_error_line(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
+    result = invoke(root, "push", "1")
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: Kaggle did not attach dataset source '{DATA_REF}' to /code/organizer/cohort-01-test: "
+        "it does not exist or this account cannot see it; publish it (`cohort kaggle publish-data`) "
+        "and push again.\n",
+    )
+
+
+def test_each_invalid_source_is_its_own_error_line(root: Path, fake_kaggle: FakeKaggle) -> None:
+    toml = root / "weeks" / "01-test" / "week.toml"
+    toml.write_text(
+        toml.read_text().replace("[kernel]", 'kaggle_competition = "pets-challenge"\n\n[kernel]', 1)
+    )
+    fake_kaggle.competitions["pets-challenge"] = {"labels.csv": LABELS}  # rules not accepted
+    result = invoke(root, "push", "1")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert [line[:60] for line in lines] == [
+        f"Error: Kaggle did not attach dataset source '{DATA_REF}'"[:60],
+        "Error: Kaggle did not attach competition source 'pets-challenge' to"[:60],
+    ]
+    assert lines[1].endswith(
+        "accept its rules at https://www.kaggle.com/competitions/pets-challenge/rules and push again."
+    )
+
+
+def test_a_title_that_does_not_give_the_slug_is_refused(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
+    toml = root / "weeks" / "01-test" / "week.toml"
+    toml.write_text(toml.read_text().replace('title = "Cohort 01 Test"', 'title = "Pets starter"'))
+    result = invoke(root, "push", "1")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: Week '01-test': [kernel] title 'Pets starter' gives the Kaggle slug 'pets-starter', "
+        "not slug 'cohort-01-test';"
+    )
+    assert fake_kaggle.pushed == []
+
+
+def test_bundle_then_publish_creates_then_versions_a_private_dataset(
+    root: Path, fake_kaggle: FakeKaggle
+) -> None:
+    fake_kaggle.datasets["organizer/pets-labels"] = {"labels.csv": LABELS}
+    assert invoke(root, "download", "1").exit_code == 0
+    made = runner.invoke(app, ["--root", str(root), "bundle", "1", str(root / "out")])
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in (root / "out").iterdir()) == [
+        "cohort-week.json",
+        "sample_submission.csv",
+        "test.csv",
+        "train.csv",
+    ]
+    first = invoke(root, "publish-data", "1")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith(
+        f"Created dataset {DATA_REF} (private: share it with the members on Kaggle): 4 files,"
+    )
+    assert DATA_REF in fake_kaggle.private_datasets
+    files = fake_kaggle.datasets[DATA_REF]
+    assert sorted(files) == ["cohort-week.json", "sample_submission.csv", "test.csv", "train.csv"]
+    assert b"label" not in files["test.csv"]
+    assert json.loads(files["cohort-week.json"])["week"] == "01-test"
+    second = invoke(root, "publish-data", "1")
+    assert second.output.startswith(f"New version of dataset {DATA_REF} (private")
+    assert fake_kaggle.dataset_versions[DATA_REF] == 2
+
+
+def test_publish_data_public_when_week_toml_says_so(root: Path, fake_kaggle: FakeKaggle) -> None:
+    toml = root / "weeks" / "01-test" / "week.toml"
+    toml.write_text(toml.read_text().replace("[kernel]", "publish_public = true\n\n[kernel]", 1))
+    fake_kaggle.datasets["organizer/pets-labels"] = {"labels.csv": LABELS}
+    assert invoke(root, "download", "1").exit_code == 0
+    result = invoke(root, "publish-data", "1")
+    assert result.output.startswith(f"Created dataset {DATA_REF} (public)")
+    assert DATA_REF not in fake_kaggle.private_datasets
+
+
+def test_publish_data_before_prepare_is_one_line(root: Path, fake_kaggle: FakeKaggle) -> None:
+    result = invoke(root, "publish-data", "1")
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: Week '01-test' has no prepared data in {root / 'data' / '01-test'}; "
+        "run `cohort prepare 01-test` first.\n",
+    )
 
 
 def test_push_without_credentials_builds_nothing(
@@ -167,7 +293,7 @@ def test_status_of_a_kernel_never_pushed(root: Path, fake_kaggle: FakeKaggle) ->
     result = invoke(root, "status", "1")
     assert result.output == (
         "Error: Kaggle kernel 'organizer/cohort-01-test' not found or private (404); "
-        "check the link and make the notebook public.\n"
+        "check the link, or ask its owner to share it with you.\n"
     )
 
 

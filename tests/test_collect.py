@@ -182,9 +182,33 @@ def test_a_private_kernel_is_recorded_as_unreachable(
         "failed",
         "unreachable",
         (
-            "Kaggle kernel 'alice/pets-kernel' not found or private; check the link and make the notebook public."
+            "Kaggle kernel 'alice/pets-kernel' is private or does not exist; ask alice to share it "
+            "with organizer (Share -> add collaborator, can view), not to make it public"
         ),
     )
+
+
+def test_a_private_kernel_shared_with_the_organizer_is_collected(
+    season: Cohort, fake_kaggle: FakeKaggle
+) -> None:
+    arrange(fake_kaggle)
+    fake_kaggle.kernels["alice/pets-kernel"].private = True
+    fake_kaggle.kernels["alice/pets-kernel"].shared_with.add("organizer")
+    assert outcomes(collect.collect(season, now=NOW))["alice"] == ("collected", "collected")
+
+
+def test_only_submission_csv_is_downloaded(season: Cohort, fake_kaggle: FakeKaggle) -> None:
+    arrange(fake_kaggle)
+    fake_kaggle.kernels["alice/pets-kernel"].outputs.update(
+        {
+            "model.pth": b"\x00" * 1000,
+            "features/train.parquet": b"\x01",
+            "old/submission.csv.bak": b"",
+        }
+    )
+    collect.collect(season, now=NOW)
+    assert "kernels/alice/pets-kernel/output/submission.csv" in fake_kaggle.downloaded
+    assert [d for d in fake_kaggle.downloaded if not d.endswith("/submission.csv")] == []
 
 
 def test_no_kaggle_links_need_no_credentials(make_cohort, kaggle_home: Path) -> None:

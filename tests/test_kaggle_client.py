@@ -231,10 +231,10 @@ def test_kernel_status_running_and_errored(fake_kaggle: FakeKaggle) -> None:
 def test_private_kernel_is_not_found_or_private(fake_kaggle: FakeKaggle) -> None:
     fake_kaggle.kernels["alice/secret-kernel"] = FakeKernel(private=True)
     assert error_of(KaggleClient().kernel_status, "alice/secret-kernel") == (
-        "Kaggle kernel 'alice/secret-kernel' not found or private; check the link and make the notebook public."
+        "Kaggle kernel 'alice/secret-kernel' not found or private; check the link, or ask its owner to share it with you."
     )
     assert error_of(KaggleClient().pull_kernel, "alice/secret-kernel", Path("unused")) == (
-        "Kaggle kernel 'alice/secret-kernel' not found or private (403); check the link and make the notebook public."
+        "Kaggle kernel 'alice/secret-kernel' not found or private (403); check the link, or ask its owner to share it with you."
     )
 
 

@@ -378,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"status": "error", "error": f"Dataset {ref} already exists"})
             return
         state.datasets[ref] = self._uploaded_files(body.get("files") or [])
-        if body.get("isPrivate", True):
+        if body.get("isPrivate", False):  # proto3: a false field may be left out
             state.private_datasets[ref] = set()
         state.dataset_versions[ref] = 1
         state.dataset_titles[ref] = str(body.get("title", ""))
@@ -483,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
         kernel = FakeKernel(
             status="QUEUED",
             source=str(body.get("text", "")),
-            private=bool(body.get("isPrivate", True)),
+            private=bool(body.get("isPrivate", False)),
             title=title,
             pushed_sources=sources,
         )

@@ -571,7 +571,7 @@ def _translate(exc: Exception, what: str, kind: str, attempts: int = 1) -> Kaggl
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and text.startswith("Cannot access kernel"):
         return KaggleError(
-            f"Kaggle {what} not found or private; check the link and make the notebook public."
+            f"Kaggle {what} not found or private; check the link, or ask its owner to share it with you."
         )
     if isinstance(exc, requests.exceptions.RequestException):
         return KaggleError(
@@ -610,7 +610,7 @@ def _http_error(status: int, message: str, what: str, kind: str, attempts: int) 
         )
     if kind == "kernel" and status in (403, 404):
         return KaggleError(
-            f"Kaggle {what} not found or private ({status}); check the link and make the notebook public."
+            f"Kaggle {what} not found or private ({status}); check the link, or ask its owner to share it with you."
         )
     if status == 403:
         return KaggleError(

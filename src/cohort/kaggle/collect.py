@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from cohort.workspace import Cohort
 
 SUBMISSION_FILE = "submission.csv"
+# The client's file pattern: only submission.csv is downloaded, never models or feature dumps.
+SUBMISSION_PATTERN = r"(^|/)submission\.csv$"
 RUNNING = ("queued", "running", "new_script", "cancel_requested")
 
 
@@ -128,7 +130,15 @@ def _collect_one(
     try:
         result = _check(cohort, client, link, ref, now)
     except KaggleError as exc:
-        result = _Outcome("failed", "unreachable", str(exc))
+        reason = str(exc)
+        if "not found or private" in reason:
+            # Publishing a kernel mid-week publishes a solution: share it instead.
+            who = client.username or "the organizer's Kaggle account"
+            reason = (
+                f"Kaggle kernel '{ref}' is private or does not exist; ask {link.handle} to share it "
+                f"with {who} (Share -> add collaborator, can view), not to make it public"
+            )
+        result = _Outcome("failed", "unreachable", reason)
     with cohort.store.transaction() as tx:
         kernel_runs.record_run(
             tx,
@@ -166,7 +176,7 @@ def _check(
         message = state.failure_message or "no message from Kaggle"
         return _Outcome("failed", "error", f"kernel run ended with {state.status}: {message}")
     with tempfile.TemporaryDirectory(prefix="cohort-collect-") as tmp:
-        files = client.kernel_output(ref, Path(tmp) / "output")
+        files = client.kernel_output(ref, Path(tmp) / "output", file_pattern=SUBMISSION_PATTERN)
         # The top-level submission.csv is the one Kaggle competitions read; a nested one will do.
         csv = next(
             (f for f in sorted(files, key=lambda f: len(f.parts)) if f.name == SUBMISSION_FILE),
