@@ -195,6 +195,36 @@ def challenge_board(root: str, stamp: tuple[Any, ...], challenge_id: int) -> pd.
     return challenges.board(c, running)
 
 
+# ---------------------------------------------------------------- layout
+
+GRID_ROW_PX = 35
+GRID_MAX_ROWS = 60  # grids show every row up to this many; longer ones scroll inside
+
+
+def grid_height(rows: int) -> int:
+    """A dataframe height showing every row (no inner scroll box) up to GRID_MAX_ROWS."""
+    return GRID_ROW_PX * (min(max(rows, 1), GRID_MAX_ROWS) + 1) + 3
+
+
+def compact() -> bool:
+    """True on a phone (its browser says 'Mobile'), or with `?compact=1`: fewer columns."""
+    if st.query_params.get("compact") in ("1", "true"):
+        return True
+    try:
+        agent = str(st.context.headers.get("User-Agent", ""))
+    except Exception:  # noqa: BLE001 - no request headers outside a browser session (tests)
+        agent = ""
+    return "Mobi" in agent or "Android" in agent
+
+
+def updated(c: Cohort, every: int) -> None:
+    """The 'updated at' line under a self-refreshing board."""
+    st.caption(
+        f"Updated {present.when(utcnow(), c.config.tz, with_day=False)} · "
+        f"refreshes every {every} s"
+    )
+
+
 # ---------------------------------------------------------------- the join link
 
 PUBLIC_URL_ENV = "COHORT_PUBLIC_URL"
