@@ -28,7 +28,11 @@ def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(
     train = pd.read_csv(data / "train.csv", dtype={"acoustic_data": "int16"})
     solution = pd.read_csv(data / "solution.csv")
     # The last failure leaving >= 20% of the record starts the test part: sample 700 of 1,050.
-    assert report.train_rows == 700 and len(solution) == 350 // 50
+    # The training targets are the 14 whole 50-sample segments' (the competition's unit).
+    assert len(train) == 700 and report.train_rows == 700 // 50 and len(solution) == 350 // 50
+    # train.csv is the raw file's first 700 rows, byte for byte (streamed, not re-written).
+    raw_lines = (RAW / "train.csv").read_bytes().splitlines(keepends=True)
+    assert (data / "train.csv").read_bytes() == b"".join(raw_lines[:701])
     assert np.array_equal(train["acoustic_data"].to_numpy(), raw["acoustic_data"].to_numpy()[:700])
     for seg_id, answer in zip(solution["seg_id"], solution["time_to_failure"], strict=True):
         segment = pd.read_csv(data / "test" / f"{seg_id}.csv")
@@ -78,3 +82,90 @@ def test_lanl_without_a_failure_to_split_at_is_refused(tmp_path: Path) -> None:
         "segments; use the full train.csv."
     )
     assert not (cohort.config.data_dir / "05-lanl-final").exists()
+
+
+def _lanl_module():
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "weeks" / "05-lanl-final" / "prepare.py"
+    spec = importlib.util.spec_from_file_location("lanl_prepare_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_lanl_chunk_boundaries_change_nothing(tmp_path: Path) -> None:
+    module = _lanl_module()
+    outputs = []
+    for rows in (module.CHUNK_ROWS, 7, 50, 61):
+        module.CHUNK_ROWS = rows
+        out = tmp_path / f"chunk-{rows}"
+        out.mkdir()
+        built = module.build(RAW, out, seed=3)
+        files = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+        outputs.append((files, built.solution.to_csv(), built.train_targets.to_csv()))
+    assert all(o == outputs[0] for o in outputs[1:])
+
+
+def write_lanl(raw: Path, rows: int, cycle: int = 1_500_000) -> None:
+    """A LANL-shaped train.csv of `rows` rows (sawtooth cycles of `cycle` rows) and a 150,000-row segment."""
+    (raw / "test").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    block = pd.DataFrame(
+        {
+            "acoustic_data": rng.integers(-20, 30, size=cycle, dtype=np.int16),
+            "time_to_failure": np.linspace(11.5, 0.0001, cycle),
+        }
+    ).to_csv(index=False, header=False, float_format="%.10f")
+    with (raw / "train.csv").open("w") as fh:
+        fh.write("acoustic_data,time_to_failure\n")
+        lines = block.count("\n")
+        for _ in range(rows // lines):
+            fh.write(block)
+        fh.write("".join(block.splitlines(keepends=True)[: rows % lines]))
+    pd.DataFrame({"acoustic_data": np.zeros(150_000, dtype=np.int16)}).to_csv(
+        raw / "test" / "seg_00030f.csv", index=False
+    )
+
+
+PEAK_RSS = """
+import resource, sys
+from pathlib import Path
+from cohort.weeks.prepare import prepare
+from cohort.workspace import Cohort
+report = prepare(Cohort.open(Path(sys.argv[1])), "final", raw_dir=Path(sys.argv[2]))
+print(report.test_rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def peak_rss_of_prepare(tmp_path: Path, rows: int) -> tuple[int, int]:
+    """(test segments, peak RSS in bytes) of a LANL prepare of `rows` rows, in a fresh process."""
+    import subprocess
+    import sys
+
+    init_cohort(tmp_path / "c", "LANL")
+    write_lanl(tmp_path / "raw", rows)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(tmp_path / "c"), str(tmp_path / "raw")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    segments, peak = done.stdout.split()
+    return int(segments), int(peak)
+
+
+FULL_ROWS = 629_145_480  # Kaggle's train.csv
+
+
+@pytest.mark.slow
+def test_lanl_prepare_at_a_hundredth_of_full_size_stays_in_its_memory_budget(
+    tmp_path: Path,
+) -> None:
+    segments, peak = peak_rss_of_prepare(tmp_path, FULL_ROWS // 100)
+    assert segments >= 8  # a fifth of 6.3 million rows, in 150,000-row segments
+    # Loading the file would take about 60 MB of columns here (6 GB at full size) on top of the
+    # imports; streaming keeps the peak at the imports plus one chunk.
+    assert peak < 400 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"

@@ -1,15 +1,21 @@
 """Final project data: LANL Earthquake Prediction, from Kaggle's files or the lab-quake simulator.
 
 Real data (data/raw/05-lanl-final/, as Kaggle ships the competition): train.csv
-(acoustic_data int16, time_to_failure float64), test/seg_*.csv and
-sample_submission.csv. Kaggle's own test segments have no labels, so the cohort's
+(acoustic_data int16, time_to_failure float64; 629 million rows, 9 GB), test/seg_*.csv
+and sample_submission.csv. Kaggle's own test segments have no labels, so the cohort's
 hidden test set is carved from the end of train.csv: the cycles after a failure
 boundary, cut into segments as long as Kaggle's test segments (150,000 samples).
 Embedded default: cohort.weeks.labquake's simulator, 2,000 samples/s, 1,000-sample segments.
+
+train.csv is streamed, never loaded: pass 1 reads time_to_failure in chunks to find
+the failures and the cut; pass 2 copies the bytes before the cut as the members'
+train.csv and writes the rows after it as test segments, one chunk at a time. Peak
+memory stays flat in the file's size (`make bench`, lanl suite).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,77 +23,168 @@ import pandas as pd
 
 from cohort.errors import CohortError
 from cohort.weeks import labquake
-from cohort.weeks.contract import Built, csv_frame, require_columns
+from cohort.weeks.contract import Built, csv_frame
 
 ID, TARGET = "seg_id", "time_to_failure"
 TEST_SHARE = 0.2  # at least this share of the signal, starting at a failure, becomes test segments
 EMBEDDED_SEGMENT = 1_000
+CHUNK_ROWS = 2_000_000  # rows per chunk read: about 40 MB of parsed columns
+COLUMNS = ["acoustic_data", "time_to_failure"]
+DTYPES = {"acoustic_data": "int16", "time_to_failure": "float64"}
 
 
-def load_real(raw: Path) -> tuple[labquake.Signal, int, str]:
+def _chunks(
+    path: Path, offset: int | None = None, rows: int = CHUNK_ROWS, **kwargs
+) -> Iterator[pd.DataFrame]:
+    """train.csv's data rows (from byte `offset`, else after the header) in chunks; errors in one line."""
+    try:
+        with path.open("rb") as handle:
+            if offset is None:
+                handle.readline()
+            else:
+                handle.seek(offset)
+            yield from pd.read_csv(
+                handle, header=None, names=COLUMNS, chunksize=rows, dtype=DTYPES, **kwargs
+            )
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CohortError(
+            f"LANL train.csv: cannot read {path} ({str(exc).splitlines()[0]}); check the file."
+        ) from None
+
+
+def _check_header(path: Path) -> None:
+    if not path.is_file():
+        raise CohortError(
+            f"LANL train.csv: {path} is missing; download the week's data again or remove {path.parent}."
+        )
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8", "replace").strip().split(",")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing or header[:2] != COLUMNS:
+        raise CohortError(
+            f"{path} has no column '{missing[0] if missing else header[0]}' in place; it should be "
+            "laid out as the Kaggle file is (acoustic_data,time_to_failure)."
+        )
+
+
+def scan(path: Path, length: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """Pass 1, over time_to_failure in chunks: the row count, the failure starts, and the
+    target at the end of every `length` rows (the training segments' targets)."""
+    _check_header(path)
+    n, previous, starts, ends = 0, None, [], []
+    for chunk in _chunks(path, usecols=[1]):
+        ttf = chunk[TARGET].to_numpy()
+        if previous is not None and len(ttf) and ttf[0] > previous:
+            starts.append(n)
+        starts.extend((labquake.failure_starts(ttf) + n).tolist())
+        ends.append(ttf[(length - 1 - n) % length :: length])
+        if len(ttf):
+            previous = ttf[-1]
+        n += len(ttf)
+    return n, np.asarray(starts, dtype=np.int64), np.concatenate(ends) if ends else np.empty(0)
+
+
+def load_real(raw: Path) -> tuple[Path, int, str]:
     """Kaggle's train.csv, and the segment length of Kaggle's test segments."""
-    frame = csv_frame(
-        raw / "train.csv",
-        "LANL train.csv",
-        dtype={"acoustic_data": "int16", "time_to_failure": "float64"},
-    )
-    require_columns(frame, ["acoustic_data", "time_to_failure"], raw / "train.csv")
     segments = sorted((raw / "test").glob("seg_*.csv"))
     if not segments:
         raise CohortError(
             f"{raw / 'test'} has no seg_*.csv files; download the whole LANL competition."
         )
     length = len(csv_frame(segments[0], "LANL test segment"))
-    signal = labquake.Signal(frame["acoustic_data"].to_numpy(), frame["time_to_failure"].to_numpy())
-    return signal, length, f"real: {raw}"
+    return raw / "train.csv", length, f"real: {raw}"
 
 
-def load_embedded(seed: int) -> tuple[labquake.Signal, int, str]:
-    """The lab-quake simulator's signal."""
-    return labquake.simulate(seed), EMBEDDED_SEGMENT, "embedded: lab-quake simulator"
+def load_embedded(seed: int, out: Path) -> tuple[Path, int, str]:
+    """The lab-quake simulator's signal, written as Kaggle's train.csv would be (a scratch file)."""
+    signal = labquake.simulate(seed)
+    path = out / ".labquake-train.csv"
+    pd.DataFrame(
+        {"acoustic_data": signal.acoustic_data, "time_to_failure": signal.time_to_failure}
+    ).to_csv(path, index=False, float_format="%.9f")
+    return path, EMBEDDED_SEGMENT, "embedded: lab-quake simulator"
 
 
 def build(raw: Path | None, out: Path, seed: int) -> Built:
     """Write train.csv, test/seg_*.csv and return the hidden answers."""
-    signal, length, source = load_real(raw) if raw is not None else load_embedded(seed)
-    cut = holdout_start(signal.time_to_failure, length)
-    train = pd.DataFrame(
-        {
-            "acoustic_data": signal.acoustic_data[:cut],
-            "time_to_failure": signal.time_to_failure[:cut],
-        }
-    )
-    train.to_csv(out / "train.csv", index=False, float_format="%.9f")
-    n_segments = (len(signal.time_to_failure) - cut) // length
-    ids = segment_ids(n_segments, seed)
-    order = np.random.default_rng(seed).permutation(
-        n_segments
-    )  # Kaggle lists segments in no time order
-    (out / "test").mkdir()
-    answers = []
-    for seg_id, k in zip(ids, order, strict=True):
-        start = cut + int(k) * length
-        pd.DataFrame({"acoustic_data": signal.acoustic_data[start : start + length]}).to_csv(
-            out / "test" / f"{seg_id}.csv", index=False
-        )
-        answers.append((seg_id, round(float(signal.time_to_failure[start + length - 1]), 9)))
-    solution = pd.DataFrame(answers, columns=[ID, TARGET])
+    source_csv, length, source = load_real(raw) if raw is not None else load_embedded(seed, out)
+    try:
+        n, starts, ends = scan(source_csv, length)
+        cut = holdout_start(starts, n, length)
+        offset = copy_rows(source_csv, out / "train.csv", cut)
+        n_segments = (n - cut) // length
+        ids = segment_ids(n_segments, seed)
+        order = np.random.default_rng(seed).permutation(n_segments)  # Kaggle lists no time order
+        id_of = {int(k): seg_id for seg_id, k in zip(ids, order, strict=True)}
+        (out / "test").mkdir()
+        answers = dict(write_segments(source_csv, out / "test", offset, length, n_segments, id_of))
+        targets = ends[: cut // length]
+    finally:
+        if raw is None:
+            source_csv.unlink(missing_ok=True)
+    solution = pd.DataFrame([(i, answers[i]) for i in ids], columns=[ID, TARGET])
     return Built(
         solution=solution,
-        train_targets=train[[TARGET]],
+        train_targets=pd.DataFrame({TARGET: targets}),
         source=source,
         files=("train.csv", "test/"),
     )
 
 
-def holdout_start(ttf: np.ndarray, length: int) -> int:
+def copy_rows(source: Path, target: Path, rows: int) -> int:
+    """Pass 2a: copy the header and the first `rows` data lines byte for byte; the byte offset after them."""
+    left, copied = rows + 1, 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        while left > 0:
+            block = src.read(1 << 22)
+            if not block:
+                break
+            lines = block.count(b"\n")
+            if lines < left:
+                dst.write(block)
+                left, copied = left - lines, copied + len(block)
+                continue
+            end = -1
+            for _ in range(left):
+                end = block.index(b"\n", end + 1)
+            dst.write(block[: end + 1])
+            copied += end + 1
+            left = 0
+    return copied
+
+
+def write_segments(
+    source: Path, folder: Path, offset: int, length: int, count: int, id_of: dict[int, str]
+) -> Iterator[tuple[str, float]]:
+    """Pass 2b: the rows from byte `offset` (the cut) as `count` segment files; yields (seg_id, answer)."""
+    carry_a = np.empty(0, dtype=np.int16)
+    carry_t = np.empty(0, dtype=np.float64)
+    k = 0
+    rows = max(CHUNK_ROWS // length, 1) * length
+    for chunk in _chunks(source, offset=offset, rows=rows):
+        acoustic = np.concatenate([carry_a, chunk["acoustic_data"].to_numpy()])
+        ttf = np.concatenate([carry_t, chunk[TARGET].to_numpy()])
+        whole = min(len(acoustic) // length, count - k)
+        for j in range(whole):
+            part = slice(j * length, (j + 1) * length)
+            seg_id = id_of[k]
+            pd.DataFrame({"acoustic_data": acoustic[part]}).to_csv(
+                folder / f"{seg_id}.csv", index=False
+            )
+            yield seg_id, round(float(ttf[part][-1]), 9)
+            k += 1
+        carry_a, carry_t = acoustic[whole * length :], ttf[whole * length :]
+        if k == count:
+            return
+
+
+def holdout_start(starts: np.ndarray, n: int, length: int) -> int:
     """The last cycle start that leaves at least TEST_SHARE of the signal (and two segments) after it."""
-    starts = labquake.failure_starts(ttf)
-    need = max(TEST_SHARE * len(ttf), 2 * length)
-    fitting = [int(s) for s in starts if len(ttf) - s >= need]
+    need = max(TEST_SHARE * n, 2 * length)
+    fitting = [int(s) for s in starts if n - s >= need]
     if not fitting:
         raise CohortError(
-            f"The LANL signal ({len(ttf)} samples) has no failure leaving {int(need)} samples for test "
+            f"The LANL signal ({n} samples) has no failure leaving {int(need)} samples for test "
             "segments; use the full train.csv."
         )
     return fitting[-1]
@@ -118,17 +215,30 @@ def features(signal: np.ndarray) -> dict[str, float]:
     }
 
 
+def segment_features(path: Path, length: int, step: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features of train.csv's windows of `length` rows every `step` rows, read in chunks."""
+    rows, targets = [], []
+    carry_a = np.empty(0, dtype=np.int16)
+    carry_t = np.empty(0, dtype=np.float64)
+    for chunk in _chunks(path):
+        acoustic = np.concatenate([carry_a, chunk["acoustic_data"].to_numpy()])
+        ttf = np.concatenate([carry_t, chunk[TARGET].to_numpy()])
+        start = 0
+        while start + length <= len(acoustic):
+            rows.append(features(acoustic[start : start + length]))
+            targets.append(ttf[start + length - 1])
+            start += step
+        carry_a, carry_t = acoustic[start:], ttf[start:]
+    return pd.DataFrame(rows), np.asarray(targets)
+
+
 def baseline(directory: Path) -> pd.DataFrame:
     """Segment statistics and gradient boosting, trained on train.csv cut into test-length segments."""
     from sklearn.ensemble import GradientBoostingRegressor
 
-    train = pd.read_csv(directory / "train.csv")
     sample = pd.read_csv(directory / "sample_submission.csv")
     length = len(pd.read_csv(directory / "test" / f"{sample[ID].iloc[0]}.csv"))
-    acoustic, ttf = train["acoustic_data"].to_numpy(), train["time_to_failure"].to_numpy()
-    starts = range(0, len(acoustic) - length + 1, length // 2)
-    x_train = pd.DataFrame([features(acoustic[s : s + length]) for s in starts])
-    y_train = [ttf[s + length - 1] for s in starts]
+    x_train, y_train = segment_features(directory / "train.csv", length, length // 2)
     model = GradientBoostingRegressor(
         loss="absolute_error", n_estimators=150, max_depth=3, random_state=0
     ).fit(x_train, y_train)

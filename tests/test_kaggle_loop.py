@@ -1,0 +1,247 @@
+"""The whole Kaggle loop for every week, with the real client against the Kaggle simulator.
+
+bundle -> publish-data -> push -> the simulator runs the starter with only its attached
+sources under its input folder -> status -> a member's link -> collect -> validated and
+scored. Plus what must hold without running anything: a bundle never carries the answers
+(checked by bytes), and the starters' data finder ignores a competition's own files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cohort.cli import app
+from cohort.errors import CohortError
+from cohort.kaggle import collect
+from cohort.kaggle.bundle import MARKER, bundle
+from cohort.scoring import intake
+from cohort.sheets import roster
+from cohort.template import init_cohort
+from cohort.weeks.kernels import data_ref
+from cohort.weeks.prepare import prepare
+from cohort.workspace import Cohort
+from tests.conftest import write_roster
+from tests.fake_kaggle.server import FakeKaggle
+
+pytest_plugins = ["tests.fake_kaggle.fixtures"]
+runner = CliRunner()
+WEEKS = ["01-pets", "02-regularization", "03-sequences", "04-optimizers", "05-lanl-final"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def season(tmp_path: Path) -> Cohort:
+    """The shipped template with kaggle_owner = organizer and one member, ann (Kaggle user ann)."""
+    init_cohort(tmp_path / "cohort", "Loop")
+    toml = tmp_path / "cohort" / "cohort.toml"
+    toml.write_text(toml.read_text().replace('"your-kaggle-username"', '"organizer"'))
+    cohort = Cohort.open(tmp_path / "cohort")
+    roster.import_roster(cohort.store, write_roster(cohort.root, [("ann", "Ann", "", "ann")]))
+    return cohort
+
+
+def cli(cohort: Cohort, *args: str):
+    return runner.invoke(app, ["--root", str(cohort.root), *args])
+
+
+# --- the answers never travel ----------------------------------------------------
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    try:
+        return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    except UnicodeDecodeError:
+        return []
+
+
+@pytest.mark.parametrize("week_id", WEEKS)
+def test_a_bundle_holds_no_answer_by_its_bytes(
+    season: Cohort, tmp_path: Path, week_id: str
+) -> None:
+    prepare(season, week_id)
+    week = season.config.week(week_id)
+    solution_path = season.config.solution_path(week)
+    secret = solution_path.read_bytes()
+    answers = {
+        r[week.competition.id_column]: tuple(r[c] for c in week.competition.target_columns)
+        for r in _csv_rows(secret)
+    }
+    made = bundle(season, week_id, tmp_path / "bundle")
+    files = [p for p in made.directory.rglob("*") if p.is_file()]
+    assert sorted(p.relative_to(made.directory).as_posix() for p in files) == sorted(made.files)
+    assert "sample_submission.csv" in made.files and MARKER in made.files
+    for path in files:
+        data = path.read_bytes()
+        assert secret not in data, path
+        assert b"Usage" not in data or path.name == MARKER, path  # the public/private split
+        rows = _csv_rows(data) if path.suffix == ".csv" else []
+        if rows and week.competition.id_column in rows[0]:
+            hits = sum(
+                tuple(r.get(c) for c in week.competition.target_columns)
+                == answers.get(r[week.competition.id_column])
+                for r in rows
+            )
+            assert hits < len(answers), f"{path} gives every hidden label"
+    marker = json.loads((made.directory / MARKER).read_text())
+    assert marker["week"] == week_id and marker["cohort"] == season.config.name
+    assert set(marker) == {"cohort", "week", "solution_sha256", "files"}
+
+
+def test_a_copy_of_the_answers_under_another_name_is_refused(
+    season: Cohort, tmp_path: Path
+) -> None:
+    prepare(season, "02-regularization")
+    data = season.config.week_data_dir(season.config.week("02-regularization"))
+    rows = _csv_rows((data / "solution.csv").read_bytes())
+    with (data / "notes.csv").open("w") as fh:  # the labels without the Usage column, reordered
+        fh.write("diagnosis,id\n" + "".join(f"{r['diagnosis']},{r['id']}\n" for r in rows[::-1]))
+    with pytest.raises(CohortError, match=r"notes.csv holds the hidden answers of solution.csv"):
+        bundle(season, "02-regularization", tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_bundle_refuses_a_folder_of_other_files(season: Cohort, tmp_path: Path) -> None:
+    prepare(season, "02-regularization")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("keep me")
+    result = cli(season, "bundle", "2", str(tmp_path / "mine"))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Bundle folder {tmp_path / 'mine'} holds other files;")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "keep me"
+
+
+# --- the starters' data finder ----------------------------------------------------
+
+
+def _find_data_block(week_id: str) -> str:
+    text = (REPO / "weeks" / week_id / "kernel.py").read_text()
+    start = text.index("# --- cohort: where the data is")
+    return text[start : text.index("# --- end of the cohort block ---")]
+
+
+@pytest.mark.parametrize("week_id", WEEKS)
+def test_the_data_finder_takes_the_marker_not_a_competitions_sample_submission(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, week_id: str
+) -> None:
+    root = tmp_path / "input"
+    decoy = root / "aaa-competition"  # sorts first, as digit-recognizer sorts before most slugs
+    decoy.mkdir(parents=True)
+    (decoy / "sample_submission.csv").write_text("ImageId,Label\n1,0\n")
+    other = root / "bbb-cohort-data-other-week"
+    other.mkdir()
+    (other / MARKER).write_text(json.dumps({"week": "99-other"}))
+    (other / "sample_submission.csv").write_text("id,label\n")
+    ours = root / "zzz-cohort-data"
+    ours.mkdir()
+    (ours / MARKER).write_text(json.dumps({"week": week_id}))
+    monkeypatch.setenv("KAGGLE_INPUT_ROOT", str(root))
+    monkeypatch.delenv("COHORT_DATA_DIR", raising=False)
+    namespace: dict = {"Path": Path, "os": os}
+    exec(_find_data_block(week_id), namespace)  # noqa: S102 - the kernel's own block
+    assert namespace["find_data"]() == ours
+    (ours / MARKER).unlink()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match=f"No data for {week_id}: attach the cohort's dataset"
+    ):
+        namespace["find_data"]()
+
+
+# --- the whole loop ----------------------------------------------------------------
+
+
+def _digit_recognizer_decoy() -> dict[str, bytes]:
+    """digit-recognizer as Kaggle lays it out: its own train, test and sample_submission (other ids)."""
+    pixels = ",".join(f"pixel{i}" for i in range(784))
+    zeros = ",".join("0" for _ in range(784))
+    return {
+        "train.csv": (
+            f"label,{pixels}\n" + "".join(f"{i % 10},{zeros}\n" for i in range(20))
+        ).encode(),
+        "test.csv": (f"{pixels}\n" + f"{zeros}\n" * 28).encode(),
+        "sample_submission.csv": (
+            "ImageId,Label\n" + "".join(f"{i},0\n" for i in range(1, 29))
+        ).encode(),
+    }
+
+
+def _lanl_decoy() -> dict[str, bytes]:
+    """LANL-Earthquake-Prediction as Kaggle lays it out, much shortened."""
+    train = "acoustic_data,time_to_failure\n" + "".join(
+        f"{i % 7 - 3},{1.5 - i * 1e-4:.6f}\n" for i in range(3000)
+    )
+    segment = "acoustic_data\n" + "".join(f"{i % 5}\n" for i in range(1000))
+    ids = ["seg_00030f", "seg_0012b5", "seg_00184e"]
+    return {
+        "train.csv": train.encode(),
+        **{f"test/{s}.csv": segment.encode() for s in ids},
+        "sample_submission.csv": (
+            "seg_id,time_to_failure\n" + "".join(f"{s},0\n" for s in ids)
+        ).encode(),
+    }
+
+
+DECOYS = {"digit-recognizer": _digit_recognizer_decoy, "LANL-Earthquake-Prediction": _lanl_decoy}
+
+
+def _wait_for_the_run(cohort: Cohort, week_id: str, timeout_s: float = 900) -> str:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = cli(cohort, "kaggle", "status", week_id)
+        assert result.exit_code == 0, result.output
+        if " is queued" not in result.output and " is running" not in result.output:
+            return result.output
+        assert time.monotonic() < deadline, result.output
+        time.sleep(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("week_id", WEEKS)
+def test_the_whole_loop_runs_on_the_simulator(
+    season: Cohort, fake_kaggle: FakeKaggle, tmp_path: Path, week_id: str
+) -> None:
+    week = season.config.week(week_id)
+    competition = week.data.kaggle_competition
+    if competition:
+        fake_kaggle.competitions[competition] = DECOYS[competition]()
+        fake_kaggle.rules_accepted.add(competition)
+    prepare(season, week_id)
+    assert cli(season, "bundle", week_id).exit_code == 0
+    published = cli(season, "kaggle", "publish-data", week_id)
+    assert published.exit_code == 0, published.output
+    dataset = data_ref("organizer", season.config.name, week)
+    assert dataset in fake_kaggle.private_datasets
+
+    pushed = cli(season, "kaggle", "push", week_id)
+    assert pushed.exit_code == 0, pushed.output
+    ref = f"organizer/{week.kernel.slug}"
+    status = _wait_for_the_run(season, week_id)
+    kernel = fake_kaggle.kernels[ref]
+    assert status == f"Kernel {ref} is complete.\n", kernel.log[-3000:]
+    # Exactly the attached sources were visible, each in its own folder.
+    roots = {p.split("/")[0] for p in kernel.inputs}
+    assert roots == {dataset.split("/")[1], *([competition] if competition else [])}
+    assert "submission.csv" in kernel.outputs
+
+    # Ann runs the starter as her kernel and gives its link; collect takes its submission.csv.
+    at = week.opens_at + timedelta(hours=1)
+    intake.submit(season, "ann", week_id, None, f"https://www.kaggle.com/code/{ref}", at=at)
+    report = collect.collect(season, week_id, now=at)
+    item = next(i for i in report.items if i.handle == "ann")
+    assert (item.outcome, item.status) == ("collected", "collected"), item.reason
+    scored = cli(season, "score")
+    assert scored.exit_code == 0, scored.output
+    board = cli(season, "leaderboard", week_id, "--json")
+    assert board.exit_code == 0, board.output
+    rows = json.loads(board.output)
+    rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
+    assert [r["handle"] for r in rows if r.get("score") is not None] == ["ann"], rows
