@@ -6,9 +6,23 @@ import altair as alt
 import pandas as pd
 
 CUT_COLOR = "#d62728"
+# Readable from the back of a workshop room (Vega's default is 11 px).
+LABEL_PX = 15
+TITLE_PX = 16
 
 
-def score_over_time(history: pd.DataFrame, baseline: float | None, metric: str) -> alt.Chart:
+def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Axis and legend text large enough for a projector."""
+    return (
+        chart.configure_axis(labelFontSize=LABEL_PX, titleFontSize=TITLE_PX)
+        .configure_legend(labelFontSize=LABEL_PX, titleFontSize=TITLE_PX)
+        .configure_text(fontSize=LABEL_PX)
+    )
+
+
+def score_over_time(
+    history: pd.DataFrame, baseline: float | None, metric: str, decimals: int = 4
+) -> alt.TopLevelMixin:
     """A member's public (and, once revealed, private) scores over time, with the baseline."""
     long = history.melt(
         id_vars=["submitted_at", "submission_id"],
@@ -27,26 +41,29 @@ def score_over_time(history: pd.DataFrame, baseline: float | None, metric: str) 
             tooltip=[
                 "submission_id:Q",
                 "board:N",
-                alt.Tooltip("score:Q", format=".5g"),
+                alt.Tooltip("score:Q", format=f".{decimals}f"),
                 alt.Tooltip("submitted_at:T", format="%d %b %H:%M"),
             ],
         )
     )
     if baseline is None:
-        return lines
+        return readable(lines)
     rule = (
         alt.Chart(pd.DataFrame({"baseline": [baseline]}))
         .mark_rule(strokeDash=[6, 4], color="gray")
-        .encode(y="baseline:Q", tooltip=[alt.Tooltip("baseline:Q", format=".5g")])
+        .encode(y="baseline:Q", tooltip=[alt.Tooltip("baseline:Q", format=f".{decimals}f")])
     )
-    return lines + rule
+    return readable(lines + rule)
 
 
-def standings_composition(table: pd.DataFrame, components: list[str], cut: int) -> alt.Chart:
+def standings_composition(
+    table: pd.DataFrame, components: list[str], cut: int, labels: dict[str, str] | None = None
+) -> alt.TopLevelMixin:
     """One stacked bar per member (points by component), in rank order, with the cut line."""
     long = table.melt(
         id_vars=["rank", "handle"], value_vars=components, var_name="component", value_name="points"
     )
+    long["component"] = long["component"].map(lambda k: (labels or {}).get(k, k))
     order = table.sort_values("rank")["handle"].tolist()
     bars = (
         alt.Chart(long)
@@ -59,17 +76,17 @@ def standings_composition(table: pd.DataFrame, components: list[str], cut: int) 
         )
     )
     if len(order) <= cut:
-        return bars
+        return readable(bars)
     # The cut sits between the last selected member and the first one below it.
     cut_rule = (
         alt.Chart(pd.DataFrame({"handle": [order[cut - 1]]}))
         .mark_rule(color=CUT_COLOR, strokeWidth=3, yOffset=9)
         .encode(y=alt.Y("handle:N", sort=order))
     )
-    return (bars + cut_rule).properties(height=max(200, 24 * len(order)))
+    return readable((bars + cut_rule).properties(height=max(200, 28 * len(order))))
 
 
-def shakeup(rows: pd.DataFrame) -> alt.Chart:
+def shakeup(rows: pd.DataFrame) -> alt.TopLevelMixin:
     """Public rank -> private rank for each member: lines going down lost places."""
     ranked = rows.dropna(subset=["public_rank", "rank"])
     long = pd.concat(
@@ -98,4 +115,6 @@ def shakeup(rows: pd.DataFrame) -> alt.Chart:
         .mark_text(align="left", dx=6, color="#333")
         .encode(text="handle:N", color=alt.value("#333"))
     )
-    return (base.mark_line(point=True) + labels).properties(height=max(240, 18 * len(ranked)))
+    return readable(
+        (base.mark_line(point=True) + labels).properties(height=max(240, 22 * len(ranked)))
+    )

@@ -353,7 +353,9 @@ def standings_view(root: str, stamp: tuple[Any, ...]) -> dict[str, Any]:
             for b in selection.below_cut
         ],
         "unrevealed": selection.unrevealed,
+        "labels": {k: present.column_label(c.config, k) for k in comps},
         "frozen": None
         if not freezes
-        else f"Frozen {freezes[0].frozen_at:%Y-%m-%d %H:%M} UTC by {freezes[0].frozen_by}",
+        else f"Frozen {present.when_full(freezes[0].frozen_at, c.config.tz)} by "
+        f"{freezes[0].frozen_by}",
     }

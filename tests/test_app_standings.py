@@ -50,10 +50,13 @@ def test_each_total_is_shown_with_its_components(populated: Path, monkeypatch) -
     at = app_test(populated, monkeypatch, "standings")
     result = standings.standings(Cohort.open(populated))
     full = at.dataframe[0].value
-    assert full["Member"].tolist() == [r.handle for r in result.rows]
+    assert full["Handle"].tolist() == [r.handle for r in result.rows]
+    assert full["Member"].tolist() == [r.name for r in result.rows]
     assert full["Total"].tolist() == [round(r.total, 2) for r in result.rows]
-    for column in ("01-alpha", "02-beta", "attended"):
-        assert full[column].tolist() == [round(r.components[column], 2) for r in result.rows]
+    for column, label in (("01-alpha", "Week 1"), ("02-beta", "Week 2"), ("attended", "Attended")):
+        assert full[label].tolist() == [round(r.components[column], 2) for r in result.rows]
+    assert "<th class='num comp'>Week 1</th>" in drawn_table(at)
+    assert "Updated " in texts(at)
     assert len(at.get("vega_lite_chart")) == 1
 
 
@@ -72,7 +75,7 @@ def test_a_frozen_selection_is_announced(populated: Path, monkeypatch) -> None:
     season_selection.freeze(Cohort.open(populated), "ada")
     at = app_test(populated, monkeypatch, "standings")
     assert re.fullmatch(
-        r"Frozen \d{4}-\d\d-\d\d \d\d:\d\d UTC by ada; the live standings below "
+        r"Frozen \d{4}-\d\d-\d\d \d\d:\d\d CES?T by ada; the live standings below "
         r"may have moved since\.",
         at.info[0].value,
     )
@@ -80,5 +83,5 @@ def test_a_frozen_selection_is_announced(populated: Path, monkeypatch) -> None:
 
 def test_unrevealed_weeks_are_named(populated: Path, monkeypatch) -> None:
     at = app_test(populated, monkeypatch, "standings")
-    assert "Not yet revealed, so counted on their public scores: 02-beta" in texts(at)
+    assert "Not yet revealed, so counted on their public scores: Week 2 · Beta" in texts(at)
     assert "@example.org" not in texts(at)

@@ -9,7 +9,10 @@ import streamlit as st
 
 import charts
 import cohort_ui as ui
+from cohort import present
 from cohort.errors import CohortError
+
+REFRESH_SECONDS = 30
 
 
 def _table(view: dict) -> pd.DataFrame:
@@ -17,23 +20,37 @@ def _table(view: dict) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "Rank": table["rank"],
-            "Member": table["handle"],
-            "Name": table["name"],
+            "Member": table["name"],
+            "Handle": table["handle"],
             "Total": table["total"].round(2),
         }
     )
     for comp in view["components"]:
-        out[comp.replace("_", " ")] = table[comp].round(2)
+        out[view["labels"][comp]] = table[comp].round(2)
     out["Selected"] = table["selected"].map(lambda s: "✓ selected" if s else "")
     return out
 
 
+def _columns(view: dict) -> dict:
+    points = {
+        label: st.column_config.NumberColumn(label, format="%.2f")
+        for label in ["Total", *view["labels"].values()]
+    }
+    return {
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small"),
+        "Member": st.column_config.TextColumn("Member", pinned=True),
+        **points,
+    }
+
+
 STYLE = """
 <style>
-table.standings { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+table.standings { border-collapse: collapse; width: 100%; font-size: 1.05rem; }
 table.standings th, table.standings td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e6e6e6; }
 table.standings td.who, table.standings td.tie { white-space: nowrap; }
-table.standings th.num { font-weight: 600; font-size: 0.8rem; }
+table.standings th.num { font-weight: 600; font-size: 0.95rem; }
+/* A phone keeps rank, member, total and the tie mark; the parts are in the table below. */
+@media (max-width: 640px) { table.standings .comp { display: none; } }
 table.standings td.num, table.standings th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.standings tr.selected td { background: #eef7ee; }
 table.standings tr.cut td { border-top: 4px solid #d62728; color: #d62728; font-weight: 600;
@@ -43,15 +60,11 @@ table.standings tr.cut td { border-top: 4px solid #d62728; color: #d62728; font-
 AROUND_CUT = 8  # members shown below the cut in the drawn table; the full list is below it
 
 
-def _label(component: str) -> str:
-    """'01-pets' -> 'pets', 'on_time_kernel' -> 'on time kernel': short column heads."""
-    return component.split("-", 1)[-1].replace("_", " ").replace("-", " ")
-
-
 def _html_table(view: dict) -> str:
     """The top of the standings as HTML, with the cut drawn as its own row; text escaped."""
     table, comps, cut = view["table"], view["components"], view["cut"]
-    head = "".join(f"<th class='num'>{html.escape(_label(k))}</th>" for k in comps)
+    labels = view["labels"]
+    head = "".join(f"<th class='num comp'>{html.escape(labels[k])}</th>" for k in comps)
     rows = [f"<tr><th>#</th><th>Member</th><th class='num'>Total</th>{head}<th>Tie</th></tr>"]
     for i, r in enumerate(table.head(cut + AROUND_CUT).to_dict("records")):
         if i == cut:
@@ -59,7 +72,7 @@ def _html_table(view: dict) -> str:
                 f"<tr class='cut'><td colspan='{4 + len(comps)}'>cut line: the top {cut} "
                 "above go to the final project</td></tr>"
             )
-        cells = "".join(f"<td class='num'>{r[k]:.2f}</td>" for k in comps)
+        cells = "".join(f"<td class='num comp'>{r[k]:.2f}</td>" for k in comps)
         klass = "selected" if r["selected"] else "below"
         tie = "⚠ tie" if r["tied"] else ""
         rows.append(
@@ -78,11 +91,10 @@ def _ties(view: dict) -> None:
         )
 
 
-def main() -> None:
-    """Render the page."""
+@st.fragment(run_every=REFRESH_SECONDS)
+def _live() -> None:
     c = ui.cohort()
     root, stamp = ui.key(c)
-    st.title("Season standings")
     try:
         view = ui.standings_view(root, stamp)
     except CohortError as exc:
@@ -104,19 +116,36 @@ def main() -> None:
         st.info(f"{view['frozen']}; the live standings below may have moved since.")
     if view["unrevealed"]:
         st.caption(
-            "Not yet revealed, so counted on their public scores: " + ", ".join(view["unrevealed"])
+            "Not yet revealed, so counted on their public scores: "
+            + ", ".join(present.week_name(c.config, w) for w in view["unrevealed"])
         )
     _ties(view)
     st.html(STYLE + _html_table(view))
-    with st.expander(f"All {len(table)} members"):
-        st.dataframe(_table(view), hide_index=True, width="stretch")
+    ui.updated(c, REFRESH_SECONDS)
+    with st.expander(f"All {len(table)} members", key="standings_all"):
+        st.dataframe(
+            _table(view),
+            hide_index=True,
+            width="stretch",
+            height=ui.grid_height(len(table)),
+            column_config=_columns(view),
+        )
     st.subheader("What each total is made of")
     # The members around the cut: a bar per member of a 1,000-member cohort would say nothing.
     shown = table.head(cut + AROUND_CUT)
-    st.altair_chart(charts.standings_composition(shown, view["components"], cut), width="stretch")
+    st.altair_chart(
+        charts.standings_composition(shown, view["components"], cut, view["labels"]),
+        width="stretch",
+    )
     if view["below_cut"]:
         st.subheader("Just below the cut")
         st.dataframe(pd.DataFrame(view["below_cut"]), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    """Render the page."""
+    st.title("Season standings")
+    _live()
 
 
 main()
