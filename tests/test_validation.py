@@ -239,10 +239,10 @@ def test_size_limit_refuses_before_reading(make_cohort, tmp_path: Path, monkeypa
     big = tmp_path / "big.csv"
     big.write_bytes(_csv(GOOD) + b"#" * 2000)
 
-    def no_read(self: Path) -> bytes:
+    def no_read(*_a: object) -> bytes:
         raise AssertionError("the file was read")
 
-    monkeypatch.setattr(Path, "read_bytes", no_read)
+    monkeypatch.setattr(validation, "_read_fd", no_read)
     with pytest.raises(ValidationError) as info:
         validation.read_limited(big, validation.limit_bytes(sol))
     assert str(info.value) == (
@@ -263,10 +263,10 @@ def test_an_unreadable_submission_file_names_the_fix(tmp_path: Path, monkeypatch
     file = tmp_path / "sub.csv"
     file.write_bytes(_csv(GOOD))
 
-    def denied(self: Path) -> bytes:
+    def denied(*_a: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(validation, "_open", denied)
     with pytest.raises(ValidationError) as info:
         validation.read_limited(file, 10_000_000)
     assert (

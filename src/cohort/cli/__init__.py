@@ -8,6 +8,7 @@ inside commands so `cohort --help` stays instant.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -91,23 +92,46 @@ def open_cohort(ctx: typer.Context) -> Any:
     return Cohort.open(obj.get("root"), obj.get("db"))
 
 
+def open_config(ctx: typer.Context) -> Any:
+    """The cohort's configuration alone, for commands that need no database (validate)."""
+    from cohort import config
+
+    obj = ctx.find_root().obj or {}
+    return config.load(config.find_root(obj.get("root")))
+
+
 def print_json(data: Any) -> None:
     """Write machine-readable output for --json."""
     import json
 
-    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    # Non-finite numbers become null: NaN and Infinity are not JSON.
+    typer.echo(json.dumps(_finite(data), indent=2, default=str, ensure_ascii=False, allow_nan=False))
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    if hasattr(data, "item") and callable(data.item) and getattr(data, "ndim", None) == 0:
+        return _finite(data.item())  # numpy scalars
+    return data
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]], caption: str = "") -> None:
     """A rich table on stdout."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, caption=caption or None)
+    # Text, not str: members' names and links are data, never Rich markup ("[/]" breaks markup).
+    table = Table(title=Text(title), caption=Text(caption) if caption else None)
     for col in columns:
-        table.add_column(col)
+        table.add_column(Text(col))
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     Console(width=_console_width()).print(table)
 
 
@@ -132,7 +156,7 @@ JsonOption = Annotated[
 ]
 
 # Registering the command modules, one per area of the domain; each adds its commands to `app`.
-from cohort.cli import cohorts, kaggle, scoring, season, sheets, weeks  # noqa: E402,F401
+from cohort.cli import cohorts, kaggle, scoring, season, sheets, stores, weeks  # noqa: E402,F401
 
 
 def main() -> None:

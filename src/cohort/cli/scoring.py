@@ -12,6 +12,7 @@ from cohort.cli import (
     WeekOption,
     app,
     open_cohort,
+    open_config,
     print_json,
     print_table,
 )
@@ -64,12 +65,10 @@ def validate(
     file: Annotated[Path, typer.Argument(help="Predictions file to check; nothing is stored.")],
 ) -> None:
     """Check a predictions file against the week's format without submitting it."""
-    from cohort.scoring.intake import validate_file
+    from cohort.scoring.validation import check_file
 
-    frame = validate_file(open_cohort(ctx), week, file)
-    typer.echo(
-        f"{file.name} is valid: {len(frame)} rows, columns {frame.index.name},{','.join(frame.columns)}."
-    )
+    parsed = check_file(open_config(ctx), week, file)  # no database: nothing is stored
+    typer.echo(f"{file.name} is valid: {parsed.rows} rows, columns {','.join(parsed.columns)}.")
 
 
 @app.command("score")

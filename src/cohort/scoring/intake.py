@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from cohort.config import Week
 from cohort.errors import IntakeRefused, ValidationError
-from cohort.scoring.parsed import store_file
+from cohort.scoring.parsed import files_guard, store_file
 from cohort.store import members as store_members
 from cohort.store import submissions as store_subs
 from cohort.workspace import Cohort, utcnow
@@ -33,11 +33,9 @@ class SubmitResult:
 
 def validate_file(cohort: Cohort, week_ref: str, path: Path) -> pd.DataFrame:
     """Check a file as `cohort submit` would, storing nothing; the predictions by id."""
-    from cohort.scoring.solution import load_solution
-    from cohort.scoring.validation import limit_bytes, parse, read_limited
+    from cohort.scoring.validation import check_file
 
-    solution = load_solution(cohort, week_ref)
-    return parse(read_limited(Path(path), limit_bytes(solution)), Path(path).name, solution).frame
+    return check_file(cohort, week_ref, path).frame
 
 
 def local_day(cohort: Cohort, at: datetime) -> tuple[datetime, datetime]:
@@ -225,13 +223,18 @@ def _record_file(
     if remaining_today(cohort, handle, week.id, at) <= 0:  # fast path: don't parse what is refused
         raise _limit_reached(cohort, week, handle, at)
     parsed = parse(data, file_name, solution)
-    sha, created = store_file(cohort, solution, data, file_name, parsed)
     public = None
     start, end = local_day(cohort, at)
-    try:
+    # Stored files are content-addressed and shared: an intake never removes one, even when
+    # it is refused (another intake of the same bytes may have committed it meanwhile).
+    # Orphans are removed only by `cohort check --repair`, which waits for this guard.
+    with files_guard(cohort):
+        sha, _created = store_file(cohort, solution, data, file_name, parsed)
         with cohort.store.transaction() as tx:
-            # The insert comes first so it takes SQLite's write lock (PostgreSQL: the member row lock):
-            # two intakes for one member then count one after the other and cannot both pass.
+            # PostgreSQL: an advisory lock on (member, week) first. SQLite: the insert first,
+            # which takes the write lock. Either way two intakes for one member count one
+            # after the other and cannot both pass.
+            store_subs.lock_intake(tx, member_id, week.id)
             sid = store_subs.add(
                 tx,
                 member_id=member_id,
@@ -245,7 +248,6 @@ def _record_file(
                 error="",
                 import_key=import_key,
             )
-            store_subs.lock_member(tx, member_id)
             left = week.competition.daily_limit - store_subs.count_files_between(
                 tx, member_id, week.id, start, end
             )
@@ -253,10 +255,6 @@ def _record_file(
                 raise _limit_reached(cohort, week, handle, at)
             if score:
                 public = runs.score_new(tx, solution, sid, parsed.values, at)
-    except BaseException:
-        for path in created:  # a failed intake leaves no file behind
-            path.unlink(missing_ok=True)
-        raise
     return SubmitResult(
         sid, week.id, handle, "scored" if score else "pending", public, left, warnings
     )

@@ -1,29 +1,31 @@
 """A week's hidden solution: read once, checked, and its truth encoded for the metric.
 
 The validator takes a Solution as its input and the scorer scores against one, so it
-lives below both (no import cycle between intake, validation and scoring).
+lives below both (no import cycle between intake, validation and scoring). It is read
+with pyarrow's CSV reader; pandas is only imported when a caller asks for `frame`.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from cohort.config import Competition
+from cohort.config import CohortConfig, Competition
 from cohort.errors import ConfigError, NotFound
 from cohort.scoring import metrics
-from cohort.workspace import Cohort
-
-SCORER_VERSION = "1"
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
+
+    from cohort.workspace import Cohort
+
+SCORER_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,15 @@ class Solution:
     """A week's hidden solution, with its truth encoded for the metric."""
 
     week: str
-    frame: pd.DataFrame
+    table: Any = field(repr=False)  # a pyarrow Table of the file's columns, as strings
     sha256: str  # the stamp on its scores: file bytes + the scoring settings (see _load_solution)
     classes: tuple[str, ...]
     competition: Competition = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
-    ids: pd.Index = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
+    ids: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     truth: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     public: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     key: str = ""
+    id_array: Any = field(repr=False, default=None)  # the ids as a pyarrow array (for lookups)
 
     @property
     def id_column(self) -> str:
@@ -56,15 +59,45 @@ class Solution:
     def kind(self) -> str:
         return metrics.get(self.competition.metric).kind
 
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The solution file as a DataFrame of strings (imports pandas; not on the intake path)."""
+        return self.table.to_pandas()
+
+    @cached_property
+    def class_array(self) -> Any:
+        """The classes as a pyarrow array (for the validator's label lookups)."""
+        import pyarrow as pa
+
+        return pa.array(self.classes, pa.string())
+
     def decode_labels(self, codes: np.ndarray) -> np.ndarray:
         """Class codes back to their labels."""
         return np.asarray(self.classes, dtype=object)[codes]
 
 
-def load_solution(cohort: Cohort, week_ref: str) -> Solution:
-    """The week's solution.csv, checked and encoded; NotFound before `cohort prepare`."""
-    week = cohort.config.week(week_ref)
-    path = cohort.config.solution_path(week)
+def numpy_of(arr: Any, dtype: Any) -> np.ndarray:
+    """A pyarrow array of numbers without nulls as numpy, zero-copy.
+
+    pyarrow's own to_numpy() imports pandas (~0.3 s), which the intake path must not pay."""
+    arr = arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
+    dtype = np.dtype(dtype)
+    if arr.null_count:
+        raise ValueError("numpy_of: the array has nulls")
+    if len(arr) == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(
+        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize
+    )
+
+
+def load_solution(cohort: Cohort | CohortConfig, week_ref: str) -> Solution:
+    """The week's solution.csv, checked and encoded; NotFound before `cohort prepare`.
+
+    Takes a Cohort or only its config: validating a file needs no database."""
+    config = cohort if isinstance(cohort, CohortConfig) else cohort.config
+    week = config.week(week_ref)
+    path = config.solution_path(week)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -74,30 +107,60 @@ def load_solution(cohort: Cohort, week_ref: str) -> Solution:
     return _load_solution(str(path), st.st_mtime_ns, st.st_size, week.id, week.competition)
 
 
+def _read_strings(data: bytes, path: str, week: str) -> Any:
+    """The CSV's columns as pyarrow strings, exactly as written (no NA guessing)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    fix = f"rebuild it with `cohort prepare {week} --force`"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        first = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+        names = next(csv.reader([first]))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        raise ConfigError(f"{path} has no readable CSV header; {fix}.") from None
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path} repeats a column name in its header; {fix}.")
+    try:
+        return pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise ConfigError(f"{path} cannot be read as CSV ({detail}); {fix}.") from None
+
+
 @lru_cache(maxsize=16)
 def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competition) -> Solution:
+    import pyarrow.compute as pc
+
     with open(path, "rb") as fh:
         data = fh.read()
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(
-            f"{path} cannot be read as CSV ({exc}); rebuild it with `cohort prepare {week} --force`."
-        ) from None
+    table = _read_strings(data, path, week)
     fix = f"rebuild it with `cohort prepare {week} --force`"
     for col in (comp.id_column, *comp.target_columns, "Usage"):
-        if col not in frame.columns:
+        if col not in table.column_names:
             raise ConfigError(f"{path} has no column '{col}'; {fix}.")
-    ids = pd.Index(frame[comp.id_column].str.strip())
-    if ids.has_duplicates:
-        raise ConfigError(f"{path} repeats id '{ids[ids.duplicated()][0]}'; {fix}.")
-    usage = frame["Usage"].str.strip().str.capitalize()
-    if not usage.isin(["Public", "Private"]).all():
+    id_array = pc.utf8_trim_whitespace(table.column(comp.id_column)).combine_chunks()
+    ids = np.asarray(id_array.to_pylist(), dtype=object)
+    if pc.count_distinct(id_array).as_py() != len(id_array):
+        seen: set[str] = set()
+        dup = next(i for i in ids if i in seen or seen.add(i))
+        raise ConfigError(f"{path} repeats id '{dup}'; {fix}.")
+    usage = np.asarray(
+        [u.strip().capitalize() for u in table.column("Usage").to_pylist()], dtype=object
+    )
+    if not np.isin(usage, ["Public", "Private"]).all():
         raise ConfigError(f"{path} has a Usage other than Public/Private; {fix}.")
     kind = metrics.get(comp.metric).kind
-    classes, truth = _encode_truth(frame, comp, kind, path)
+    classes, truth = _encode_truth(table, comp, kind, path)
     key_src = "\n".join([kind, ",".join(comp.target_columns), "|".join(classes), *ids])
     # Scores are stamped with this hash: the file's bytes plus the settings it is scored under,
     # so fixing a week's metric or direction makes every old score stale, as a new file does.
@@ -107,33 +170,40 @@ def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competit
     stamp = hashlib.sha256(data + b"\0" + settings.encode()).hexdigest()
     return Solution(
         week,
-        frame,
+        table,
         stamp,
         classes,
         comp,
         ids,
         truth,
-        usage.to_numpy() == "Public",
+        usage == "Public",
         hashlib.sha256(key_src.encode()).hexdigest(),
+        id_array,
     )
 
 
 def _encode_truth(
-    frame: pd.DataFrame, comp: Competition, kind: str, path: str
+    table: Any, comp: Competition, kind: str, path: str
 ) -> tuple[tuple[str, ...], np.ndarray]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     cols = list(comp.target_columns)
+    values = [pc.utf8_trim_whitespace(table.column(c)).combine_chunks() for c in cols]
     if kind == "label":
-        values = frame[cols].apply(lambda c: c.str.strip())
-        classes = comp.classes or tuple(sorted(set(values.to_numpy().ravel().tolist())))
-        codes = np.column_stack([pd.Index(classes).get_indexer(values[c]) for c in cols])
-        if (codes < 0).any():
+        found = sorted({v for col in values for v in col.to_pylist()})
+        classes = comp.classes or tuple(found)
+        lookup = pa.array(classes, pa.string())
+        found_codes = [pc.index_in(v, value_set=lookup) for v in values]
+        if any(c.null_count for c in found_codes):
             raise ConfigError(
                 f"{path} has labels outside the week's classes; fix [competition] classes or the file."
             )
+        codes = np.column_stack([numpy_of(c, np.int32).astype(np.int64) for c in found_codes])
         return tuple(classes), codes[:, 0] if len(cols) == 1 else codes
     try:
-        numbers = frame[cols].apply(pd.to_numeric).to_numpy(dtype=np.float64)
-    except (ValueError, TypeError):
+        numbers = np.column_stack([numpy_of(pc.cast(v, pa.float64()), np.float64) for v in values])
+    except (pa.ArrowInvalid, ValueError, TypeError):
         raise ConfigError(
             f"{path} has non-numeric values in {cols}; rebuild it with `cohort prepare`."
         ) from None
