@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.store_lanes import any_store_url, fresh_database  # noqa: F401 - fixtures
+
 # Tests never talk to the real Kaggle, and never read a developer's credentials.
 os.environ.pop("KAGGLE_API_TOKEN", None)
 os.environ.pop("KAGGLE_USERNAME", None)
@@ -111,3 +113,35 @@ def write_roster(root: Path, rows: list[tuple[str, str, str, str]]) -> Path:
 def dedent(text: str) -> str:
     """textwrap.dedent, for inline fixture files."""
     return textwrap.dedent(text).lstrip("\n")
+
+
+# ---------------------------------------------------------------- store lanes (tests/store_lanes.py)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the store every test's cohort opens: a SQLite file (default) or a fresh "
+        "Postgres database per test on COHORT_TEST_POSTGRES_URL",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: reads the SQLite file itself; skipped in the Postgres lane"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _store_lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """In the Postgres lane, point COHORT_DATABASE_URL at a fresh database for this test."""
+    if request.config.getoption("--store") != "postgres":
+        yield
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("reads the SQLite file itself; runs in the SQLite lane")
+    with fresh_database() as url:
+        monkeypatch.setenv("COHORT_DATABASE_URL", url)
+        yield

@@ -47,7 +47,7 @@ def _files(c: Cohort) -> list[str]:
     return sorted(
         str(p.relative_to(c.config.submissions_dir))
         for p in c.config.submissions_dir.rglob("*")
-        if p.is_file()
+        if p.is_file() and p.name != parsed.LOCK_FILE
     )
 
 
@@ -131,15 +131,23 @@ def test_invalid_file_leaves_nothing_and_does_not_count(cohort: Cohort, tmp_path
     assert intake.remaining_today(cohort, "ann", "1", at=AT) == 2
 
 
-def test_failed_write_removes_the_stored_file(cohort: Cohort, tmp_path: Path, monkeypatch) -> None:
+def test_failed_write_stores_no_row_and_check_repair_removes_its_file(
+    cohort: Cohort, tmp_path: Path, monkeypatch
+) -> None:
+    from cohort.scoring import integrity
+
     def broken(*args: object) -> float:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(runs, "score_new", broken)
     with pytest.raises(RuntimeError):
         intake.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=AT)
-    assert _files(cohort) == []
     assert _rows(cohort) == 0
+    # Intake never deletes a stored file (another intake may share it); the orphan is
+    # reported by `cohort check` and removed only by `cohort check --repair`.
+    assert {f.kind for f in integrity.check(cohort).findings} == {"orphan_file", "orphan_parsed"}
+    assert integrity.check(cohort, repair=True).consistent
+    assert _files(cohort) == []
 
 
 def test_deadline_names_the_close_time_in_the_cohort_timezone(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cohort.config import Week
-from cohort.errors import NotFound, ValidationError
+from cohort.errors import CohortError, Conflict, NotFound, StorageError, ValidationError
 from cohort.workspace import Cohort
 
 if TYPE_CHECKING:
@@ -196,20 +199,143 @@ def npy_values(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
 
 
+TEMP_PREFIX = ".tmp-"
+LOCK_FILE = ".lock"
+
+
 def _write_once(path: Path, write: Any) -> bool:
-    """Write a file atomically unless it exists; True when this call created it."""
+    """Write a file atomically unless it exists; True when this call created it.
+
+    Two writers of the same content-addressed file may race: each writes its own temp
+    file and renames it over the same name, so the file is always whole, never removed."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix())
+    except OSError as exc:
+        raise disk_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise disk_error(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def disk_error(path: Path, exc: OSError) -> CohortError:
+    """A failed write as one line naming the path and the fix (full disk, permissions)."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "the disk is full; free space there (or move submissions_dir) and submit again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "permission denied; let the user running cohort write there"
+    else:
+        fix = f"{exc.strerror or exc}; check the folder"
+    return StorageError(f"Cannot write {path}: {fix}. Nothing was stored.")
+
+
+@contextmanager
+def files_guard(
+    cohort: Cohort, exclusive: bool = False, wait_s: float = 60.0, sweep: bool = True
+) -> Iterator[None]:
+    """Hold submissions/.lock while stored files are written or removed.
+
+    Intakes and scoring runs share it; `cohort check --repair` takes it alone, so an
+    orphan it removes can never be a file an intake is about to commit. The first shared
+    holder that finds nobody else inside sweeps temp files left by a killed writer."""
+    import fcntl
+    import time
+
+    folder = cohort.config.submissions_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise disk_error(folder / LOCK_FILE, exc) from None
+    try:
+        alone = _wait_alone(fd, folder, exclusive, time.monotonic() + wait_s)
+        if alone and not exclusive:
+            if sweep:
+                sweep_temp_files(folder)
+            fcntl.flock(fd, fcntl.LOCK_SH)  # let other intakes in again
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock; a killed process releases it too
+
+
+def _wait_alone(fd: int, folder: Path, exclusive: bool, deadline: float) -> bool:
+    """Take the lock alone if nobody holds it; else shared (or, exclusive, wait). True if alone."""
+    import fcntl
+    import time
+
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if not exclusive:
+                fcntl.flock(fd, fcntl.LOCK_SH)  # others are writing: no sweep this time
+                return False
+        if time.monotonic() > deadline:
+            raise Conflict(
+                f"Stored files under {folder} are busy (an intake or scoring run holds "
+                f"{LOCK_FILE}); run the command again when it has finished."
+            )
+        time.sleep(0.05)
+
+
+def _temp_prefix() -> str:
+    # The writer's host and pid in the name tell a sweep whether the writer is gone.
+    return f"{TEMP_PREFIX}{socket.gethostname()[:40]}-{os.getpid()}-"
+
+
+def writer_gone(name: str, now: float, mtime: float) -> bool:
+    """True when the temp file's writer no longer runs (another host's: after a day)."""
+    host, _, rest = name[len(TEMP_PREFIX) :].rpartition("-")[0].rpartition("-")
+    if host != socket.gethostname()[:40] or not rest.isdigit():
+        return now - mtime > 86400
+    try:
+        os.kill(int(rest), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_temp_files(folder: Path) -> list[Path]:
+    """Remove temp files under `folder` whose writer was killed midway; returns them."""
+    import time
+
+    removed, now = [], time.time()
+    for week in _subdirs(folder):  # submissions/<week>/ and submissions/<week>/parsed/
+        for place in (week, *_subdirs(week)):
+            with os.scandir(place) as entries:
+                for entry in entries:
+                    if not entry.name.startswith(TEMP_PREFIX):
+                        continue
+                    try:
+                        stale = entry.is_file(follow_symlinks=False) and writer_gone(
+                            entry.name, now, entry.stat(follow_symlinks=False).st_mtime
+                        )
+                    except FileNotFoundError:  # its writer just renamed it into place
+                        continue
+                    if stale:
+                        Path(entry.path).unlink(missing_ok=True)
+                        removed.append(Path(entry.path))
+    return removed
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
 
 
 def store_file(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import Week
-from cohort.errors import NotFound
+from cohort.errors import NotFound, ValidationError
 from cohort.scoring import metrics
 from cohort.scoring.boards import _board_frame, is_revealed, week_frame
 from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
@@ -29,6 +29,11 @@ from cohort.workspace import Cohort, utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+INFINITE = (
+    "The predictions give an infinite score (values too large for the metric); "
+    "submit finite predictions of a sensible size."
+)
 
 # Submissions scored per transaction: a kill loses at most one batch of work.
 BATCH = 2000
@@ -67,6 +72,8 @@ def score_new(
 ) -> float | None:
     """Score one just-submitted file inside the intake transaction; returns its public score."""
     pub, priv = score_values(solution, values[None])
+    if np.isinf(pub[0]) or np.isinf(priv[0]):
+        raise ValidationError(INFINITE)
     row = _score_row(solution, sid, pub[0], priv[0], utcnow())
     store_scores.upsert_many(tx, [row])
     store_subs.set_status(tx, {sid: ("scored", "")})
@@ -133,6 +140,13 @@ def score_pending(cohort: Cohort, rescore: bool = False, progress: bool = True) 
 
     Only changed scores are written, so a rescore with nothing to fix writes nothing;
     a killed `--rescore` resumes, skipping what it already wrote, when run again."""
+    from cohort.scoring.parsed import files_guard
+
+    with files_guard(cohort):  # parsed caches are rebuilt under the intakes' shared guard
+        return _score_all(cohort, rescore, progress)
+
+
+def _score_all(cohort: Cohort, rescore: bool, progress: bool) -> ScoreReport:
     report = ScoreReport()
     since = _rescore_since(cohort, report) if rescore else None
     plan = _plan(cohort, rescore, since, report)
@@ -256,6 +270,13 @@ def _score_batch(
     if not good:
         return [], statuses, 0
     pub, priv = score_values(solution, stack if not failed else stack[good])
+    infinite = np.isinf(pub) | np.isinf(priv)
+    if infinite.any():  # stored before scores were checked: now an error, never Infinity
+        for j in np.flatnonzero(infinite):
+            if (status[good[j]], error[good[j]]) != ("error", INFINITE):
+                statuses[ids[good[j]]] = ("error", INFINITE)
+        keep = ~infinite
+        good, pub, priv = [g for g, k in zip(good, keep, strict=True) if k], pub[keep], priv[keep]
     old_pub, old_priv = (
         batch["scored_public"].to_numpy()[good],
         batch["scored_private"].to_numpy()[good],

@@ -97,9 +97,18 @@ def count_files_between(tx: Tx, member_id: int, week: str, start: datetime, end:
     return int(tx.scalar(stmt) or 0)
 
 
-def lock_member(tx: Tx, member_id: int) -> None:
-    """Hold the member's row until the transaction ends (a no-op on SQLite, whose writes serialize)."""
-    tx.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+def lock_intake(tx: Tx, member_id: int, week: str) -> None:
+    """Serialize one member's intakes for one week until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on (member, week), taken before any
+    row is written, so no lock is ever upgraded and parallel intakes cannot deadlock.
+    SQLite: a no-op; the intake's first statement is an insert, which takes the write
+    lock, and SQLite writers run one at a time."""
+    if tx.get_bind().dialect.name == "postgresql":
+        import zlib
+
+        week_key = zlib.crc32(week.encode()) - 2**31  # into int4's range
+        tx.execute(select(func.pg_advisory_xact_lock(member_id, week_key)))
 
 
 def import_key_exists(tx: Tx, key: str) -> bool:
