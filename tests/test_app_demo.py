@@ -87,6 +87,7 @@ def test_submit_accepts_a_file_for_the_open_week_with_the_demo_token(
     at.text_input[0].input(token).run()
     assert at.success[0].value.startswith("Signed in as ")
     assert at.selectbox(key="submit_week").value.id == "03-sequences"  # the week open today
+
     def open_week_entries() -> int:
         history = boards.member_history(cohort, handle, include_private=False)
         return int((history["week"] == "03-sequences").sum())

@@ -1,215 +1,293 @@
-"""Backup and restore: the same standings and selection after a restore into a fresh database."""
+"""Backup and restore of a whole season: one archive, checked by hashes before anything is replaced."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import sqlite3
+import tarfile
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from cohort.errors import CohortError
+from cohort.scoring import boards, intake, runs
 from cohort.season import contributions, selection
-from cohort.sheets.backup import backup, database_file, restore
+from cohort.sheets.backup import backup, restore_into, restore_over, sqlite_file
 from cohort.sheets.roster import list_members
 from cohort.workspace import Cohort
 
-from .test_standings import build_season
+from .test_standings import IDS, build_season
+
+pytestmark = pytest.mark.sqlite_only  # restores write SQLite files; the lane's URL is not used
 
 
 @pytest.fixture
-def season(make_cohort, tmp_path: Path) -> Cohort:
+def season(make_cohort, tmp_path: Path, monkeypatch) -> Cohort:
+    monkeypatch.delenv("COHORT_DATABASE_URL", raising=False)
     return build_season(make_cohort, tmp_path)
 
 
-def _fresh(season: Cohort, tmp_path: Path, name: str = "fresh.db") -> Cohort:
-    return Cohort.open(season.root, f"sqlite:///{tmp_path / name}")
+def scores(cohort: Cohort) -> pd.DataFrame:
+    """Every submission's public and private score, in a stable order."""
+    frames = [boards.week_frame(cohort, w) for w in cohort.config.weeks]
+    frame = pd.concat(frames, ignore_index=True)
+    keep = ["submission_id", "handle", "status", "scored_public", "scored_private"]
+    return frame[keep].sort_values("submission_id").reset_index(drop=True)
 
 
-def test_restore_into_a_fresh_database_gives_identical_standings_and_selection(
-    season: Cohort, tmp_path: Path
-) -> None:
-    before = selection.select(season, top=2)
-    selection.freeze(season, "lead", top=2)
-    report = backup(season.store, tmp_path / "season.bak")
-    assert report.rows["members"] == 4 and report.rows["selection_freezes"] == 1
-    fresh = _fresh(season, tmp_path)
-    restored = restore(fresh.store, tmp_path / "season.bak")
-    assert restored.rows == report.rows
-    after = selection.select(fresh, top=2)
-    assert after.as_dict() == before.as_dict()
-    assert after.standings.inputs == before.standings.inputs
-    assert selection.inputs_hash(after.standings.inputs) == selection.frozen(fresh)[0].inputs_sha256
-    # The restored database is a working one: new events are recorded as usual.
-    contributions.add(fresh, "dee", "attended", week_ref="2")
-
-
-def test_restore_refuses_a_database_that_has_data_unless_forced(
-    season: Cohort, tmp_path: Path
-) -> None:
-    backup(season.store, tmp_path / "season.bak")
-    contributions.add(season, "dee", "attended", week_ref="2")
-    with pytest.raises(
-        CohortError,
-        match=r"^The database .*cohort\.db already holds \d+ rows; restore into a fresh "
-        r"database \(--db sqlite:///new\.db\) or pass --force to replace it\.$",
-    ):
-        restore(season.store, tmp_path / "season.bak")
-    assert len(contributions.events(season, "dee", derived=False)) == 2
-    restore(season.store, tmp_path / "season.bak", force=True)
-    assert len(contributions.events(season, "dee", derived=False)) == 1
-
-
-def test_backup_does_not_overwrite_a_file_unless_forced(season: Cohort, tmp_path: Path) -> None:
-    (tmp_path / "season.bak").write_text("precious")
-    with pytest.raises(
-        CohortError,
-        match=r"season\.bak already exists; choose a new file name or pass --force to replace it\.$",
-    ):
-        backup(season.store, tmp_path / "season.bak")
-    assert (tmp_path / "season.bak").read_text() == "precious"
-    backup(season.store, tmp_path / "season.bak", force=True)
-    with sqlite3.connect(tmp_path / "season.bak") as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-
-
-def _truncated(path: Path, tmp_path: Path) -> Path:
-    data = path.read_bytes()
-    broken = tmp_path / "broken.bak"
-    broken.write_bytes(data[:100] + b"\x00" * 4096 + data[4196:8192])
-    return broken
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (
-            lambda tmp, good: tmp / "missing.bak",
-            r"^Backup file .*missing\.bak not found; pass the file `cohort backup` wrote\.$",
-        ),
-        (
-            lambda tmp, good: _write(tmp / "notes.bak", b"hello, not a database"),
-            r"^Backup file .*notes\.bak is not a SQLite database; pass the file `cohort backup` wrote\.$",
-        ),
-        (
-            lambda tmp, good: _truncated(good, tmp),
-            r"^Backup file .*broken\.bak is corrupt \(.*\); restore an older backup\.$",
-        ),
-        (
-            lambda tmp, good: _other_db(tmp / "other.db"),
-            r"^Backup file .*other\.db is not a cohort database \(no 'alembic_version' table\); pass the file `cohort backup` wrote\.$",
-        ),
-    ],
-)
-def test_a_missing_or_corrupt_backup_is_one_error_and_changes_nothing(
-    season: Cohort, tmp_path: Path, make, message: str
-) -> None:
-    good = backup(season.store, tmp_path / "good.bak").path
-    fresh = _fresh(season, tmp_path)
-    with pytest.raises(CohortError, match=message):
-        restore(fresh.store, make(tmp_path, good))
-    assert list_members(fresh.store) == []  # the fresh database was left as it was
-
-
-def _write(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
-
-
-def _other_db(path: Path) -> Path:
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE notes (x)")
-    return path
-
-
-def test_backups_need_a_sqlite_database() -> None:
-    with pytest.raises(
-        CohortError,
-        match=r"^Backups work on SQLite database files, not a postgresql\+psycopg URL; use pg_dump for PostgreSQL\.$",
-    ):
-        database_file(SimpleNamespace(url="postgresql+psycopg://u@host/cohort"))  # type: ignore[arg-type]
-
-
-def _doctored(season: Cohort, tmp_path: Path, sql: str) -> Path:
-    """A backup of the season with `sql` applied to it afterwards."""
-    path = tmp_path / "doctored.bak"
-    backup(season.store, path)
-    with sqlite3.connect(path) as conn:
-        conn.executescript(sql)
-    return path
-
-
-def _dump(db: Path) -> list[str]:
+def dump(db: Path) -> list[str]:
     with sqlite3.connect(db) as conn:
         return list(conn.iterdump())
 
 
+def files_of(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith((".", "cohort.db"))
+    }
+
+
+def repack(archive: Path, out: Path, change: Callable[[dict[str, bytes]], None]) -> Path:
+    """The archive with its members changed by `change`, the manifest's hashes made to agree."""
+    with tarfile.open(archive, "r:gz") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isreg()}  # type: ignore[union-attr]
+    manifest = json.loads(members.pop("manifest.json"))
+    change(members)
+    manifest["files"] = {
+        n: {"sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)} for n, b in members.items()
+    }
+    with tarfile.open(out, "w:gz") as tar:
+        for name, data in [("manifest.json", json.dumps(manifest).encode()), *members.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out
+
+
+def doctored_db(sql: str) -> Callable[[dict[str, bytes]], None]:
+    """A change to an archive: run `sql` on its database."""
+
+    def change(members: dict[str, bytes]) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            scratch = Path(tmp) / "doctored.db"
+            scratch.write_bytes(members["cohort.db"])
+            conn = sqlite3.connect(scratch)
+            conn.executescript(sql)
+            conn.close()
+            members["cohort.db"] = scratch.read_bytes()
+
+    return change
+
+
+def test_a_season_restored_into_a_new_directory_rescores_to_the_same_scores(
+    season: Cohort, tmp_path: Path
+) -> None:
+    before = selection.select(season, top=2)
+    selection.freeze(season, "lead", top=2)
+    report = backup(season, tmp_path / "season.tar.gz")
+    assert report.rows["members"] == 4 and report.rows["selection_freezes"] == 1
+    fresh_root = tmp_path / "new-machine" / "cohort"
+    restored = restore_into(tmp_path / "season.tar.gz", fresh_root)
+    assert restored.rows == report.rows
+    fresh = Cohort.open(fresh_root)
+    assert files_of(fresh_root) == {
+        k: v for k, v in files_of(season.root).items() if "/parsed/" not in k
+    }
+    after = selection.select(fresh, top=2)
+    assert after.as_dict() == before.as_dict()
+    assert selection.inputs_hash(after.standings.inputs) == selection.frozen(fresh)[0].inputs_sha256
+    assert scores(fresh)["scored_private"].notna().sum() == 5
+    rescored = runs.score_pending(fresh, rescore=True, progress=False)
+    assert rescored.errors == 0 and rescored.scored == len(scores(season))
+    pd.testing.assert_frame_equal(scores(fresh), scores(season))
+    assert selection.select(fresh, top=2).as_dict() == before.as_dict()
+    contributions.add(fresh, "dee", "attended", week_ref="2")  # a working cohort
+
+
+def test_restoring_over_a_cohort_with_data_needs_force(season: Cohort, tmp_path: Path) -> None:
+    backup(season, tmp_path / "season.tar.gz")
+    contributions.add(season, "dee", "attended", week_ref="2")
+    with pytest.raises(
+        CohortError,
+        match=r"^The database at sqlite:///.*cohort\.db already holds \d+ rows; restore into a "
+        r"new directory \(--into DIR\) or pass --force to replace them\.$",
+    ):
+        restore_over(season, tmp_path / "season.tar.gz")
+    assert len(contributions.events(season, "dee", derived=False)) == 2
+    restore_over(season, tmp_path / "season.tar.gz", force=True)
+    assert len(contributions.events(season, "dee", derived=False)) == 1
+
+
+def test_another_cohorts_backup_is_refused_unless_forced(
+    make_cohort, season: Cohort, tmp_path: Path
+) -> None:
+    other = build_season(make_cohort, tmp_path, name="other")
+    toml = other.root / "cohort.toml"
+    toml.write_text(toml.read_text().replace('name = "', 'name = "Other ', 1))
+    other = Cohort.open(other.root)
+    backup(other, tmp_path / "other.tar.gz")
+    live = sqlite_file(season.store)
+    assert live is not None
+    before = dump(live)
+    with pytest.raises(
+        CohortError, match=r"is of cohort 'Other .*', not this cohort .* Pass --force"
+    ):
+        restore_over(season, tmp_path / "other.tar.gz", force=False)
+    assert dump(live) == before
+    report = restore_over(season, tmp_path / "other.tar.gz", force=True)
+    assert report.warnings and "is of cohort 'Other" in report.warnings[0]
+
+
+def test_a_backup_with_another_hidden_solution_is_refused_unless_forced(
+    season: Cohort, tmp_path: Path
+) -> None:
+    backup(season, tmp_path / "season.tar.gz")
+    solution = season.root / "data" / "01-a" / "solution.csv"
+    frame = pd.read_csv(solution)
+    frame.loc[0, "label"] = "zzz"
+    frame.to_csv(solution, index=False)
+    with pytest.raises(
+        CohortError, match=r"holds a different hidden solution for week '01-a' than this cohort's"
+    ):
+        restore_over(season, tmp_path / "season.tar.gz", force=False)
+
+
+def flip(path: Path, out: Path, at: float) -> Path:
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i : i + 4] = bytes(b ^ 0x5A for b in data[i : i + 4])
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize("at", [0.3, 0.6, 0.9])
+def test_a_four_byte_corruption_is_refused_and_nothing_is_written(
+    season: Cohort, tmp_path: Path, at: float
+) -> None:
+    good = backup(season, tmp_path / "season.tar.gz").path
+    bad = flip(good, tmp_path / "bad.tar.gz", at)
+    with pytest.raises(CohortError, match=r"^Backup file .*bad\.tar\.gz"):
+        restore_into(bad, tmp_path / "target")
+    assert not (tmp_path / "target").exists()
+
+
 @pytest.mark.parametrize(
-    ("sql", "message"),
+    ("change", "message"),
     [
         (
-            "UPDATE alembic_version SET version_num = 'ffff9999';",
-            "was written by a newer version of cohort; upgrade cohort, or restore a backup made with this version.",
+            doctored_db("CREATE TABLE extra (x); CREATE VIEW everyone AS SELECT * FROM members;"),
+            None,  # extra objects are simply not copied
         ),
         (
-            "DROP TABLE scores;",
-            "has no table 'scores'; restore a complete backup or point --db at a new file.",
+            doctored_db("ALTER TABLE contributions DROP COLUMN note;"),
+            r"its database's table 'contributions' has no column 'note'; restore a complete backup\.$",
+        ),
+        (
+            doctored_db("UPDATE alembic_version SET version_num = 'ffff9999';"),
+            r"was written by a newer version of cohort",
+        ),
+        (
+            lambda m: m.update({"../evil.sh": b"rm -rf ~"}),
+            r"holds '\.\./evil\.sh', which is not one of the season's files",
+        ),
+        (
+            lambda m: m.update({"data/01-a/solution.csv": b"id,label,Usage\n"}),
+            r"its hidden solutions are not the ones its manifest names; the archive was altered\.$",
+        ),
+        (
+            lambda m: m.pop(next(n for n in list(m) if n.startswith("submissions/"))),
+            r"lacks the stored file .* submission; it is incomplete\.$",
         ),
     ],
 )
-def test_a_backup_that_cannot_be_restored_leaves_the_database_as_it_was(
-    season: Cohort, tmp_path: Path, sql: str, message: str
+def test_a_doctored_archive_is_refused_before_anything_is_replaced(
+    season: Cohort, tmp_path: Path, change, message: str | None
 ) -> None:
-    bad = _doctored(season, tmp_path, sql)
-    live = database_file(season.store)
-    before = _dump(live)
-    with pytest.raises(CohortError) as err:
-        restore(season.store, bad, force=True)
-    assert str(err.value).startswith(
-        f"Backup file {bad} cannot be restored: The database at sqlite:///"
+    good = backup(season, tmp_path / "season.tar.gz").path
+    bad = repack(good, tmp_path / "bad.tar.gz", change)
+    live = sqlite_file(season.store)
+    assert live is not None
+    before, files = dump(live), files_of(season.root)
+    if message is None:
+        restore_over(season, bad, force=True)
+        with sqlite3.connect(live) as conn:
+            assert (
+                conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchall() == []
+            )
+        return
+    with pytest.raises(CohortError, match=message):
+        restore_over(season, bad, force=True)
+    assert dump(live) == before
+    assert files_of(season.root) == files
+    assert len(list_members(Cohort.open(season.root).store)) == 4
+    assert [p.name for p in season.root.iterdir() if p.name.startswith(".restore")] == []
+
+
+def test_a_trigger_in_the_backup_is_not_restored(season: Cohort, tmp_path: Path) -> None:
+    good = backup(season, tmp_path / "season.tar.gz").path
+    wipe = (
+        "CREATE TRIGGER wipe AFTER INSERT ON submissions BEGIN "
+        "DELETE FROM scores; DELETE FROM contributions; END;"
     )
-    assert str(err.value).endswith(message)
-    assert _dump(live) == before
-    assert len(list_members(Cohort.open(season.root).store)) == 4  # still a working cohort
-    assert [p.name for p in live.parent.iterdir() if ".restore." in p.name] == []
+    bad = repack(good, tmp_path / "bad.tar.gz", doctored_db(wipe))
+    restore_over(season, bad, force=True)
+    live = sqlite_file(season.store)
+    with sqlite3.connect(live) as conn:  # type: ignore[arg-type]
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall() == []
+    restored = Cohort.open(season.root)
+    path = tmp_path / "again.csv"
+    pd.DataFrame({"id": IDS, "label": ["cat"] * len(IDS)}).to_csv(path, index=False)
+    count = len(scores(restored).dropna())
+    intake.submit(restored, "dee", "1", path, at=season.config.weeks[0].opens_at)
+    assert len(scores(restored).dropna()) == count + 1
+    assert not contributions.events(restored, "ann", derived=False).empty
 
 
-def test_a_foreign_database_is_refused_and_left_alone(season: Cohort, tmp_path: Path) -> None:
-    other = tmp_path / "other.db"
-    with sqlite3.connect(other) as conn:
-        conn.execute("CREATE TABLE foo (x INTEGER)")
+def test_a_bare_database_or_a_text_file_is_one_line(season: Cohort, tmp_path: Path) -> None:
+    text = tmp_path / "notes.bak"
+    text.write_text("shopping list\n" * 50)
     with pytest.raises(
-        CohortError,
-        match=r"^The database at sqlite:///.*other\.db holds tables that are not a "
-        r"cohort's \(foo\); point --db at a new file or an empty database\.$",
+        CohortError, match=r"^Backup file .*notes\.bak is corrupt or not a cohort backup \(.*\); "
     ):
-        Cohort.open(season.root, f"sqlite:///{other}")
-    assert _dump(other) == ["BEGIN TRANSACTION;", "CREATE TABLE foo (x INTEGER);", "COMMIT;"]
+        restore_into(text, tmp_path / "a")
+    live = sqlite_file(season.store)
+    with pytest.raises(CohortError, match=r"is a bare database \(a backup from before season"):
+        restore_into(live, tmp_path / "b")  # type: ignore[arg-type]
+    with pytest.raises(CohortError, match=r"missing\.bak not found; pass the file"):
+        restore_into(tmp_path / "missing.bak", tmp_path / "c")
+    assert not any((tmp_path / d).exists() for d in "abc")
 
 
-def test_a_file_that_is_not_a_database_is_one_line(season: Cohort, tmp_path: Path) -> None:
-    text = tmp_path / "notes.db"
-    text.write_text("shopping list\n" * 200)
-    with pytest.raises(CohortError) as err:
-        Cohort.open(season.root, f"sqlite:///{text}")
-    assert "\n" not in str(err.value)
-    assert str(err.value).endswith(
-        "(file is not a database); check the path, its permissions, "
-        "and that it is a cohort database."
-    )
+def test_restore_into_refuses_a_directory_with_files(season: Cohort, tmp_path: Path) -> None:
+    good = backup(season, tmp_path / "season.tar.gz").path
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "ch1.tex").write_text("years of work")
+    with pytest.raises(CohortError, match=r"thesis is not an empty directory"):
+        restore_into(good, tmp_path / "thesis")
+    assert (tmp_path / "thesis" / "ch1.tex").read_text() == "years of work"
 
 
-def test_backup_never_overwrites_the_live_database_or_a_non_file(
+def test_backup_never_overwrites_a_file_the_live_database_or_the_season(
     season: Cohort, tmp_path: Path
 ) -> None:
-    live = database_file(season.store)
-    before = _dump(live)
+    (tmp_path / "season.tar.gz").write_text("precious")
     with pytest.raises(
-        CohortError, match=r"is the live database itself; choose another file for the backup\.$"
+        CohortError, match=r"already exists; choose a new file name or pass --force"
     ):
-        backup(season.store, live, force=True)
-    assert _dump(live) == before
-    with pytest.raises(
-        CohortError, match=r"is not a regular file; choose a file path for the backup\.$"
-    ):
-        backup(season.store, tmp_path, force=True)
+        backup(season, tmp_path / "season.tar.gz")
+    assert (tmp_path / "season.tar.gz").read_text() == "precious"
+    live = sqlite_file(season.store)
+    with pytest.raises(CohortError, match=r"is the live database itself"):
+        backup(season, live, force=True)  # type: ignore[arg-type]
+    with pytest.raises(CohortError, match=r"is not a regular file"):
+        backup(season, tmp_path, force=True)
+    with pytest.raises(CohortError, match=r"is inside the season's own files"):
+        backup(season, season.root / "data" / "x.tar.gz")
+    backup(season, tmp_path / "season.tar.gz", force=True)
+    assert tarfile.is_tarfile(tmp_path / "season.tar.gz")

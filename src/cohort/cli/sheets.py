@@ -111,28 +111,55 @@ def export(
 @app.command("backup")
 def backup(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Where to write the backup (one SQLite file).")],
+    file: Annotated[
+        Path, typer.Argument(help="Where to write the season archive (e.g. season.tar.gz).")
+    ],
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Back up the database into one file (a consistent snapshot, safe while the app runs)."""
+    """Back up the whole season into one archive: database, submissions, data, config, weeks.
+
+    The archive holds the hidden solutions: keep it as secret as the cohort itself."""
     from cohort.sheets.backup import backup as run_backup
 
-    report = run_backup(open_cohort(ctx).store, file, force)
+    report = run_backup(open_cohort(ctx), file, force)
     typer.echo(
-        f"Backed up {sum(report.rows.values())} rows to {report.path} ({report.bytes} bytes)."
+        f"Backed up {sum(report.rows.values())} rows and {report.files} files to {report.path} "
+        f"({report.bytes} bytes). It holds the hidden solutions: keep it secret."
     )
 
 
 @app.command("restore")
 def restore(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A file written by `cohort backup`.")],
+    file: Annotated[Path, typer.Argument(help="An archive written by `cohort backup`.")],
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            "--into", help="Restore as a new cohort in this new or empty directory (a new machine)."
+        ),
+    ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace a database that already holds data.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a cohort that holds data, or one whose name, season or solutions differ.",
+        ),
     ] = False,
 ) -> None:
-    """Restore a backup into a fresh database (refuses to overwrite data unless --force)."""
-    from cohort.sheets.backup import restore as run_restore
+    """Restore a season archive, after checking every file and row against its hashes."""
+    from cohort.sheets.backup import restore_into, restore_over
 
-    report = run_restore(open_cohort(ctx).store, file, force)
-    typer.echo(f"Restored {sum(report.rows.values())} rows from {report.path}.")
+    if into is not None:
+        db = (ctx.find_root().obj or {}).get("db")
+        report = restore_into(file, into, db)
+        where = str(into)
+    else:
+        cohort = open_cohort(ctx)
+        report = restore_over(cohort, file, force)
+        where = str(cohort.root)
+    for warning in report.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+    typer.echo(
+        f"Restored {sum(report.rows.values())} rows and {report.files} files from {report.path} "
+        f"into {where}. Next: `cohort score --rescore` to check every score."
+    )

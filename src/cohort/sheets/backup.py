@@ -1,94 +1,224 @@
-"""Backing up the store to one file, and restoring it into a fresh database.
+"""Backing up a whole season to one archive, and restoring it after checking everything.
 
-Uses SQLite's online backup API, so a backup taken while the Streamlit app reads
-(or `cohort score` writes) is a consistent snapshot. The backup file is a plain
-single-file SQLite database (rollback journal, not WAL). Submission files and
-built data live in submissions/ and data/ and are backed up as ordinary files.
-For PostgreSQL use pg_dump / pg_restore.
+`cohort backup FILE` writes one gzip'd tar: `manifest.json` (the cohort's identity, the
+hidden solutions' hashes, and the sha256 and size of every other member), the database
+as a consistent SQLite snapshot (`cohort.db`), `cohort.toml`, `members.csv`, `weeks/`,
+the built `data/` (hidden solutions included: the archive is the organizer's secret)
+and the stored `submissions/`. Left out, because they are rebuilt or re-downloaded:
+the parsed-array cache (`submissions/*/parsed/`), `data/raw/` and `__pycache__/`.
+
+A restore trusts nothing in the archive. Members are read one by one (regular files
+under the known top-level names only, never extracted by tarfile itself), each checked
+against the manifest's hash and size; a stored submission's content must hash to its
+name, and every submission in the database must have its file. The database is
+checked (`PRAGMA integrity_check`, foreign keys), upgraded by the migrations in a
+scratch copy, and only the known tables and columns are copied out of it into a
+schema built from the migrations. Another cohort's or another season's backup (a
+different name, start or hidden solution) is refused unless forced. Only when all of
+that passes is anything replaced.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
+import shutil
 import sqlite3
-from dataclasses import dataclass
-from pathlib import Path
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-from cohort.errors import CohortError
-from cohort.store import Store
-from cohort.store import revision as store_revision
+from cohort import config as config_mod
+from cohort.errors import (
+    CohortError,
+    ConfigError,
+    Conflict,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from cohort.store import Store, migration_heads
+from cohort.store import snapshot as store_snapshot
+from cohort.workspace import Cohort
 
+FORMAT = "cohort-season-backup"
+VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE = "cohort.db"
+TOP_FILES = ("cohort.toml", "members.csv")
+TOP_DIRS = ("weeks", "data", "submissions")
 SQLITE_HEADER = b"SQLite format 3\x00"
-REQUIRED_TABLES = ("alembic_version", "members", "submissions", "contributions")
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class BackupReport:
+    """What a backup or restore wrote: the archive, its size, rows per table, warnings."""
+
     path: Path
     bytes: int
     rows: dict[str, int]
+    files: int = 0
+    warnings: tuple[str, ...] = field(default=())
 
 
-def database_file(store: Store) -> Path:
-    """The SQLite file behind the store, or an error saying backups need SQLite."""
-    prefix = "sqlite:///"
-    database = store.url[len(prefix) :].split("?", 1)[0] if store.url.startswith(prefix) else ""
-    if not database or database == ":memory:":
-        kind = store.url.split(":", 1)[0]
-        raise CohortError(
-            f"Backups work on SQLite database files, not a {kind} URL; use pg_dump for PostgreSQL."
-        )
-    return Path(database)
+# ---------------------------------------------------------------- backup
 
 
-def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows per table (the bookkeeping tables, Alembic's and the revision counter, left out)."""
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
-    return {
-        n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]
-        for n in names
-        if n not in ("alembic_version", "revision")
-    }
-
-
-def backup(store: Store, path: Path, force: bool = False) -> BackupReport:
-    """Copy the database into `path` as one consistent SQLite file."""
-    source = database_file(store)
-    if path.exists() and not path.is_file():
-        raise CohortError(f"{path} is not a regular file; choose a file path for the backup.")
-    if path.exists() and path.resolve() == source.resolve():
-        raise CohortError(
-            f"{path} is the live database itself; choose another file for the backup."
-        )
-    if path.exists() and not force:
-        raise CohortError(
-            f"{path} already exists; choose a new file name or pass --force to replace it."
-        )
-    if not path.parent.is_dir():
-        raise CohortError(f"Folder {path.parent} does not exist; create it or choose another path.")
+def backup(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
+    """Write the whole season into one archive at `path` (a consistent database snapshot)."""
+    path = Path(path)
+    _check_target(cohort, path, force)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    db_tmp = path.parent / f".{path.name}.{os.getpid()}.db.tmp"
     try:
-        with _connect(source) as src, _connect(tmp) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            rows = row_counts(dst)
+        rows = _snapshot_database(cohort.store, db_tmp)
+        files = _season_files(cohort.root)
+        manifest = _manifest(cohort, files, db_tmp, rows)
+        with tarfile.open(tmp, "w:gz") as tar:
+            _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+            tar.add(db_tmp, arcname=DATABASE, recursive=False)
+            for name in sorted(files):
+                tar.add(cohort.root / name, arcname=name, recursive=False)
         os.replace(tmp, path)
     except sqlite3.Error as exc:
-        raise CohortError(
-            f"Backup of {source} failed ({exc}); check the disk space and try again."
-        ) from None
+        raise StorageError(f"Backup failed ({exc}); check the disk space and try again.") from None
     except OSError as exc:
-        raise CohortError(
+        raise StorageError(
             f"Cannot write the backup to {path} ({exc.strerror}); choose a writable file path."
         ) from None
     finally:
-        tmp.unlink(missing_ok=True)
-    return BackupReport(path, path.stat().st_size, rows)
+        for leftover in (tmp, db_tmp, Path(f"{db_tmp}-wal"), Path(f"{db_tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+    return BackupReport(path, path.stat().st_size, rows, len(files) + 1)
+
+
+def _check_target(cohort: Cohort, path: Path, force: bool) -> None:
+    if path.exists() and not path.is_file():
+        raise ValidationError(f"{path} is not a regular file; choose a file path for the backup.")
+    live = sqlite_file(cohort.store)
+    if path.exists() and live is not None and path.resolve() == live.resolve():
+        raise Conflict(
+            f"{path} is the live database itself; choose another file for the backup."
+        )
+    if path.exists() and not force:
+        raise Conflict(
+            f"{path} already exists; choose a new file name or pass --force to replace it."
+        )
+    if not path.parent.is_dir():
+        raise NotFound(f"Folder {path.parent} does not exist; create it or choose another path.")
+    inside = path.resolve().is_relative_to(cohort.root.resolve())
+    if inside and path.resolve().parts[len(cohort.root.resolve().parts)] in (*TOP_DIRS, *TOP_FILES):
+        raise ValidationError(f"{path} is inside the season's own files; write the backup elsewhere.")
+
+
+def sqlite_file(store: Store) -> Path | None:
+    """The SQLite file behind the store; None for another kind of database."""
+    prefix = "sqlite:///"
+    database = store.url[len(prefix) :].split("?", 1)[0] if store.url.startswith(prefix) else ""
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _snapshot_database(store: Store, out: Path) -> dict[str, int]:
+    """A consistent single-file SQLite copy of the store; rows per table."""
+    source = sqlite_file(store)
+    if source is not None:
+        # SQLite's online backup API: consistent even while the app reads or a score writes.
+        with _connect(source) as src, _connect(out) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+    else:
+        copy = Store(f"sqlite:///{out}")
+        try:
+            store_snapshot.replace_all(store, copy)
+        finally:
+            copy.dispose()
+    copy = Store(f"sqlite:///{out}", migrate=False)
+    try:
+        with copy.transaction() as tx:
+            return store_snapshot.row_counts(tx)
+    finally:
+        copy.dispose()
+
+
+def _season_files(root: Path) -> list[str]:
+    """The season's files, relative to the root, posix-style."""
+    names = [n for n in TOP_FILES if (root / n).is_file()]
+    for top in TOP_DIRS:
+        base = root / top
+        if not base.is_dir():
+            continue
+        for path in base.rglob("*"):
+            rel = path.relative_to(root)
+            if path.is_file() and not path.is_symlink() and _kept(rel):
+                names.append(rel.as_posix())
+    return names
+
+
+def _kept(rel: Path) -> bool:
+    parts = rel.parts
+    if any(p.startswith(".") or p == "__pycache__" for p in parts):
+        return False  # temp files, caches
+    if parts[0] == "data" and len(parts) > 1 and parts[1] == "raw":
+        return False  # Kaggle downloads: `cohort kaggle download` fetches them again
+    return not (parts[0] == "submissions" and "parsed" in parts[2:-1])
+
+
+def _manifest(cohort: Cohort, files: list[str], db: Path, rows: dict[str, int]) -> dict[str, Any]:
+    entries = {name: _file_entry(cohort.root / name) for name in files}
+    entries[DATABASE] = _file_entry(db)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cohort": identity(cohort.config),
+        "solutions": solution_hashes(cohort.root, cohort.config),
+        "migrations": sorted(migration_heads()),
+        "rows": rows,
+        "files": entries,
+    }
+
+
+def identity(cfg: config_mod.CohortConfig) -> dict[str, Any]:
+    """What names a season: the cohort's name, start and weeks."""
+    return {
+        "name": cfg.name,
+        "start": cfg.start.isoformat(),
+        "weeks": [w.id for w in cfg.weeks],
+    }
+
+
+def solution_hashes(root: Path, cfg: config_mod.CohortConfig) -> dict[str, str]:
+    """sha256 of each week's hidden solution file that exists under `root`."""
+    found = {}
+    for week in cfg.weeks:
+        path = root / "data" / week.id / "solution.csv"
+        if path.is_file():
+            found[week.id] = _file_entry(path)["sha256"]
+    return found
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"sha256": digest.hexdigest(), "bytes": size}
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(datetime.now(UTC).timestamp())
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
 
 
 class _connect:
@@ -105,75 +235,356 @@ class _connect:
         self.conn.close()
 
 
-def check_backup(path: Path) -> dict[str, int]:
-    """Row counts of a backup file, or one error line saying why it cannot be restored."""
+# ---------------------------------------------------------------- reading an archive
+
+
+def read_archive(path: Path, scratch: Path) -> dict[str, Any]:
+    """Extract and check the archive into `scratch`; returns its manifest. Raises on any doubt."""
+    path = Path(path)
     if path.is_dir():
-        raise CohortError(
+        raise ValidationError(
             f"Backup file {path} is a directory; pass the file `cohort backup` wrote."
         )
     if not path.is_file():
-        raise CohortError(f"Backup file {path} not found; pass the file `cohort backup` wrote.")
+        raise NotFound(f"Backup file {path} not found; pass the file `cohort backup` wrote.")
     with path.open("rb") as fh:
-        if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise CohortError(
-                f"Backup file {path} is not a SQLite database; pass the file `cohort backup` wrote."
-            )
+        head = fh.read(len(SQLITE_HEADER))
+    if head == SQLITE_HEADER:
+        raise ValidationError(
+            f"Backup file {path} is a bare database (a backup from before season archives); "
+            f"read it with --db sqlite:///{path}, or pass an archive `cohort backup` wrote."
+        )
     try:
-        with _connect(path, readonly=True) as conn:
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise CohortError(
-                    f"Backup file {path} is corrupt ({' '.join(check.split())}); restore an older backup."
+        with tarfile.open(path, "r:gz") as tar:
+            manifest = _read_manifest(path, tar)
+            _extract(path, tar, manifest, scratch)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:  # not gzip's "bad gzip file"
+            raise StorageError(
+                f"Cannot read {path} or write {scratch} ({exc.strerror}); "
+                "check the disk space and permissions."
+            ) from None
+        raise ValidationError(
+            f"Backup file {path} is corrupt or not a cohort backup ({_short(exc)}); "
+            "pass an intact file `cohort backup` wrote."
+        ) from None
+    return manifest
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _read_manifest(path: Path, tar: tarfile.TarFile) -> dict[str, Any]:
+    first = tar.next()
+    if first is None or first.name != MANIFEST or not first.isreg() or first.size > 64 << 20:
+        raise ValidationError(
+            f"Backup file {path} has no manifest; pass an archive `cohort backup` wrote."
+        )
+    handle = tar.extractfile(first)
+    assert handle is not None
+    try:
+        manifest = json.loads(handle.read())
+    except (ValueError, UnicodeDecodeError):
+        manifest = None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("files"), dict)
+        or not isinstance(manifest.get("cohort"), dict)
+    ):
+        raise ValidationError(
+            f"Backup file {path} has an unreadable manifest; pass an archive `cohort backup` wrote."
+        )
+    if manifest.get("version") != VERSION:
+        raise Conflict(
+            f"Backup file {path} is format version {manifest.get('version')!r}; this cohort reads "
+            f"version {VERSION}. Upgrade cohort to restore it."
+        )
+    return manifest
+
+
+def _safe_name(name: str) -> str | None:
+    """The member's path if it is one the season holds, else None."""
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or any(p in ("", ".", "..") for p in pure.parts) or "\\" in name:
+        return None
+    top = pure.parts[0] if pure.parts else ""
+    if len(pure.parts) == 1 and top in (*TOP_FILES, DATABASE):
+        return name
+    if top in TOP_DIRS and len(pure.parts) > 1:
+        return name
+    return None
+
+
+def _extract(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any], scratch: Path) -> None:
+    expected: dict[str, Any] = manifest["files"]
+    seen: set[str] = set()
+    for index, member in enumerate(tar):
+        if index == 0:
+            continue  # the manifest, read first
+        name = _safe_name(member.name)
+        if name is None or not member.isreg() or name not in expected or name in seen:
+            raise ValidationError(
+                f"Backup file {path} holds {member.name!r}, which is not one of the season's "
+                "files listed in its manifest; it was not restored."
+            )
+        _copy_checked(path, tar, member, expected[name], scratch / name)
+        seen.add(name)
+    missing = sorted(set(expected) - seen)
+    if missing:
+        raise ValidationError(
+            f"Backup file {path} lacks {missing[0]} (listed in its manifest); it is incomplete."
+        )
+
+
+def _copy_checked(
+    path: Path, tar: tarfile.TarFile, member: tarfile.TarInfo, entry: Any, out: Path
+) -> None:
+    want_sha = entry.get("sha256") if isinstance(entry, dict) else None
+    want_size = entry.get("bytes") if isinstance(entry, dict) else None
+    if member.size != want_size:
+        raise ValidationError(
+            f"Backup file {path}: {member.name} has {member.size} bytes, its manifest says "
+            f"{want_size}; the archive was altered or damaged."
+        )
+    source = tar.extractfile(member)
+    assert source is not None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with out.open("wb") as fh:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            fh.write(chunk)
+    if digest.hexdigest() != want_sha:
+        raise ValidationError(
+            f"Backup file {path}: {member.name} does not match its sha256 in the manifest; "
+            "the archive was altered or damaged."
+        )
+
+
+# ---------------------------------------------------------------- checking what was read
+
+
+def _check_season(path: Path, scratch: Path, manifest: dict[str, Any]) -> Store:
+    """Check the extracted season; returns its database, migrated, as a scratch store."""
+    try:
+        cfg = config_mod.load(scratch)
+    except CohortError as exc:
+        raise ConfigError(
+            f"Backup file {path} holds a cohort.toml that does not load: {exc}"
+        ) from None
+    if identity(cfg) != manifest["cohort"]:
+        raise ValidationError(
+            f"Backup file {path}: its cohort.toml is not the one its manifest names; "
+            "the archive was altered."
+        )
+    if solution_hashes(scratch, cfg) != manifest.get("solutions"):
+        raise ValidationError(
+            f"Backup file {path}: its hidden solutions are not the ones its manifest names; "
+            "the archive was altered."
+        )
+    _check_submission_names(path, scratch)
+    database = scratch / DATABASE
+    _check_sqlite(path, database)
+    db = Store(f"sqlite:///{database}")  # upgrades a backup from an older cohort, in scratch
+    try:
+        _check_columns(path, database)
+        with db.transaction() as tx:
+            stored = store_snapshot.stored_files(tx)
+        for week, sha in sorted(stored):
+            if not any(
+                (scratch / "submissions" / week / f"{sha}{s}").is_file()
+                for s in (".csv.gz", ".zip", ".csv")
+            ):
+                raise ValidationError(
+                    f"Backup file {path} lacks the stored file {sha[:12]}... of a week '{week}' "
+                    "submission; it is incomplete."
+                )
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def _check_submission_names(path: Path, scratch: Path) -> None:
+    base = scratch / "submissions"
+    if not base.is_dir():
+        return
+    for stored in base.glob("*/*"):
+        if not stored.is_file():
+            continue
+        sha = stored.name.split(".", 1)[0]
+        if len(sha) == 64 and _file_entry(stored)["sha256"] != sha:
+            raise ValidationError(
+                f"Backup file {path}: stored submission {stored.relative_to(scratch)} does not "
+                "hash to its name; the archive was altered."
+            )
+
+
+def _check_sqlite(path: Path, database: Path) -> None:
+    with database.open("rb") as fh:
+        if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise ValidationError(f"Backup file {path}: its database is not a SQLite file.")
+    try:
+        with _connect(database, readonly=True) as conn:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
+            if problems != ["ok"]:
+                raise StorageError(
+                    f"Backup file {path}: its database is corrupt ({' '.join(problems[0].split())[:200]}); "
+                    "restore an older backup."
                 )
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
-            missing = [t for t in REQUIRED_TABLES if t not in tables]
-            if missing:
-                raise CohortError(
-                    f"Backup file {path} is not a cohort database (no '{missing[0]}' table); pass the file `cohort backup` wrote."
+            if "alembic_version" not in tables:
+                raise ValidationError(
+                    f"Backup file {path}: its database is not a cohort database (no 'alembic_version' table)."
                 )
-            return row_counts(conn)
+            if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise ValidationError(
+                    f"Backup file {path}: its database has rows pointing at rows it lacks; restore another backup."
+                )
     except sqlite3.DatabaseError as exc:
-        raise CohortError(
-            f"Backup file {path} is corrupt ({exc}); restore an older backup."
+        raise StorageError(
+            f"Backup file {path}: its database is corrupt ({exc}); restore an older backup."
         ) from None
 
 
-def restore(store: Store, path: Path, force: bool = False) -> BackupReport:
-    """Replace the (empty) database with the backup in `path`; refuses to overwrite data unless `force`."""
-    target = database_file(store)
-    rows = check_backup(path)
-    with _connect(target) as conn:
-        existing = sum(row_counts(conn).values())
-    if existing and not force:
-        raise CohortError(
-            f"The database {target} already holds {existing} rows; restore into a fresh database "
-            "(--db sqlite:///new.db) or pass --force to replace it."
+def _check_columns(path: Path, database: Path) -> None:
+    from cohort.store.tables import Base
+
+    with _connect(database, readonly=True) as conn:
+        for table in Base.metadata.sorted_tables:
+            have = {r[1] for r in conn.execute(f'PRAGMA table_info("{table.name}")')}
+            lacking = [c.name for c in table.columns if c.name not in have]
+            if lacking:
+                raise ValidationError(
+                    f"Backup file {path}: its database's table '{table.name}' has no column "
+                    f"'{lacking[0]}'; restore a complete backup."
+                )
+
+
+# ---------------------------------------------------------------- restoring
+
+
+def restore_into(path: Path, directory: Path, db: str | None = None) -> BackupReport:
+    """Restore the season in archive `path` as a new cohort in `directory` (new or empty)."""
+    directory = Path(directory).resolve()
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise Conflict(
+            f"{directory} is not an empty directory; restore into a new one, or run "
+            "`cohort restore FILE` inside the cohort to replace it."
         )
-    # Bring a copy up to this version's schema first: a backup that cannot be (a newer version's,
-    # an incomplete one) is refused here, before the live database is touched.
-    scratch = target.parent / f".{target.name}.restore.{os.getpid()}.tmp"
+    created = not directory.exists()
     try:
-        with _connect(path, readonly=True) as src, _connect(scratch) as dst:
-            src.backup(dst)
-        with store.transaction() as tx:
-            live = store_revision.current(tx)
-        # The restored store must not repeat a revision the app has cached pages for.
-        restored = Store(f"sqlite:///{scratch}")
-        with restored.transaction() as tx:
-            store_revision.advance_past(tx, live)
-        restored.dispose()
-        store.dispose()
-        with _connect(scratch) as src, _connect(target) as dst:
-            src.backup(dst)
-    except sqlite3.Error as exc:
-        raise CohortError(
-            f"Restore into {target} failed ({exc}); the database was left as it was."
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot create {directory} ({exc.strerror}); choose another directory."
         ) from None
-    except CohortError as exc:
-        raise CohortError(f"Backup file {path} cannot be restored: {exc}") from None
+    scratch = directory / f".restore-{os.getpid()}.tmp"
+    try:
+        manifest = read_archive(path, scratch)
+        season = _check_season(path, scratch, manifest)
+        try:
+            target = Store.open(directory, db) if db else Store(f"sqlite:///{directory / DATABASE}")
+            if db:
+                _refuse_data(target, force=False)
+            rows = _copy_database(path, season, target)
+        finally:
+            season.dispose()
+        _swap_files(scratch, directory, manifest)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            for child in directory.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        raise
+    shutil.rmtree(scratch, ignore_errors=True)
+    return BackupReport(Path(path), Path(path).stat().st_size, rows, len(manifest["files"]))
+
+
+def restore_over(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
+    """Replace this cohort's season with the archive's, after every check; `force` to
+    replace data or restore another cohort's or season's backup (the warnings say which)."""
+    root = cohort.root
+    scratch = root / f".restore-{os.getpid()}.tmp"
+    try:
+        manifest = read_archive(path, scratch)
+        season = _check_season(path, scratch, manifest)
+        try:
+            warnings = _identity_warnings(cohort, path, manifest)
+            if warnings and not force:
+                raise Conflict(f"{warnings[0]} Pass --force to replace this cohort with it.")
+            _refuse_data(cohort.store, force)
+            rows = _copy_database(path, season, cohort.store)
+        finally:
+            season.dispose()
+        _swap_files(scratch, root, manifest)
     finally:
-        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
-            leftover.unlink(missing_ok=True)
-    return BackupReport(path, path.stat().st_size, rows)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return BackupReport(
+        Path(path), Path(path).stat().st_size, rows, len(manifest["files"]), tuple(warnings)
+    )
+
+
+def _identity_warnings(cohort: Cohort, path: Path, manifest: dict[str, Any]) -> list[str]:
+    theirs = manifest["cohort"]
+    ours = identity(cohort.config)
+    found = []
+    if theirs["name"] != ours["name"]:
+        found.append(
+            f"Backup file {path} is of cohort '{theirs['name']}', not this cohort '{ours['name']}'."
+        )
+    elif theirs["start"] != ours["start"] or theirs["weeks"] != ours["weeks"]:
+        found.append(
+            f"Backup file {path} is of another season of '{ours['name']}' (starting {theirs['start']}, "
+            f"this one {ours['start']})."
+        )
+    live = solution_hashes(cohort.root, cohort.config)
+    differ = [w for w, sha in manifest.get("solutions", {}).items() if live.get(w, sha) != sha]
+    if differ:
+        found.append(
+            f"Backup file {path} holds a different hidden solution for week '{differ[0]}' than "
+            "this cohort's data/."
+        )
+    return found
+
+
+def _refuse_data(store: Store, force: bool) -> None:
+    with store.transaction() as tx:
+        existing = sum(store_snapshot.row_counts(tx).values())
+    if existing and not force:
+        raise Conflict(
+            f"The database at {store.url} already holds {existing} rows; restore into a new "
+            "directory (--into DIR) or pass --force to replace them."
+        )
+
+
+def _copy_database(path: Path, season: Store, target: Store) -> dict[str, int]:
+    try:
+        return store_snapshot.replace_all(season, target)
+    except CohortError as exc:
+        raise type(exc)(f"Backup file {path} cannot be restored: {exc}") from None
+
+
+def _swap_files(scratch: Path, root: Path, manifest: dict[str, Any]) -> None:
+    """Move the checked files into place: whole top-level entries, data/ week by week."""
+    entries = list(TOP_FILES) + ["weeks", "submissions"]
+    data = scratch / "data"
+    if data.is_dir():
+        entries += [f"data/{child.name}" for child in sorted(data.iterdir())]
+    (root / "data").mkdir(exist_ok=True)
+    for name in entries:
+        new, old = scratch / name, root / name
+        if not new.exists():
+            continue
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        elif old.exists() or old.is_symlink():
+            old.unlink()
+        os.replace(new, old)
+    (root / "submissions").mkdir(exist_ok=True)
