@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from cohort.errors import CohortError
+from cohort.errors import NotFound, ValidationError
 from cohort.template import REPO
 
 APP = REPO / "leaderboard_app" / "app.py"
@@ -24,13 +24,13 @@ SETTINGS = {
 def app_command(port: int, host: str) -> list[str]:
     """The `streamlit run` command line for the app on `host:port`."""
     if not APP.is_file():
-        raise CohortError(
+        raise NotFound(
             f"No leaderboard app at {APP}; run cohort from a clone of its repository."
         )
     if not 1 <= port <= 65535:
-        raise CohortError(f"Port {port} is not a TCP port; pass --port between 1 and 65535.")
+        raise ValidationError(f"Port {port} is not a TCP port; pass --port between 1 and 65535.")
     if not host.strip():
-        raise CohortError("The host is empty; pass --host 127.0.0.1, or 0.0.0.0 for a LAN.")
+        raise ValidationError("The host is empty; pass --host 127.0.0.1, or 0.0.0.0 for a LAN.")
     flags = [f"--{key}={value}" for key, value in SETTINGS.items()]
     return [
         sys.executable,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import Week
-from cohort.errors import CohortError
+from cohort.errors import Conflict, ValidationError
 from cohort.scoring import intake, runs, solution
 from cohort.season import contributions, selection
 from cohort.sheets.roster import import_roster, issue_tokens, list_members
@@ -96,7 +96,7 @@ def run_demo(
 ) -> Cohort:
     """Build the demo cohort in `directory` and simulate its season; returns the open cohort."""
     if not 1 <= members <= len(FIRST_NAMES):
-        raise CohortError(
+        raise ValidationError(
             f"The demo simulates 1 to {len(FIRST_NAMES)} members, not {members}; pass --members in that range."
         )
     directory = _fresh_directory(directory)
@@ -167,7 +167,7 @@ def _fresh_directory(directory: Path) -> Path:
     directory = directory.resolve()
     if directory.exists() and any(directory.iterdir()):
         if not (directory / MARKER).is_file():
-            raise CohortError(
+            raise Conflict(
                 f"{directory} exists and is not a demo cohort; choose another directory."
             )
         shutil.rmtree(directory)

@@ -16,7 +16,7 @@ class NotFound(CohortError):
 
 
 class ValidationError(CohortError):
-    """A submission file does not match the week's format."""
+    """An input is malformed: a submission file, a sheet, a data file, an option's value."""
 
 
 class IntakeRefused(CohortError):
@@ -28,4 +28,12 @@ class KaggleError(CohortError):
 
 
 class AccessDenied(CohortError):
-    """A wrong member token or organizer password."""
+    """A wrong member token or organizer password, or a private board asked for before reveal."""
+
+
+class Conflict(CohortError):
+    """Something already exists, is frozen, is still open, or is busy: the request clashes with it."""
+
+
+class StorageError(CohortError):
+    """A database or file could not be read or written; the message names it and the fix."""

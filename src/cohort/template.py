@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from cohort.config import COHORT_FILE
-from cohort.errors import CohortError
+from cohort.errors import Conflict, NotFound, StorageError, ValidationError
 
 # The repository is the template: editable installs find it two levels above the package.
 REPO = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ def template_weeks() -> Path:
     """The weeks/ directory the tool ships with."""
     weeks = REPO / "weeks"
     if not weeks.is_dir():
-        raise CohortError(
+        raise NotFound(
             f"No weeks/ template at {weeks}; run cohort from a clone of its repository."
         )
     return weeks
@@ -30,7 +30,7 @@ def init_cohort(
     """Write cohort.toml, members.csv, weeks/ and submissions/ into `directory`."""
     directory = directory.resolve()
     if (directory / COHORT_FILE).exists():
-        raise CohortError(f"{directory / COHORT_FILE} already exists; choose an empty directory.")
+        raise Conflict(f"{directory / COHORT_FILE} already exists; choose an empty directory.")
     template = (REPO / COHORT_FILE).read_text(encoding="utf-8")
     lines = [
         f'name = "{_toml_escape(name)}"'
@@ -41,7 +41,7 @@ def init_cohort(
         for line in template.splitlines()
     ]
     if directory.exists() and not directory.is_dir():
-        raise CohortError(
+        raise ValidationError(
             f"{directory} is a file, not a directory; choose a new or empty directory for the cohort."
         )
     _write_files(directory, template_weeks(), "\n".join(lines) + "\n")
@@ -70,7 +70,7 @@ def _write_files(directory: Path, weeks: Path, cohort_toml: str) -> None:
         if created:
             shutil.rmtree(directory, ignore_errors=True)
         why = exc.strerror or "copying the weeks failed"
-        raise CohortError(
+        raise StorageError(
             f"Cannot create the cohort in {directory} ({why}); choose a directory you can write to."
         ) from None
 

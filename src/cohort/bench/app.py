@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cohort.errors import CohortError
 from cohort.store import bulk, revision
 from cohort.workspace import Cohort
 
@@ -108,7 +107,7 @@ def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
         member_ids = bulk.member_ids(tx)
         stamps = {w: revision.score_stamp(tx, w) for w in WEEKS}
         if None in stamps.values():
-            raise CohortError(
+            raise RuntimeError(
                 "A bench week has no scored submission to copy; the scorer did not score it."
             )
         first = bulk.max_id(tx, "submissions") + 1
@@ -194,7 +193,7 @@ def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[flo
             os.environ["COHORT_ROOT"] = before
     for name, at in tests.items():
         if at.exception:
-            raise CohortError(
+            raise RuntimeError(
                 f"The standings page failed on the {name} cohort: {at.exception[0].value}"
             )
     return {name: (t[0], statistics.median(t[1:])) for name, t in times.items()}

@@ -283,15 +283,15 @@ def notebook_analyze(
     json: JsonOption = False,
 ) -> None:
     """Frameworks, explanation cells and plots of a notebook; with --member, record it."""
-    from cohort.errors import CohortError
+    from cohort.errors import ValidationError
     from cohort.season.notebooks import analyze, record_notebook
 
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CohortError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
+        raise ValidationError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
     if member and not week:
-        raise CohortError("Recording a notebook needs its week; pass --week W with --member.")
+        raise ValidationError("Recording a notebook needs its week; pass --week W with --member.")
     result = (
         record_notebook(open_cohort(ctx), member, week or "", text, url=file.name)
         if member

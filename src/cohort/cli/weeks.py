@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from cohort.cli import app, open_cohort, sub_app
-from cohort.errors import CohortError
+from cohort.cli import JsonOption, app, open_cohort, print_json, print_table, sub_app
+from cohort.errors import ValidationError
 
 kernels_app = sub_app(
     "The weeks' starter Kaggle kernels: build kernel.ipynb and kernel-metadata.json."
 )
 app.add_typer(kernels_app, name="kernels")
+weeks_app = sub_app("The weekly modules: measure each week's baselines on its embedded data.")
+app.add_typer(weeks_app, name="weeks")
 
 
 def _week_ids(cohort: object, week: str | None) -> list[str]:
@@ -50,7 +52,7 @@ def prepare(
     from cohort.weeks.prepare import prepare as prepare_week
 
     if raw is not None and week == "all":
-        raise CohortError("--raw names one week's files; use it with one week, not 'all'.")
+        raise ValidationError("--raw names one week's files; use it with one week, not 'all'.")
     cohort = open_cohort(ctx)
     for week_id in _week_ids(cohort, week):
         report = prepare_week(cohort, week_id, force=force, seed=seed, raw_dir=raw)
@@ -79,3 +81,49 @@ def build(
         typer.echo(
             f"Built {week_id}: {result.notebook_path} and {result.metadata_path.name} ({result.kernel_id})"
         )
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValidationError(
+            f"--seeds {text!r} is not a comma-separated list of whole numbers; use e.g. 0,1,2."
+        ) from None
+    if not seeds or any(s < 0 or s >= 2**32 for s in seeds):
+        raise ValidationError(f"--seeds {text!r} needs seeds from 0 to 2**32-1, e.g. 0,1,2.")
+    return seeds
+
+
+@weeks_app.command("report")
+def report(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None, typer.Argument(help="Week id, number or slug; default: every week.")
+    ] = None,
+    seeds: Annotated[
+        str, typer.Option(help="Training seeds for the starter kernel, comma-separated.")
+    ] = "0,1,2",
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the table as the README writes it.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Run each starter kernel over seeds on the embedded data; print it beside the baselines."""
+    from cohort.weeks.report import report as measure
+    from cohort.weeks.report import table_rows
+
+    chosen = _seeds(seeds)
+    cohort = open_cohort(ctx)
+    reports = [measure(cohort, week_id, chosen) for week_id in _week_ids(cohort, week)]
+    rows = table_rows(reports)
+    if json:
+        print_json([{**r.__dict__, "mean": r.mean, "sd": r.sd} for r in reports])
+    elif markdown:
+        columns = list(rows[0])
+        typer.echo("| " + " | ".join(columns) + " |")
+        typer.echo("|" + "---|" * len(columns))
+        for row in rows:
+            typer.echo("| " + " | ".join(row.values()) + " |")
+    else:
+        print_table("Baselines on the embedded data", list(rows[0]), [list(r.values()) for r in rows])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cohort.errors import CohortError, NotFound
+from cohort.errors import Conflict, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from cohort.config import Week
@@ -116,7 +116,7 @@ def check_no_answers(files: list[Path], solution: Path, week: Week) -> None:
             continue
         data = path.read_bytes()
         if secret in data or (path.suffix.lower() == ".csv" and _holds_labels(path, week, answers)):
-            raise CohortError(
+            raise Conflict(
                 f"Week '{week.id}': {path} holds the hidden answers of solution.csv; remove it from "
                 f"{path.parent} (or run `cohort prepare {week.id}` again) before bundling."
             )
@@ -142,13 +142,13 @@ def bundle(cohort: Cohort, week_ref: str, directory: Path | None = None) -> Bund
         )
     target = directory or default_dir(cohort, week)
     if target.resolve() == data.resolve() or data.resolve() in target.resolve().parents:
-        raise CohortError(
+        raise ValidationError(
             f"Bundle folder {target} is inside the week's data {data}; choose another folder."
         )
     if target.exists() and not target.is_dir():
-        raise CohortError(f"Bundle folder {target} is a file; give a folder.")
+        raise ValidationError(f"Bundle folder {target} is a file; give a folder.")
     if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
-        raise CohortError(
+        raise Conflict(
             f"Bundle folder {target} holds other files; give an empty or new folder "
             "(an earlier bundle there is replaced)."
         )

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import Competition, Week
-from cohort.errors import CohortError, IntakeRefused, ValidationError
+from cohort.errors import AccessDenied, IntakeRefused, ValidationError
 from cohort.scoring.solution import SCORER_VERSION
 from cohort.store import audit
 from cohort.store import members as store_members
@@ -123,9 +123,9 @@ def counted_ids(frame: pd.DataFrame, direction: str, limit: int) -> dict[str, li
     return dict(sorted(out.items()))
 
 
-def _hidden(cohort: Cohort, week: Week) -> CohortError:
+def _hidden(cohort: Cohort, week: Week) -> AccessDenied:
     local = week.closes_at.astimezone(cohort.config.tz).strftime("%Y-%m-%d %H:%M %Z")
-    return CohortError(
+    return AccessDenied(
         f"Week '{week.id}' private leaderboard is hidden until the week is revealed "
         f"(it closes {local}); the organizer can run `cohort reveal {week.id}`."
     )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from cohort.errors import CohortError
+from cohort.errors import Conflict, NotFound, ValidationError
 from cohort.store import audit
 from cohort.store import challenges as store_challenges
 from cohort.store.challenges import Challenge
@@ -28,14 +28,14 @@ def open_window(
     """Open a challenge window on a week for `minutes`, starting now; audited."""
     week = cohort.config.week(week_ref)
     if not 1 <= minutes <= MAX_MINUTES:
-        raise CohortError(
+        raise ValidationError(
             f"Challenge length {minutes} minutes is out of range; use 1 to {MAX_MINUTES} minutes."
         )
     now = now or utcnow()
     with cohort.store.transaction() as tx:
         running = store_challenges.open_at(tx, now)
         if running is not None:
-            raise CohortError(
+            raise Conflict(
                 f"Challenge {running.id} on week '{running.week}' is still open; close it first."
             )
         challenge = store_challenges.add(tx, week.id, now, now + timedelta(minutes=minutes), actor)
@@ -51,7 +51,7 @@ def close_window(cohort: Cohort, actor: str, now: datetime | None = None) -> Cha
     with cohort.store.transaction() as tx:
         running = store_challenges.open_at(tx, now)
         if running is None:
-            raise CohortError("No challenge is open; open one from the Organizer page first.")
+            raise NotFound("No challenge is open; open one from the Organizer page first.")
         closed = store_challenges.close(tx, running.id, now)
         audit.record(tx, now, actor, "challenge_close", closed.week, challenge_id=closed.id)
     return closed
@@ -101,7 +101,7 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
     with cohort.store.transaction() as tx:
         challenge = store_challenges.get(tx, challenge_id)
     if challenge.is_open(now or utcnow()):
-        raise CohortError(
+        raise Conflict(
             f"Challenge {challenge.id} is still open; close it before recording ranks."
         )
     ranked = board(cohort, challenge)
@@ -113,7 +113,7 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
         & [isinstance(e, dict) and e.get("challenge") == challenge.id for e in recorded["evidence"]]
     ]
     if not already.empty:
-        raise CohortError(
+        raise Conflict(
             f"Challenge {challenge.id} is already credited ({len(already)} ranks recorded); "
             "nothing was recorded again."
         )

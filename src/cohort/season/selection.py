@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import Formula
-from cohort.errors import CohortError
+from cohort.errors import CohortError, Conflict, ValidationError
 from cohort.season.formula import (
     BELOW_CUT_SHOWN,
     WeekResample,
@@ -104,7 +104,7 @@ def cut_size(cohort: Cohort, top: int | None) -> int:
     """How many members the cut keeps: `top`, else the cohort's final_size; refuses fewer than 1."""
     top = top if top is not None else cohort.config.final_size
     if top < 1:
-        raise CohortError(f"Cannot select the top {top}; pass --top with a positive number.")
+        raise ValidationError(f"Cannot select the top {top}; pass --top with a positive number.")
     return top
 
 
@@ -259,7 +259,7 @@ def inputs_hash(inputs: dict[str, Any]) -> str:
 
 
 def _refuse_refreeze(old: Any) -> CohortError:
-    return CohortError(
+    return Conflict(
         f"The selection was already frozen (#{old.id}, {old.frozen_at:%Y-%m-%d %H:%M} UTC by {old.frozen_by}); "
         "pass --force to freeze again (the old freeze is kept, marked superseded)."
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cohort.errors import CohortError
+from cohort.errors import NotFound, StorageError, ValidationError
 from cohort.season.selection import cut_size
 from cohort.season.standings import Standings, standings
 from cohort.workspace import Cohort
@@ -78,9 +78,9 @@ def check_path(path: Path) -> str:
     """The export format of `path`, or an error naming the fix."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise CohortError(f"Cannot export to '{path.name}'; name the file .csv, .xlsx or .md.")
+        raise ValidationError(f"Cannot export to '{path.name}'; name the file .csv, .xlsx or .md.")
     if not path.parent.is_dir():
-        raise CohortError(f"Folder {path.parent} does not exist; create it or choose another path.")
+        raise NotFound(f"Folder {path.parent} does not exist; create it or choose another path.")
     return suffix
 
 
@@ -96,7 +96,7 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     try:
         _atomic(path, writers[suffix])
     except OSError as exc:
-        raise CohortError(
+        raise StorageError(
             f"Cannot write {path} ({exc.strerror}); check the path and its permissions."
         ) from None
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cohort.errors import CohortError
+from cohort.errors import ConfigError, Conflict, StorageError
 from cohort.store.tables import Base, Revision
 
 DB_FILE = "cohort.db"
@@ -105,7 +105,7 @@ class Store:
         try:
             self.engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise CohortError(
+            raise ConfigError(
                 f"Cannot open database URL {url!r} ({exc}); check --db or {ENV_URL}."
             ) from None
         if self.engine.dialect.name == "sqlite":
@@ -140,19 +140,19 @@ class Store:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "heads")
         except CommandError:
-            raise CohortError(
+            raise Conflict(
                 f"The database at {self.url} was written by a newer version of cohort; "
                 "upgrade cohort, or restore a backup made with this version."
             ) from None
         except DatabaseError as exc:
             reason = " ".join(str(exc.orig).split())
-            raise CohortError(
+            raise StorageError(
                 f"Cannot open the database at {self.url} ({reason}); check the path, its permissions, "
                 "and that it is a cohort database."
             ) from None
         missing = sorted(set(Base.metadata.tables) - set(self.table_names()))
         if missing:
-            raise CohortError(
+            raise StorageError(
                 f"The database at {self.url} has no table '{missing[0]}'; restore a complete backup "
                 "or point --db at a new file."
             )
@@ -185,7 +185,7 @@ class Store:
         # A mistyped --db must not add cohort's tables to another application's database.
         names = set(self.table_names())
         if names and "alembic_version" not in names:
-            raise CohortError(
+            raise Conflict(
                 f"The database at {self.url} holds tables that are not a cohort's "
                 f"({', '.join(sorted(names)[:3])}); point --db at a new file or an empty database."
             )

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from cohort.errors import CohortError, ConfigError, NotFound
+from cohort.errors import ConfigError, NotFound, ValidationError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from cohort.config import Week
 
 PREPARE_FILE = "prepare.py"
+# What every week's prepare.py must define, with the signature its error message shows.
+CONTRACT = {"build": "(raw, out, seed)", "baseline": "(directory)"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,50 @@ def load_module(week: Week) -> ModuleType:
         )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        raise ConfigError(
+            f"Week '{week.id}': {path} line {exc.lineno} has a syntax error ({exc.msg}); fix it."
+        ) from None
+    except ImportError as exc:
+        sys.modules.pop(name, None)
+        missing = exc.name or str(exc)
+        raise ConfigError(
+            f"Week '{week.id}': {path} imports {missing!r}, which cannot be imported ({exc}); "
+            "install it (add it to pyproject.toml) or fix the import."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - a week's own code failing on import: name its file
+        sys.modules.pop(name, None)
+        raise ConfigError(
+            f"Week '{week.id}': {path} fails on import ({type(exc).__name__}: {exc}); fix that file."
+        ) from None
+    for function, signature in CONTRACT.items():
+        if not callable(getattr(module, function, None)):
+            sys.modules.pop(name, None)
+            raise ConfigError(
+                f"Week '{week.id}': {path} defines no {function}{signature}; add it "
+                "(see docs/weeks.md, or copy it from another week's prepare.py)."
+            )
     return module
+
+
+def call(week: Week, module: ModuleType, function: str, *args: Any) -> Any:
+    """Run prepare.py's `function`; when the week's own code is broken, one line naming it."""
+    path = week.path / PREPARE_FILE
+    try:
+        return getattr(module, function)(*args)
+    except ImportError as exc:
+        raise ConfigError(
+            f"Week '{week.id}': {function}() in {path} imports {exc.name or str(exc)!r}, which "
+            f"cannot be imported ({exc}); install it (add it to pyproject.toml) or fix the import."
+        ) from None
+    except (NameError, AttributeError, TypeError) as exc:
+        raise ConfigError(
+            f"Week '{week.id}': {function}() in {path} is broken ({type(exc).__name__}: {exc}); "
+            "fix that file."
+        ) from None
 
 
 # Helpers the weeks' prepare.py files share.
@@ -88,7 +132,7 @@ def csv_frame(path: Path, what: str, **kwargs: Any) -> pd.DataFrame:
     try:
         return pd.read_csv(path, **kwargs)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CohortError(
+        raise ValidationError(
             f"{what}: cannot read {path} ({str(exc).splitlines()[0]}); check the file."
         ) from None
 
@@ -97,6 +141,27 @@ def require_columns(frame: pd.DataFrame, columns: list[str], where: Path) -> Non
     """Raise a one-line error naming the first missing column."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise CohortError(
+        raise ValidationError(
             f"{where} has no column '{missing[0]}'; it should be laid out as the Kaggle file is."
         )
+
+
+def fresh_ids(
+    n: int, rng: np.random.Generator, prefix: str = "", avoid: Any = ()
+) -> list[Any]:
+    """n distinct random ids that say nothing about the source rows (fair-competition rule).
+
+    With a prefix: prefix + 8 hex digits (strings); without: 8-digit integers. `avoid` holds
+    the source's own ids, so a fresh id can never join to a row of the public data.
+    """
+    taken = {str(a) for a in avoid}
+    out: list[Any] = []
+    while len(out) < n:
+        for value in rng.integers(10_000_000, 99_999_999, size=2 * (n - len(out)) + 8):
+            key = f"{prefix}{int(value):08x}" if prefix else int(value)
+            if str(key) not in taken:
+                taken.add(str(key))
+                out.append(key)
+                if len(out) == n:
+                    break
+    return out

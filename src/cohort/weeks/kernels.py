@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cohort.errors import CohortError, ConfigError
+from cohort.errors import ConfigError
 
 if TYPE_CHECKING:
     from cohort.config import Week
@@ -109,7 +109,7 @@ def to_notebook(source: Path) -> Any:
     try:
         notebook = jupytext.read(source, fmt="py:percent")
     except Exception as exc:  # noqa: BLE001 - jupytext raises many kinds; the user needs one line
-        raise CohortError(
+        raise ConfigError(
             f"{source} is not a jupytext percent script ({exc}); fix its # %% cells."
         ) from None
     notebook.metadata["kernelspec"] = {

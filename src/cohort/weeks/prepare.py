@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from cohort.errors import CohortError, ConfigError, NotFound
-from cohort.weeks.contract import Built, load_module
+from cohort.errors import CohortError, ConfigError, Conflict, NotFound, ValidationError
+from cohort.weeks.contract import Built, call, load_module
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +78,7 @@ def prepare(
     week = cohort.config.week(week_ref)
     seed = week.data.seed if seed is None else seed
     if not 0 <= seed <= MAX_SEED:
-        raise CohortError(f"Seed {seed} is out of range; use a whole number from 0 to {MAX_SEED}.")
+        raise ValidationError(f"Seed {seed} is out of range; use a whole number from 0 to {MAX_SEED}.")
     module = load_module(week)
     raw = raw_dir_for(cohort, week, raw_dir)
     target = cohort.config.week_data_dir(week)
@@ -96,6 +96,8 @@ def prepare(
         _swap_in(scratch, target)
         if changed:
             _audit(cohort, week, built.source, seed, sha, scored)
+        if changed or stored_baseline(cohort, week.id) is None:
+            record_baseline(cohort, week.id)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return PrepareReport(
@@ -116,12 +118,12 @@ def prepare(
 def _run_build(week: Week, module: ModuleType, raw: Path | None, out: Path, seed: int) -> Built:
     """Run the week's build, turning a library error on bad input into one line."""
     try:
-        built: Built = module.build(raw, out, seed)
+        built: Built = call(week, module, "build", raw, out, seed)
     except CohortError:
         raise
     except (OSError, ValueError, KeyError, IndexError) as exc:
         source = raw or "the embedded data"
-        raise CohortError(
+        raise ValidationError(
             f"Week '{week.id}' could not be prepared from {source} ({type(exc).__name__}: {exc}); "
             "check that the files are laid out as Kaggle ships them."
         ) from None
@@ -201,7 +203,7 @@ def _overwrite_check(
     if scored == 0:
         return 0, []
     if not force:
-        raise CohortError(
+        raise Conflict(
             f"Week '{week.id}' solution already has {scored} scored submissions and this prepare "
             "would change it; rerun with --force to replace it (all its submissions are then rescored)."
         )
@@ -252,6 +254,69 @@ def baseline_predictions(cohort: Cohort, week_ref: str) -> pd.DataFrame:
         raise NotFound(
             f"Week '{week.id}' has no prepared data in {directory}; run `cohort prepare {week.id}`."
         )
-    frame: pd.DataFrame = load_module(week).baseline(directory)
+    cached = directory / BASELINE_PREDICTIONS
+    if cached.is_file() and stored_baseline(cohort, week.id) is not None:
+        import pandas as pd
+
+        kept: pd.DataFrame = pd.read_csv(cached, dtype={week.competition.id_column: str})
+        if is_classification(week):
+            kept = kept.astype({c: str for c in week.competition.target_columns})
+        return kept
+    frame: pd.DataFrame = call(week, load_module(week), "baseline", directory)
     expected = [week.competition.id_column, *week.competition.target_columns]
     return frame[expected].reset_index(drop=True)
+
+
+# The baseline model is trained once, when the week is prepared; pages read its stored score.
+BASELINE_SCORE = "baseline.json"
+BASELINE_PREDICTIONS = "baseline.csv"
+
+
+def record_baseline(cohort: Cohort, week_ref: str) -> dict[str, Any] | None:
+    """Train the week's baseline once and store its predictions and scores beside the solution.
+
+    Returns the stored record, or None for a week whose module has no working baseline
+    (its pages then show no baseline line).
+    """
+    import json
+
+    from cohort.scoring import runs, validation
+    from cohort.scoring.solution import load_solution
+
+    week = cohort.config.week(week_ref)
+    directory = cohort.config.week_data_dir(week)
+    try:
+        solution = load_solution(cohort, week.id)
+        frame: pd.DataFrame = call(week, load_module(week), "baseline", directory)
+        frame = frame[[week.competition.id_column, *week.competition.target_columns]]
+        data = frame.to_csv(index=False).encode()
+        public, private = runs.score_values(
+            solution, validation.parse(data, BASELINE_PREDICTIONS, solution).values[None]
+        )
+    except Exception:  # noqa: BLE001 - a week without a usable baseline still prepares
+        return None
+    record = {
+        "week": week.id,
+        "solution_sha256": solution.sha256,
+        "public_score": None if public[0] != public[0] else float(public[0]),
+        "private_score": None if private[0] != private[0] else float(private[0]),
+    }
+    (directory / BASELINE_PREDICTIONS).write_bytes(data)
+    (directory / BASELINE_SCORE).write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def stored_baseline(cohort: Cohort, week_ref: str) -> dict[str, Any] | None:
+    """The baseline scores stored when the week was prepared, if they match today's solution."""
+    import json
+
+    week = cohort.config.week(week_ref)
+    path = cohort.config.week_data_dir(week) / BASELINE_SCORE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    current = _current_sha(cohort, week)
+    if not isinstance(record, dict) or record.get("solution_sha256") != current:
+        return None
+    return record
