@@ -15,12 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from cohort.config import Week
 from cohort.errors import NotFound, ValidationError
 from cohort.scoring import metrics
-from cohort.scoring.boards import _board_frame, is_revealed, week_frame
 from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
 from cohort.store import Tx, audit
 from cohort.store import scores as store_scores
@@ -29,6 +27,8 @@ from cohort.workspace import Cohort, utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import pandas as pd
 
 INFINITE = (
     "The predictions give an infinite score (values too large for the metric); "
@@ -203,6 +203,8 @@ def _plan(
 def _score_week(
     cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: ScoreReport, advance: Any
 ) -> None:
+    from cohort.scoring.boards import is_revealed, week_frame  # pandas: not on the intake path
+
     week = cohort.config.week(solution.week)
     with cohort.store.transaction() as tx:
         switch = store_scores.scored_sha(tx, week.id) != solution.sha256
@@ -296,6 +298,8 @@ def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 def _ranks(frame: pd.DataFrame, week: Week, revealed: bool) -> dict[str, dict[str, int]]:
     """Ranks per board ('public', and 'private' once revealed): handle -> rank."""
+    from cohort.scoring.boards import _board_frame
+
     files = frame[frame["file_sha256"] != ""]
     comp = week.competition
     out = {

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import DateTime, Integer, and_, func, insert, literal, select, type_coerce, update
 
 from cohort.errors import NotFound
 from cohort.store import Tx
 from cohort.store.tables import Member, Score, ScoreOverride, Submission
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
     """A week's file submissions with their stored score for (sha, version), lean for scoring runs.
 
     `scored` says a score exists; `scored_since` that it was written at or after `since`."""
+    import pandas as pd
+
     conn = tx.connection()  # Core level: seasons have tens of thousands of rows
     subs = conn.execute(
         select(Submission.id, Submission.file_sha256, Submission.status, Submission.error).where(
@@ -249,6 +253,8 @@ def scored_frame(
 
     `public_score`/`private_score` are the effective scores (the latest override, else
     the computed one); `scored_*` are the computed ones, `scored_at` NaT when unscored."""
+    import pandas as pd
+
     ov = _latest_overrides()
     rows: list[Any] = []
     for week, sha in sha_by_week.items():

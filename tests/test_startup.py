@@ -1,0 +1,107 @@
+"""Start-up that fits the work: what `cohort validate` / `submit` import, and the store's
+fast open when it already stands at every migration head."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from cohort.store import Store, migration_heads
+from tests.conftest import write_roster
+
+HEAVY = ("pandas", "alembic", "mako", "sklearn", "scipy", "matplotlib", "torch")
+
+PROBE = """
+import json, sys
+from cohort.cli import main
+sys.argv = ["cohort", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(root: Path, *args: str) -> dict:
+    """Run the CLI in a fresh interpreter; its exit code and every module it imported."""
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(list(args))],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"stderr": out.stderr}
+
+
+@pytest.fixture
+def cohort_root(make_cohort) -> Path:
+    start = (date.today() - timedelta(days=1)).isoformat()
+    root = make_cohort({"01-w": {"metric": "mae", "targets": ("target",)}}, start=start)
+    (root / "data/01-w").mkdir(parents=True)
+    (root / "data/01-w/solution.csv").write_text(
+        "id,target,Usage\n"
+        + "".join(f"s{i},{i / 2},{'Public' if i % 3 else 'Private'}\n" for i in range(10))
+    )
+    (root / "sub.csv").write_text("id,target\n" + "".join(f"s{i},{i}\n" for i in range(10)))
+    write_roster(root, [("ann", "Ann", "ann@example.org", "")])
+    return root
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return sorted({m.split(".")[0] for m in modules} & set(HEAVY))
+
+
+def test_validate_imports_no_pandas_no_database(cohort_root: Path) -> None:
+    result = _run(cohort_root, "validate", "--week", "1", "sub.csv")
+    assert result["code"] in (0, None), result["stderr"]
+    assert _heavy(result["modules"]) == []
+    assert "sqlalchemy" not in result["modules"]  # validating stores nothing: no database opened
+    assert not (cohort_root / "cohort.db").exists()
+
+
+def test_submit_imports_no_pandas_and_skips_alembic(cohort_root: Path) -> None:
+    first = _run(cohort_root, "members", "import", "members.csv")
+    assert first["code"] in (0, None), first["stderr"]
+    assert "alembic" in first["modules"]  # a new database is migrated
+    result = _run(cohort_root, "submit", "--member", "ann", "--week", "1", "sub.csv")
+    assert result["code"] in (0, None), result["stderr"]
+    assert _heavy(result["modules"]) == []
+
+
+def test_store_at_heads_opens_without_alembic_and_a_newer_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "c.db"
+    Store(f"sqlite:///{db}").dispose()
+    with sqlite3.connect(db) as conn:
+        assert {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")} == set(
+            migration_heads()
+        )
+    probe = (
+        "import sys; from cohort.store import Store; "
+        f"Store('sqlite:///{db}'); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999' WHERE rowid = 1")
+    from cohort.errors import CohortError
+
+    with pytest.raises(CohortError, match="written by a newer version of cohort"):
+        Store(f"sqlite:///{db}")
+
+
+def test_heads_are_the_migrations_nothing_builds_on() -> None:
+    versions = Path(__file__).resolve().parents[1] / "src/cohort/migrations/versions"
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(versions.parent))
+    assert set(migration_heads()) == set(script.get_heads())
