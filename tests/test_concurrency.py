@@ -152,6 +152,28 @@ def test_same_bytes_at_one_instant_never_lose_the_accepted_file(
     assert set(rows["status"]) == {"scored"}
 
 
+def test_first_intakes_of_a_week_by_many_members_at_once_all_land(
+    make_cohort, any_store_url: str
+) -> None:
+    # Nobody has scored the week yet: each intake records the week's scoring state, and
+    # on PostgreSQL they run at once; none may fail on the other's row.
+    root = _season(make_cohort, any_store_url, members=6, limit=5)
+    barrier, out = FORK.Barrier(6), FORK.Queue()
+    procs = [
+        FORK.Process(
+            target=_submitter,
+            args=(str(root), any_store_url, f"m{i:02d}", [_csv(i)], AT, barrier, out),
+        )
+        for i in range(6)
+    ]
+    for p in procs:
+        p.start()
+    results = [o for _, outs in _collect(out, 6) for o in outs]
+    for p in procs:
+        p.join(60)
+    assert [o[0] for o in results] == ["accepted"] * 6, [o[1] for o in results if o[0] == "crash"]
+
+
 def test_twenty_members_at_once_hold_the_limit_while_rescoring_and_reading(
     make_cohort, any_store_url: str
 ) -> None:

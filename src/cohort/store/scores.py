@@ -76,8 +76,21 @@ def add_override(
 def _state(tx: Tx, week: str) -> WeekState:
     row = tx.get(WeekState, week)
     if row is None:
-        row = WeekState(week=week, revealed_by="", solution_sha256="")
-        tx.add(row)
+        dialect = tx.get_bind().dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            row = WeekState(week=week, revealed_by="", solution_sha256="")
+            tx.add(row)
+            return row
+        # Two first intakes of a week (different members) may both find no row: insert it
+        # only if absent, so neither fails on the primary key (PostgreSQL runs them at once).
+        module = sqlite if dialect == "sqlite" else postgresql
+        tx.execute(
+            module.insert(WeekState)
+            .values(week=week, revealed_by="", solution_sha256="")
+            .on_conflict_do_nothing()
+        )
+        row = tx.get(WeekState, week)
+        assert row is not None
     return row
 
 
