@@ -21,7 +21,7 @@ import streamlit as st
 from cohort import present, revision
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError
-from cohort.scoring import boards, runs
+from cohort.scoring import boards
 from cohort.scoring.solution import load_solution
 from cohort.season import challenges, contributions
 from cohort.season.selection import frozen, select
@@ -156,25 +156,22 @@ def history(root: str, stamp: tuple[Any, ...], handle: str) -> pd.DataFrame:
     return boards.member_history(c, handle, include_private=False)
 
 
-@st.cache_data(show_spinner="Scoring the week's baseline model (once per week)…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def baseline(root: str, week_id: str, solution_sha: str) -> float | None:
-    """The public score of the week's baseline model (None when the week has no baseline).
+    """The public score of the week's baseline model, as stored when the week was prepared.
 
-    The scorer's own parse and metric score it; keyed on the solution, as training takes seconds.
+    Never trained here: `cohort prepare` scores the baseline once (`prepare.record_baseline`);
+    a week prepared before that, or without a baseline, has no line. Keyed on the solution.
     """
-    from cohort.scoring import validation
     from cohort.weeks import prepare
 
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
     try:
-        solution = load_solution(c, week_id)
-        data = prepare.baseline_predictions(c, week_id).to_csv(index=False).encode()
-        public, _ = runs.score_values(
-            solution, validation.parse(data, "baseline.csv", solution).values[None]
-        )
-    except Exception:  # noqa: BLE001 - a week without a baseline still gets its chart, without the line
+        record = prepare.stored_baseline(c, week_id)
+    except CohortError:
         return None
-    return None if pd.isna(public[0]) else float(public[0])
+    value = None if record is None else record.get("public_score")
+    return None if value is None else float(value)
 
 
 def solution_sha(c: Cohort, week_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cohort.scoring import boards
@@ -42,19 +43,19 @@ def test_the_member_parameter_picks_the_member(populated, monkeypatch) -> None:
     history = boards.member_history(Cohort.open(root), "m09", include_private=False)
     shown = at.dataframe[0].value
     assert shown["Id"].tolist() == history["submission_id"].tolist()
-    assert shown["Public"].tolist() == [f"{v:.5g}" for v in history["public_score"]]
+    assert shown["Public"].tolist() == history["public_score"].tolist()
 
 
 def test_private_scores_show_only_for_revealed_weeks(populated, monkeypatch) -> None:
     root, _ = populated
     at = app_test(root, monkeypatch, "member", query={"member": "m09", "private": "1"})
     shown = at.dataframe[0].value
-    assert set(shown[shown["Week"] == "02-beta"]["Private"]) == {"–"}
-    assert "–" not in set(shown[shown["Week"] == "01-alpha"]["Private"])
+    assert shown[shown["Week"] == "Week 2 · Beta"]["Private"].isna().all()
+    assert shown[shown["Week"] == "Week 1 · Alpha"]["Private"].notna().all()
     secret = boards.member_history(Cohort.open(root), "m09", include_private=True)
     hidden = secret[secret["week"] == "02-beta"]["private_score"]
     for value in hidden:
-        assert f"{value:.5g}" not in set(shown["Private"])
+        assert value not in set(shown["Private"].dropna())
 
 
 def test_the_score_chart_contributions_and_notebooks_are_shown(populated, monkeypatch) -> None:
@@ -62,7 +63,7 @@ def test_the_score_chart_contributions_and_notebooks_are_shown(populated, monkey
     at = app_test(root, monkeypatch, "member", query={"member": "m01"})
     assert len(at.get("vega_lite_chart")) == 1
     contributions = at.dataframe[1].value
-    assert ("01-alpha", "attended") in set(
+    assert ("Week 1 · Alpha", "Attended") in set(
         zip(contributions["Week"], contributions["Kind"], strict=True)
     )
     notebooks = at.dataframe[2].value
@@ -78,3 +79,44 @@ def test_no_email_or_token_reaches_the_page(populated, monkeypatch) -> None:
         shown = texts(app_test(root, monkeypatch, "member", query={"member": handle}))
         assert "@example.org" not in shown
         assert not any(token in shown for token in tokens.values())
+
+
+def test_the_baseline_line_comes_from_the_score_stored_at_prepare(populated, monkeypatch) -> None:
+    import json
+
+    root, _ = populated
+    c = Cohort.open(root)
+    from cohort.weeks import prepare
+
+    data = c.config.week_data_dir(c.config.week("02-beta"))
+    sha = prepare._current_sha(c, c.config.week("02-beta"))
+    (data / prepare.BASELINE_SCORE).write_text(
+        json.dumps({"solution_sha256": sha, "public_score": 0.61234, "private_score": 0.7})
+    )
+    at = app_test(root, monkeypatch, "member", query={"member": "m03"})
+    assert any(
+        "baseline model, public score 0.6123 (Accuracy, higher is better)" in c.value
+        for c in at.caption
+    )
+    # A stale record (another solution) draws no line, and nothing is trained on the page.
+    monkeypatch.setattr(prepare, "baseline_predictions", lambda *a: pytest.fail("trained"))
+    (data / prepare.BASELINE_SCORE).write_text(json.dumps({"solution_sha256": "x"}))
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = app_test(root, monkeypatch, "member", query={"member": "m03"})
+    assert not any("baseline model" in c.value for c in at.caption)
+
+
+def test_prepare_scores_the_baseline_once_and_stores_it(tmp_path: Path) -> None:
+    from cohort.template import init_cohort
+    from cohort.weeks import prepare
+
+    init_cohort(tmp_path / "c", "Baseline")
+    c = Cohort.open(tmp_path / "c")
+    prepare.prepare(c, "2")
+    record = prepare.stored_baseline(c, "2")
+    assert record is not None and 0.5 < record["public_score"] <= 1.0
+    # The demo's submissions reuse the stored predictions instead of training again.
+    stored = prepare.baseline_predictions(c, "2")
+    assert len(stored) == len(pd.read_csv(c.config.solution_path(c.config.week("2"))))

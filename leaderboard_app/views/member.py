@@ -7,6 +7,7 @@ import streamlit as st
 
 import charts
 import cohort_ui as ui
+from cohort import present
 from cohort.errors import CohortError
 
 
@@ -21,19 +22,33 @@ def _pick_member(roster: pd.DataFrame) -> str:
     return handle
 
 
-def _submissions(history: pd.DataFrame, c) -> pd.DataFrame:  # noqa: ANN001
-    return pd.DataFrame(
+def _submissions(history: pd.DataFrame, c, compact: bool) -> pd.DataFrame:  # noqa: ANN001
+    """Scores stay numbers; a hidden private score is empty, never a placeholder with a value."""
+    week = history["week"].map(lambda w: present.week_name(c.config, w, short=compact))
+    out = pd.DataFrame(
         {
-            "Id": history["submission_id"],
-            "Week": history["week"],
+            "Week": week,
+            "Public": history["public_score"].astype(float),
+            "Private": history["private_score"].astype(float),
             "Submitted": history["submitted_at"].map(lambda t: ui.fmt_time(t, c)),
-            "Public": history["public_score"].map(ui.fmt_score),
-            "Private": history["private_score"].map(ui.fmt_score),
-            "Status": history["status"],
-            "Final pick": history["selected"].map(lambda s: "✓" if s else ""),
-            "Problem": history["error"],
         }
     )
+    if compact:
+        return out
+    out.insert(0, "Id", history["submission_id"])
+    out["Status"] = history["status"].map(present.status_label)
+    out["Final pick"] = history["selected"].map(lambda s: "✓" if s else "")
+    out["Problem"] = history["error"]
+    return out
+
+
+SCORE_COLUMNS = {
+    "Public": st.column_config.NumberColumn("Public", format="%.4f"),
+    "Private": st.column_config.NumberColumn(
+        "Private", format="%.4f", help="Shown once the week's private board is revealed"
+    ),
+    "Week": st.column_config.TextColumn("Week", pinned=True),
+}
 
 
 def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
@@ -46,23 +61,29 @@ def _chart(c, root: str, history: pd.DataFrame) -> None:  # noqa: ANN001
         "Score over time for", weeks, index=len(weeks) - 1, format_func=ui.week_label
     )
     baseline = ui.baseline(root, week.id, ui.solution_sha(c, week.id))
+    metric = week.competition.metric
     chart = charts.score_over_time(
-        scored[scored["week"] == week.id], baseline, week.competition.metric
+        scored[scored["week"] == week.id],
+        baseline,
+        present.metric_label(metric),
+        present.decimals(metric),
     )
     st.altair_chart(chart, width="stretch")
     if baseline is not None:
         st.caption(
-            f"Dashed line: the week's baseline model, public score {ui.fmt_score(baseline)}."
+            f"Dashed line: the week's baseline model, public score "
+            f"{ui.fmt_score(baseline, metric)} ({present.metric_caption(week.competition)})."
         )
 
 
-def _notebooks(history: pd.DataFrame) -> None:
+def _notebooks(c, history: pd.DataFrame) -> None:  # noqa: ANN001
     links = history[history["notebook_url"].fillna("").astype(str) != ""]
     st.subheader("Notebooks")
     if links.empty:
         st.caption("No notebook links yet.")
         return
     table = links.drop_duplicates("notebook_url")[["week", "notebook_url"]]
+    table = table.assign(week=table["week"].map(lambda w: present.week_name(c.config, w)))
     st.dataframe(
         table.rename(columns={"week": "Week", "notebook_url": "Notebook"}),
         hide_index=True,
@@ -92,7 +113,13 @@ def main() -> None:
     if history.empty:
         st.info("No submissions yet.")
     else:
-        st.dataframe(_submissions(history, c), hide_index=True, width="stretch")
+        st.dataframe(
+            _submissions(history, c, ui.compact()),
+            hide_index=True,
+            width="stretch",
+            height=ui.grid_height(len(history)),
+            column_config=SCORE_COLUMNS,
+        )
         _chart(c, root, history)
     st.subheader("Contributions")
     if events.empty:
@@ -101,8 +128,10 @@ def main() -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Week": events["week"],
-                    "Kind": events["kind"],
+                    "Week": events["week"].map(
+                        lambda w: present.week_name(c.config, w) if w else "Any week"
+                    ),
+                    "Kind": events["kind"].map(present.kind_label),
                     "Value": events["value"],
                     "Note": events["note"],
                     "Recorded": events["recorded_at"].map(lambda t: ui.fmt_time(t, c)),
@@ -112,7 +141,7 @@ def main() -> None:
             width="stretch",
         )
     if not history.empty:
-        _notebooks(history)
+        _notebooks(c, history)
 
 
 main()

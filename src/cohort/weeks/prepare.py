@@ -297,7 +297,8 @@ def record_baseline(cohort: Cohort, week_ref: str) -> dict[str, Any] | None:
         return None
     record = {
         "week": week.id,
-        "solution_sha256": solution.sha256,
+        # The file's own hash, as the prepare report and `stored_baseline` read it.
+        "solution_sha256": _current_sha(cohort, week),
         "public_score": None if public[0] != public[0] else float(public[0]),
         "private_score": None if private[0] != private[0] else float(private[0]),
     }
