@@ -156,7 +156,16 @@ JsonOption = Annotated[
 ]
 
 # Registering the command modules, one per area of the domain; each adds its commands to `app`.
-from cohort.cli import cohorts, kaggle, scoring, season, sheets, stores, weeks  # noqa: E402,F401
+from cohort.cli import (  # noqa: E402,F401
+    cohorts,
+    kaggle,
+    operate,
+    scoring,
+    season,
+    sheets,
+    stores,
+    weeks,
+)
 
 
 def main() -> None:

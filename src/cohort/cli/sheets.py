@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cohort.cli import (
+    ActorOption,
     JsonOption,
     WeekOption,
     app,
@@ -17,7 +18,9 @@ from cohort.cli import (
     sub_app,
 )
 
-members_app = sub_app("The roster: import members.csv, list members, issue tokens.")
+members_app = sub_app(
+    "The roster: import members.csv, list, edit, deactivate and reactivate members, issue tokens."
+)
 app.add_typer(members_app, name="members")
 
 
@@ -33,38 +36,145 @@ def import_(
     typer.echo(
         f"Members: {report.added} added, {report.updated} updated, {report.unchanged} unchanged."
     )
+    if report.missing:
+        shown = ", ".join(report.missing[:10]) + (" ..." if len(report.missing) > 10 else "")
+        typer.echo(
+            f"{len(report.missing)} active member(s) are not in {file}: {shown}. They were kept; "
+            "`cohort members deactivate HANDLE` takes one off the boards.",
+            err=True,
+        )
 
 
 @members_app.command("list")
-def list_(ctx: typer.Context, json: JsonOption = False) -> None:
-    """List members (handle, name, Kaggle username)."""
+def list_(
+    ctx: typer.Context,
+    inactive: Annotated[bool, typer.Option("--all", help="Include deactivated members.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """List members with their emails (organizer only); flags a blank Kaggle username."""
     from cohort.sheets.roster import list_members
 
-    members = list_members(open_cohort(ctx).store)
+    members = list_members(open_cohort(ctx).store, include_inactive=inactive)
     if json:
         print_json(
             [
-                {"handle": m.handle, "name": m.name, "kaggle_username": m.kaggle_username}
+                {
+                    "handle": m.handle,
+                    "name": m.name,
+                    "email": m.email,
+                    "kaggle_username": m.kaggle_username,
+                    "has_token": m.has_token,
+                    "active": m.active,
+                }
                 for m in members
             ]
         )
         return
-    rows = [[m.handle, m.name, m.kaggle_username, "yes" if m.has_token else ""] for m in members]
-    print_table(f"{len(members)} members", ["handle", "name", "kaggle", "token"], rows)
+    rows = [
+        [
+            m.handle,
+            m.name,
+            m.email,
+            m.kaggle_username or "(blank: `cohort kaggle collect` cannot find them)",
+            "yes" if m.has_token else "",
+            "" if m.active else "deactivated",
+        ]
+        for m in members
+    ]
+    blank = sum(1 for m in members if not m.kaggle_username)
+    print_table(
+        f"{len(members)} members",
+        ["handle", "name", "email", "kaggle", "token", "status"],
+        rows,
+        caption=f"{blank} without a Kaggle username." if blank else "",
+    )
+
+
+MemberArgument = Annotated[str, typer.Argument(help="The member's handle.")]
+
+
+@members_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    handle: MemberArgument,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    email: Annotated[str | None, typer.Option(help="New email address.")] = None,
+    kaggle: Annotated[str | None, typer.Option(help="New Kaggle username.")] = None,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Change a member's name, email or Kaggle username, here and in members.csv (audited)."""
+    from cohort.sheets.roster import edit_member
+
+    cohort = open_cohort(ctx)
+    changed = edit_member(
+        cohort.store,
+        handle,
+        actor,
+        cohort.root / "members.csv",
+        name=name,
+        email=email,
+        kaggle_username=kaggle,
+    )
+    if not changed:
+        typer.echo(f"Member {handle}: nothing changed.")
+        return
+    typer.echo(f"Member {handle}: changed {', '.join(sorted(changed))}.")
+
+
+@members_app.command("deactivate")
+def deactivate(
+    ctx: typer.Context, handle: MemberArgument, actor: ActorOption = "organizer"
+) -> None:
+    """Take a member off the boards, standings and exports; their history is kept (reversible)."""
+    from cohort.sheets.roster import set_active
+
+    changed = set_active(open_cohort(ctx).store, handle, False, actor)
+    typer.echo(
+        f"Deactivated {handle}: gone from boards, standings and exports; history kept. "
+        f"`cohort members reactivate {handle}` undoes it."
+        if changed
+        else f"Member {handle} was already deactivated."
+    )
+
+
+@members_app.command("reactivate")
+def reactivate(
+    ctx: typer.Context, handle: MemberArgument, actor: ActorOption = "organizer"
+) -> None:
+    """Bring a deactivated member back onto the boards, with all their history."""
+    from cohort.sheets.roster import set_active
+
+    changed = set_active(open_cohort(ctx).store, handle, True, actor)
+    typer.echo(f"Reactivated {handle}." if changed else f"Member {handle} is already active.")
 
 
 @members_app.command("tokens")
 def tokens(
     ctx: typer.Context,
     handles: Annotated[
-        list[str] | None, typer.Argument(help="Members to issue tokens to; default: all.")
+        list[str] | None, typer.Argument(help="Members to issue tokens to; default: all active.")
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write handle,name,email,token to this new file (for a mail merge) instead of the screen.",
+        ),
     ] = None,
     json: JsonOption = False,
 ) -> None:
     """Issue new personal tokens for the Submit page; each is shown once and stored only as a hash."""
-    from cohort.sheets.roster import issue_tokens
+    from cohort.sheets.roster import issue_tokens, write_tokens_csv
 
-    issued = issue_tokens(open_cohort(ctx).store, handles or None)
+    cohort = open_cohort(ctx)
+    if csv_file is not None:
+        written = write_tokens_csv(cohort.store, csv_file, handles or None)
+        typer.echo(
+            f"Wrote {written} new tokens to {csv_file} (readable only by you); "
+            "mail-merge it, then delete it."
+        )
+        return
+    issued = issue_tokens(cohort.store, handles or None)
     if json:
         print_json(issued)
         return

@@ -85,10 +85,19 @@ class Leaderboard:
 
 
 def week_frame(cohort: Cohort, week: Week, member_id: int | None = None) -> pd.DataFrame:
-    """The week's submissions with their current scores (overrides applied)."""
+    """The week's submissions with their current scores (overrides applied).
+
+    Deactivated members' submissions are left out (they stay in the store and in their
+    own history), so every board, standing, tie check and export drops them alike."""
+    from cohort.store import members as store_members
+
     with cohort.store.transaction() as tx:
         sha = store_scores.scored_sha(tx, week.id)
-        return store_subs.scored_frame(tx, {week.id: sha}, SCORER_VERSION, member_id)
+        frame = store_subs.scored_frame(tx, {week.id: sha}, SCORER_VERSION, member_id)
+        inactive = store_members.inactive_ids(tx)
+    if inactive and member_id is None:
+        frame = frame[~frame["member_id"].isin(inactive)].reset_index(drop=True)
+    return frame
 
 
 def _sort_key(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFrame:

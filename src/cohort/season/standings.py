@@ -57,7 +57,7 @@ def _members(cohort: Cohort, weeks: list[str]) -> pd.DataFrame:
 
     with cohort.store.transaction() as tx:
         first = store_sel.first_submissions(tx, weeks)
-    people = list_members(cohort.store)
+    people = list_members(cohort.store, include_inactive=False)
     return pd.DataFrame(
         {
             "handle": [m.handle for m in people],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class ImportReport:
     added: int
     updated: int
     unchanged: int
+    # Active members the file no longer lists: kept, and named so the organizer can decide.
+    missing: tuple[str, ...] = ()
 
 
 def read_roster(path: Path) -> list[RosterRow]:
@@ -105,13 +108,86 @@ def import_roster(store: Store, path: Path) -> ImportReport:
     with store.transaction() as tx:
         for r in rows:
             counts[store_members.upsert(tx, r.handle, r.name, r.email, r.kaggle_username, now)] += 1
-    return ImportReport(**counts)
+        listed = {r.handle for r in rows}
+        missing = tuple(
+            m.handle for m in store_members.all_members(tx) if m.active and m.handle not in listed
+        )
+    return ImportReport(**counts, missing=missing)
 
 
-def list_members(store: Store) -> list[Member]:
-    """Every member, by handle."""
+def list_members(store: Store, include_inactive: bool = True) -> list[Member]:
+    """Every member, by handle (only the active ones unless `include_inactive`)."""
     with store.transaction() as tx:
-        return store_members.all_members(tx)
+        people = store_members.all_members(tx)
+    return people if include_inactive else [m for m in people if m.active]
+
+
+def edit_member(
+    store: Store,
+    handle: str,
+    actor: str,
+    roster: Path | None = None,
+    **fields: str | None,
+) -> dict[str, tuple[str, str]]:
+    """Change a member's name, email or Kaggle username (audited); `roster` gets the same edit.
+
+    Writing members.csv too keeps a later re-import from undoing the change."""
+    given = {k: v.strip() for k, v in fields.items() if v is not None}
+    if not given:
+        raise ConfigError("Nothing to change; pass --name, --email or --kaggle.")
+    if "name" in given and not given["name"]:
+        raise ConfigError(f"Member '{handle}' needs a name; pass a non-empty --name.")
+    email = given.get("email", "")
+    if email and not EMAIL_RE.match(email):
+        raise ConfigError(
+            f"Email {email!r} is not an email address; pass one like ann@example.org."
+        )
+    from cohort.store import audit
+
+    with store.transaction() as tx:
+        changed = store_members.update(tx, handle, **given)
+        if changed:
+            detail = {k: new for k, (_old, new) in changed.items() if k != "email"}
+            audit.record(
+                tx, utcnow(), actor, "member_edit", handle, changed=sorted(changed), **detail
+            )
+    if changed and roster is not None and roster.is_file():
+        _rewrite_roster_row(roster, handle, {k: new for k, (_old, new) in changed.items()})
+    return changed
+
+
+def _rewrite_roster_row(path: Path, handle: str, values: dict[str, str]) -> None:
+    """Apply an edit to the member's row of members.csv (other rows byte-for-byte kept)."""
+    text = read_text(path, "pass the path of your members.csv", "save it as CSV UTF-8")
+    lines = text.splitlines(keepends=True)
+    header = [h.strip().lower() for h in next(csv.reader([lines[0]]))] if lines else []
+    for index, line in enumerate(lines[1:], start=1):
+        cells = next(csv.reader([line]), [])
+        at = header.index("handle") if "handle" in header else 0
+        if len(cells) > at and cells[at].strip() == handle:
+            row = dict(zip(header, cells, strict=False))
+            row.update(values)
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerow([row.get(h, "") for h in header])
+            lines[index] = out.getvalue()
+            break
+    else:
+        return  # not in the file: the store holds the edit
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.replace(path)
+
+
+def set_active(store: Store, handle: str, active: bool, actor: str) -> bool:
+    """Deactivate or reactivate a member (audited); False when nothing changed."""
+    from cohort.store import audit
+
+    with store.transaction() as tx:
+        changed = store_members.set_active(tx, handle, active)
+        if changed:
+            action = "member_reactivate" if active else "member_deactivate"
+            audit.record(tx, utcnow(), actor, action, handle)
+    return changed
 
 
 def hash_token(token: str) -> str:
@@ -122,8 +198,13 @@ def hash_token(token: str) -> str:
 def issue_tokens(store: Store, handles: list[str] | None = None) -> dict[str, str]:
     """New personal tokens for the given members (all when None); returns handle -> token."""
     with store.transaction() as tx:
-        members = store_members.all_members(tx)
+        members = [m for m in store_members.all_members(tx) if m.active]
         chosen = members if not handles else [store_members.by_handle(tx, h) for h in handles]
+        asleep = [m.handle for m in chosen if not m.active]
+        if asleep:
+            raise ConfigError(
+                f"Member '{asleep[0]}' is deactivated; `cohort members reactivate {asleep[0]}` first."
+            )
         tokens = {m.handle: secrets.token_urlsafe(12) for m in chosen}
         for handle, token in tokens.items():
             store_members.set_token_hash(tx, handle, hash_token(token))
@@ -136,3 +217,36 @@ def member_for_token(store: Store, token: str) -> Member | None:
         return None
     with store.transaction() as tx:
         return store_members.by_token_hash(tx, hash_token(token))
+
+
+def write_tokens_csv(store: Store, path: Path, handles: list[str] | None = None) -> int:
+    """Issue tokens and write handle,name,email,token to a new file only the owner can read."""
+    if path.exists():
+        raise ConfigError(f"{path} already exists; choose a new file name for the tokens.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"Folder {path.parent} does not exist; create it or choose another path.")
+    people = {m.handle: m for m in list_members(store)}
+    try:
+        # Created 0600 before any token exists, so a failed write leaves no live token behind.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create {path} ({exc.strerror}); choose a writable path."
+        ) from None
+    try:
+        tokens = issue_tokens(store, handles)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(["handle", "name", "email", "token"])
+            for handle, token in tokens.items():
+                m = people[handle]
+                writer.writerow([handle, _cell(m.name), m.email, token])
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return len(tokens)
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet cell that cannot run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -20,11 +20,18 @@ class Member:
     email: str
     kaggle_username: str
     has_token: bool
+    active: bool = True
 
 
 def _plain(row: MemberRow) -> Member:
     return Member(
-        row.id, row.handle, row.name, row.email, row.kaggle_username, row.token_hash is not None
+        row.id,
+        row.handle,
+        row.name,
+        row.email,
+        row.kaggle_username,
+        row.token_hash is not None,
+        bool(row.active),
     )
 
 
@@ -77,6 +84,35 @@ def set_token_hash(tx: Tx, handle: str, token_hash: str) -> None:
 
 
 def by_token_hash(tx: Tx, token_hash: str) -> Member | None:
-    """The member whose token hashes to `token_hash`, if any."""
+    """The active member whose token hashes to `token_hash`, if any."""
     row = tx.scalar(select(MemberRow).where(MemberRow.token_hash == token_hash))
-    return None if row is None else _plain(row)
+    return None if row is None or not row.active else _plain(row)
+
+
+def update(tx: Tx, handle: str, **fields: str) -> dict[str, tuple[str, str]]:
+    """Change a member's name, email or Kaggle username; returns field -> (old, new)."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
+    if row is None:
+        raise NotFound(f"No member '{handle}'; check `cohort members list`.")
+    changed = {}
+    for key, value in fields.items():
+        if getattr(row, key) != value:
+            changed[key] = (getattr(row, key), value)
+            setattr(row, key, value)
+    return changed
+
+
+def set_active(tx: Tx, handle: str, active: bool) -> bool:
+    """Deactivate or reactivate a member; returns False when they already were."""
+    row = tx.scalar(select(MemberRow).where(MemberRow.handle == handle))
+    if row is None:
+        raise NotFound(f"No member '{handle}'; check `cohort members list`.")
+    if bool(row.active) == active:
+        return False
+    row.active = active  # the token stays, and signs them in again once reactivated
+    return True
+
+
+def inactive_ids(tx: Tx) -> set[int]:
+    """Ids of deactivated members."""
+    return {int(i) for i in tx.scalars(select(MemberRow.id).where(MemberRow.active.is_(False)))}

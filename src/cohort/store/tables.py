@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -64,6 +65,8 @@ class Member(Base):
     # sha256 of the member's personal token; the token itself is never stored.
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A deactivated member keeps their history but leaves boards, standings and exports.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class WeekState(Base):
@@ -232,6 +235,20 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Extension(Base):
+    """One member's later deadline for one week (`cohort extend`); the latest one holds."""
+
+    __tablename__ = "extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    week: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("member_id", "week", name="uq_extensions_member_week"),)
 
 
 class Revision(Base):
