@@ -53,9 +53,9 @@ def copy_store(source: Store, target: Store) -> list[TableCopy]:
         )
     held = {name: n for name, n in row_counts(target).items() if n}
     if held:
-        name, n = next(iter(held.items()))
         raise Conflict(
-            f"The database at {_safe(target.url)} already holds a season ({n} rows in '{name}'); "
+            f"The database at {_safe(target.url)} already holds a season "
+            f"({sum(held.values())} rows in {len(held)} tables); "
             "point --to at an empty database."
         )
     for table in tables():
