@@ -10,8 +10,11 @@ CUT_COLOR = "#d62728"
 LABEL_PX = 15
 TITLE_PX = 16
 
+# What every chart here returns: one chart, or charts layered on each other.
+Chart = alt.Chart | alt.LayerChart
 
-def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+
+def readable(chart: Chart) -> Chart:
     """Axis and legend text large enough for a projector."""
     return (
         chart.configure_axis(labelFontSize=LABEL_PX, titleFontSize=TITLE_PX)
@@ -22,7 +25,7 @@ def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 def score_over_time(
     history: pd.DataFrame, baseline: float | None, metric: str, decimals: int = 4
-) -> alt.TopLevelMixin:
+) -> Chart:
     """A member's public (and, once revealed, private) scores over time, with the baseline."""
     long = history.melt(
         id_vars=["submitted_at", "submission_id"],
@@ -58,7 +61,7 @@ def score_over_time(
 
 def standings_composition(
     table: pd.DataFrame, components: list[str], cut: int, labels: dict[str, str] | None = None
-) -> alt.TopLevelMixin:
+) -> Chart:
     """One stacked bar per member (points by component), in rank order, with the cut line."""
     long = table.melt(
         id_vars=["rank", "handle"], value_vars=components, var_name="component", value_name="points"
@@ -86,7 +89,7 @@ def standings_composition(
     return readable((bars + cut_rule).properties(height=max(200, 28 * len(order))))
 
 
-def shakeup(rows: pd.DataFrame) -> alt.TopLevelMixin:
+def shakeup(rows: pd.DataFrame) -> Chart:
     """Public rank -> private rank for each member: lines going down lost places."""
     ranked = rows.dropna(subset=["public_rank", "rank"])
     long = pd.concat(

@@ -217,8 +217,7 @@ def compact() -> bool:
 def updated(c: Cohort, every: int) -> None:
     """The 'updated at' line under a self-refreshing board."""
     st.caption(
-        f"Updated {present.when(utcnow(), c.config.tz, with_day=False)} · "
-        f"refreshes every {every} s"
+        f"Updated {present.when(utcnow(), c.config.tz, with_day=False)} · refreshes every {every} s"
     )
 
 
@@ -295,7 +294,7 @@ def latest(
     """The newest scored files of a week (public scores only), for the workshop strip."""
     c = _open(root, os.environ.get("COHORT_DATABASE_URL", ""))
     frame = boards.latest_submissions(c, week_id, limit=8, since=since, until=until)
-    return list(frame.to_dict("records"))
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
