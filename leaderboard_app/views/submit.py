@@ -118,9 +118,9 @@ def _form(c: Cohort, handle: str, week: Week) -> None:
         type=["csv", "gz", "zip"],
         key=f"submit_file_{round_}",
     )
-    if st.button("Submit", type="primary", key="submit_send"):
-        if _send(c, handle, week, upload, link):
-            st.session_state[UPLOAD_ROUND] = round_ + 1
+    sent = st.button("Submit", type="primary", key="submit_send")
+    if sent and _send(c, handle, week, upload, link):
+        st.session_state[UPLOAD_ROUND] = round_ + 1
 
 
 def _final_pick(c: Cohort, handle: str, week: Week, mine: pd.DataFrame) -> None:
