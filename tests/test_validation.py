@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cohort.errors import ValidationError
 from cohort.scoring import validation
@@ -353,3 +356,291 @@ def test_header_only_file(reg) -> None:
     assert _refused(b"id,target\n", reg) == (
         "Submission must have 10 rows, found 0; missing ids: 's0', 's1', 's2', 's3', 's4' (and 5 more)."
     )
+
+
+# --- bounded cost and hostile inputs (issue 18) ------------------------------------------------
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(ValidationError) as info:
+            validation.read_limited(path, 10_000_000)  # must not block or read forever
+        assert str(info.value) == (
+            f"Submission file {path} is not a regular file (a pipe, socket or device); "
+            "save the predictions to a CSV file and pass that."
+        )
+
+
+def test_rows_holding_only_the_id(reg) -> None:
+    data = ("id,target\n" + "".join(f"{i}\n" for i in IDS)).encode()
+    assert _refused(data, reg) == (
+        "Line 2 has 1 value but the header has 2 columns; write one value per column."
+    )
+
+
+def test_a_row_without_the_trailing_comma_the_others_have(reg) -> None:
+    rows = [(a, f"{b}," if a != "s4" else b) for a, b in GOOD]
+    assert _refused(_csv(rows), reg) == (
+        "Line 6 has 2 values but the first row has 3; write the same number of values "
+        "(and trailing commas) on every line."
+    )
+
+
+def test_wide_header_and_wide_rows_are_refused_cheaply(reg) -> None:
+    assert _refused(("id,target" + ",x" * 190 + "\n").encode(), reg) == (
+        "The first line is longer than 384 bytes; it must be the header 'id,target'."
+    )
+    assert _refused(("id,target" + ",x" * 50 + "\n").encode(), reg) == (
+        "The header has 52 columns; the header must be 'id,target'."
+    )
+    wide = _csv(GOOD).replace(b"s3,3\n", b"s3,3" + b",1" * 1000 + b"\n")
+    assert _refused(wide, reg) == (
+        "Line 5 has 1,002 values but the header has 2 columns; write one value per column."
+    )
+
+
+def test_more_rows_than_a_file_can_need_are_refused_unread(reg) -> None:
+    many = _csv([(f"x{i}", "1") for i in range(111)])
+    assert _refused(many, reg) == (
+        "Submission has more than 110 rows; the test set has 10 ids: write one row per id."
+    )
+    assert _refused(_csv([(f"x{i}", "1") for i in range(110)]), reg).startswith("Unknown ids")
+    huge_field = _csv([*GOOD[:9], ("s9", "1" * 60_000)])
+    assert _refused(huge_field, reg) == (
+        "Submission file is 58.7 KB, more than 110 rows of up to 384 bytes need; "
+        "write one row per test id with plain values."
+    )
+
+
+def test_values_in_messages_are_clipped(reg) -> None:
+    rows = [(a, "y" * 300 if a == "s0" else b) for a, b in GOOD]
+    message = _refused(_csv(rows), reg)
+    assert message == (
+        f"Column 'target' has a non-numeric value '{'y' * 37}...' at line 2; "
+        "every prediction must be a finite number."
+    )
+
+
+def _zip_bytes(payload: bytes, method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+        zf.writestr("sub.csv", payload)
+    return buf.getvalue()
+
+
+def _patch_zip(data: bytes, flag: int | None = None, method: int | None = None) -> bytes:
+    """Rewrite the flag bits / method in the local and central headers (what other tools write)."""
+    out = bytearray(data)
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = out.find(sig)
+        if flag is not None:
+            out[at + flag_at : at + flag_at + 2] = flag.to_bytes(2, "little")
+        if method is not None:
+            out[at + flag_at + 2 : at + flag_at + 4] = method.to_bytes(2, "little")
+    return bytes(out)
+
+
+def test_encrypted_and_unsupported_zips(reg) -> None:
+    plain = _zip_bytes(_csv(GOOD))
+    assert _refused(_patch_zip(plain, flag=1), reg, "sub.zip") == (
+        "The .zip is password-protected; zip the CSV without a password, or submit it as .csv.gz."
+    )
+    assert _refused(_patch_zip(plain, method=99), reg, "sub.zip") == (
+        "The .zip uses compression method 99, which cohort cannot read; zip it with the "
+        "standard (deflate) method, or submit it as .csv.gz."
+    )
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        parsed = validation.parse(_zip_bytes(_csv(GOOD), method), "sub.zip", reg)
+        assert parsed.values.tolist() == [float(n) for n in range(10)]
+
+
+def test_zip_bombs_stop_at_the_cap(make_cohort) -> None:
+    sol = _solution(make_cohort, extra="max_file_mb = 0.05\n")
+    bomb = _zip_bytes(_csv(GOOD) + b"0" * 5_000_000)
+    expected = (
+        "Submission unpacks to more than 41.2 KB (what 110 rows of up to 384 bytes need); "
+        "submit a smaller file with one row per test id."
+    )
+    assert _refused(bomb, sol, "sub.zip") == expected
+    lying = bytearray(bomb)  # a header that claims a small size
+    central = lying.find(b"PK\x01\x02")
+    lying[central + 24 : central + 28] = (100).to_bytes(4, "little")
+    assert _refused(bytes(lying), sol, "sub.zip").startswith("Submission ")
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(40):
+            zf.writestr(f"f{i}.csv", b"")
+    assert _refused(many.getvalue(), sol, "sub.zip") == (
+        "The .zip holds 40 files; put exactly one CSV file in it."
+    )
+
+
+def test_multi_member_gzip_is_one_file(reg) -> None:
+    data = _csv(GOOD)
+    two = gzip.compress(data[:20]) + gzip.compress(data[20:])
+    assert validation.parse(two, "sub.csv.gz", reg).values.tolist() == [float(n) for n in range(10)]
+
+
+# --- every error is ours: a fuzz test from the week's sample submission ------------------------
+
+SAMPLE = _csv(GOOD)
+CONTAINERS = (
+    "plain",
+    "gzip",
+    "gzip-cut",
+    "zip",
+    "zip-stored",
+    "zip-bzip2",
+    "zip-lzma",
+    "zip-encrypted",
+    "zip-method",
+    "zip-two",
+    "zip-cut",
+)
+
+
+@st.composite
+def hostile(draw: st.DrawFn) -> tuple[bytes, str]:
+    """The sample submission, mutated, re-encoded and packed in some archive."""
+    data = bytearray(SAMPLE)
+    for op, at, payload in draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["cut", "set", "insert", "delete", "repeat"]),
+                st.integers(0, len(SAMPLE)),
+                st.binary(min_size=1, max_size=6)
+                | st.sampled_from([b",", b"\n", b"\r", b'"', b"\x00", b",,", b"nan", b"1e999"]),
+            ),
+            max_size=5,
+        )
+    ):
+        at = min(at, len(data))
+        if op == "cut":
+            del data[at:]
+        elif op == "set" and at < len(data):
+            data[at] = payload[0]
+        elif op == "insert":
+            data[at:at] = payload
+        elif op == "delete":
+            del data[at : at + len(payload)]
+        elif op == "repeat":
+            data[at:at] = data[at : at + 40] * draw(st.integers(1, 30))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252"]))
+    raw = bytes(data)
+    if encoding != "utf-8":
+        raw = raw.decode("utf-8", "replace").encode(encoding, "replace")
+    return _pack(raw, draw(st.sampled_from(CONTAINERS)))
+
+
+def _pack(raw: bytes, how: str) -> tuple[bytes, str]:
+    if how == "plain":
+        return raw, "sub.csv"
+    if how.startswith("gzip"):
+        packed = gzip.compress(raw)
+        return (packed[: len(packed) // 2] if how == "gzip-cut" else packed), "sub.csv.gz"
+    method = {"zip-stored": zipfile.ZIP_STORED, "zip-bzip2": zipfile.ZIP_BZIP2}.get(
+        how, zipfile.ZIP_LZMA if how == "zip-lzma" else zipfile.ZIP_DEFLATED
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+        zf.writestr("sub.csv", raw)
+        if how == "zip-two":
+            zf.writestr("notes.txt", b"hi")
+    packed = buf.getvalue()
+    if how == "zip-encrypted":
+        packed = _patch_zip(packed, flag=1)
+    elif how == "zip-method":
+        packed = _patch_zip(packed, method=95)
+    elif how == "zip-cut":
+        packed = packed[: len(packed) * 2 // 3]
+    return packed, "sub.zip"
+
+
+@pytest.mark.parametrize("kind", ["reg", "cls"])
+def test_fuzz_every_refusal_is_one_validation_error(request, kind: str) -> None:
+    solution = request.getfixturevalue(kind)
+    labels = kind == "cls"
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(case=hostile())
+    def check(case: tuple[bytes, str]) -> None:
+        data, name = case
+        if labels:
+            data = data.replace(b"id,target", b"id,label")
+        try:
+            parsed = validation.parse(data, name, solution)
+        except ValidationError as exc:
+            message = str(exc)
+            assert "\n" not in message and "\r" not in message and len(message) < 600, message
+            return
+        assert parsed.values.shape == (len(IDS),)
+        if not labels:
+            assert np.isfinite(parsed.values).all()
+
+    check()
+
+
+def _stored_state(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every row of the database and every stored file (name and sha256)."""
+    import hashlib
+    import sqlite3
+
+    with sqlite3.connect(root / "cohort.db") as conn:
+        rows = list(conn.iterdump())
+    files = sorted(
+        (str(p.relative_to(root)), hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in (root / "submissions").rglob("*")
+        if p.is_file() and p.name != ".lock"
+    )
+    return rows, files
+
+
+@pytest.mark.sqlite_only
+def test_fuzz_cli_submit_refusals_are_one_error_line_and_store_nothing(
+    make_cohort, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    from typer.testing import CliRunner
+
+    from cohort.cli import app
+    from tests.conftest import write_roster
+
+    start = (date.today() - timedelta(days=1)).isoformat()
+    root = make_cohort({"01-w": {"metric": "mae", "daily_limit": 100_000}}, start=start)
+    (root / "data/01-w").mkdir(parents=True)
+    frame = pd.DataFrame({"id": IDS, "target": np.arange(10) / 2})
+    frame.assign(Usage=["Public" if i % 3 == 0 else "Private" for i in range(10)]).to_csv(
+        root / "data/01-w/solution.csv", index=False
+    )
+    write_roster(root, [("ann", "Ann", "ann@example.org", "")])
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            app, ["--root", str(root), "members", "import", str(root / "members.csv")]
+        ).exit_code
+        == 0
+    )
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None)
+    @given(case=hostile())
+    def check(case: tuple[bytes, str]) -> None:
+        data, name = case
+        data = data.replace(b"id,target", b"id,label")  # this week's column is 'label'
+        path = tmp_path / name
+        path.write_bytes(data)
+        before = _stored_state(root)
+        result = runner.invoke(
+            app, ["--root", str(root), "submit", "--member", "ann", "--week", "1", str(path)]
+        )
+        if result.exit_code == 0:
+            return
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert result.exit_code == 1, result.output
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+        assert "unexpected" not in lines[0] and "Traceback" not in result.output, lines[0]
+        assert _stored_state(root) == before
+
+    check()

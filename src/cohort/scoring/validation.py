@@ -337,6 +337,11 @@ def parse(data: Bytes, file_name: str, solution: Solution) -> Parsed:
     lim = limits(solution)
     deadline = time.monotonic() + PARSE_SECONDS
     data = unpack(data, file_name, lim, deadline)
+    if data.count(b"\n") > lim.rows + 1:  # the header, then at most lim.rows rows
+        raise ValidationError(
+            f"Submission has more than {lim.rows:,} rows; the test set has "
+            f"{len(solution.ids):,} ids: write one row per id."
+        )
     header, width, body = _layout(data, solution, lim)
     table = _read(data, body, header, width, solution, typed=True)
     _check_time(deadline)
