@@ -154,6 +154,7 @@ def read_stack(
     suffix = f"-{solution.key[:16]}.npy"
     errors: dict[int, str] = {}
     head = bytearray(len(header))
+    rebuild = []
     for i, sha in enumerate(shas):
         try:
             fd = os.open(f"{folder}/{sha}{suffix}", os.O_RDONLY)
@@ -166,11 +167,34 @@ def read_stack(
                 os.close(fd)
             if got == len(header) + row_bytes and head == header:
                 continue
-        try:
-            stack[i] = stored_values(cohort, solution, sha, rebuild=True)
-        except (ValidationError, NotFound, ValueError) as exc:
-            errors[i] = str(exc)
+        rebuild.append(i)
+    for i, got_values in _rebuilt(cohort, solution, [shas[i] for i in rebuild], rebuild):
+        if isinstance(got_values, str):
+            errors[i] = got_values
+        else:
+            stack[i] = got_values
     return stack, errors
+
+
+def _rebuilt(
+    cohort: Cohort, solution: Solution, shas: list[str], rows: list[int]
+) -> Iterator[tuple[int, Any]]:
+    """Parse stored files whose parsed copy is missing or stale, on every core: pyarrow's
+    reader releases the GIL, so threads parse side by side. Yields (row, values or reason)."""
+
+    def one(sha: str) -> Any:
+        try:
+            return stored_values(cohort, solution, sha, rebuild=True)
+        except (ValidationError, NotFound, ValueError) as exc:
+            return str(exc)
+
+    if len(shas) < 2:
+        yield from zip(rows, map(one, shas), strict=True)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(shas), os.cpu_count() or 2)) as pool:
+        yield from zip(rows, pool.map(one, shas), strict=True)
 
 
 def npy_values(data: bytes) -> np.ndarray:
