@@ -35,8 +35,12 @@ def test_pets_from_data_raw_keeps_names_and_hides_test_labels(cohort: Cohort) ->
     assert all(name.split("_")[0] in {"Abyssinian", "american", "Bengal"} for name in train)
     tested = {p.stem for p in (data / "test").iterdir()}
     assert tested == set(solution["id"]) and all(i.startswith("img_") for i in tested)
-    # Training files are the Kaggle files byte for byte.
-    assert (data / "images" / train[0]).read_bytes() == (RAW / "images" / train[0]).read_bytes()
+    # Training files are the Kaggle files byte for byte, renumbered within their label.
+    raw_bytes = {p.read_bytes(): p.name.rsplit("_", 1)[0] for p in (RAW / "images").iterdir()}
+    for name in train:
+        assert raw_bytes[(data / "images" / name).read_bytes()] == name.rsplit("_", 1)[0]
+    # Test files are not (fair-competition rule; tests/test_leaks.py audits it).
+    assert not {p.read_bytes() for p in (data / "test").iterdir()} & set(raw_bytes)
 
 
 def test_pets_without_pet_images_is_refused(cohort: Cohort, tmp_path: Path) -> None:

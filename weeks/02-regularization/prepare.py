@@ -6,16 +6,23 @@ radius_mean ... fractal_dimension_worst, and an empty trailing column ("Unnamed:
 Embedded default: the same 569 patients as scikit-learn ships them, renamed to Kaggle's columns.
 
 Output: train.csv (id, diagnosis, features), test.csv (id, features).
+
+Fair-competition rule: the public data.csv must not give the test answers away by lookup.
+Every row gets a fresh random id (never one of Kaggle's patient ids), and every feature
+is moved by a random 0.2-1% (never zero), written to 6 significant digits, so no column of
+test.csv joins to data.csv and no row matches one exactly. A nearest-neighbour search in
+the public data can still find a patient; the week's README states that as an honour rule.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.weeks.contract import Built, csv_frame, require_columns, split_indices
+from cohort.weeks.contract import Built, csv_frame, fresh_ids, require_columns, split_indices
 
 ID, TARGET = "id", "diagnosis"
 TEST_SHARE = 0.3
@@ -32,6 +39,8 @@ MEASURES = [
     "fractal_dimension",
 ]
 FEATURES = [f"{m}_{kind}" for kind in ("mean", "se", "worst") for m in MEASURES]
+JITTER = (0.002, 0.01)  # relative size of the move of every feature value
+FLOAT_FORMAT = "%.6g"
 
 
 def load_real(raw: Path) -> tuple[pd.DataFrame, str]:
@@ -56,14 +65,25 @@ def load_embedded(seed: int) -> tuple[pd.DataFrame, str]:
     return frame, "embedded: scikit-learn breast cancer"
 
 
+def disguise(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Fresh ids and features moved by 0.2-1%: nothing in the output joins to the source."""
+    out = frame.copy()
+    out[ID] = fresh_ids(len(out), rng, avoid=frame[ID])
+    values = out[FEATURES].to_numpy(dtype=float)
+    sign = rng.choice([-1.0, 1.0], size=values.shape)
+    out[FEATURES] = values * (1 + sign * rng.uniform(*JITTER, size=values.shape))
+    return out
+
+
 def build(raw: Path | None, out: Path, seed: int) -> Built:
-    """Stratified split into train.csv and an unlabelled test.csv."""
+    """Stratified split into train.csv and an unlabelled test.csv, both disguised."""
     frame, source = load_real(raw) if raw is not None else load_embedded(seed)
+    frame = disguise(frame, np.random.default_rng([seed, 2]))
     train, test = split_indices(len(frame), TEST_SHARE, seed, stratify=frame[TARGET])
     train_frame = frame.iloc[train].reset_index(drop=True)
     test_frame = frame.iloc[test].reset_index(drop=True)
-    train_frame.to_csv(out / "train.csv", index=False)
-    test_frame[[ID, *FEATURES]].to_csv(out / "test.csv", index=False)
+    train_frame.to_csv(out / "train.csv", index=False, float_format=FLOAT_FORMAT)
+    test_frame[[ID, *FEATURES]].to_csv(out / "test.csv", index=False, float_format=FLOAT_FORMAT)
     return Built(
         solution=test_frame[[ID, TARGET]],
         train_targets=train_frame[[TARGET]],

@@ -10,6 +10,12 @@ cut into training windows freely. test.csv holds windows from the later part: ea
 row gives the WINDOW values before a date (lag_WINDOW ... lag_1) and asks for that
 date's temperature. Test windows never overlap, so no row's inputs reveal another
 row's answer.
+
+Fair-competition rule: the series is public, so test.csv holds no dates, its rows are
+shuffled under fresh random ids, and each lag is moved by 0.2-0.8 of the series' resolution
+(never onto a value the source can hold), so neither a join on any column nor a search for
+the exact window finds its place in the public file. A nearest-window search still can:
+the week's README states that as an honour rule.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.errors import CohortError
-from cohort.weeks.contract import Built, csv_frame
+from cohort.weeks.contract import Built, csv_frame, fresh_ids
 
 ID, TARGET = "id", "temperature"
 TEST_SHARE = 0.5
@@ -65,6 +71,19 @@ def load_embedded(seed: int) -> tuple[pd.Series, int, str]:
     return series, WINDOW["monthly"], "embedded: statsmodels El Nino sea temperatures"
 
 
+def jitter_step(values: np.ndarray) -> float:
+    """The series' resolution (0.1 for temperatures given to a tenth), at least 0.001."""
+    steps = np.diff(np.unique(np.round(values, 4)))
+    return max(float(steps.min()) if len(steps) else 0.0, 0.001)
+
+
+def jitter_values(values: np.ndarray, step: float, rng: np.random.Generator) -> np.ndarray:
+    """Move each value by 0.2-0.8 of a resolution step: never onto a value the source can hold."""
+    sign = rng.choice([-1.0, 1.0], size=len(values))
+    decimals = int(np.ceil(-np.log10(step))) + 2
+    return np.round(values + sign * rng.uniform(0.2, 0.8, size=len(values)) * step, decimals)
+
+
 def build(raw: Path | None, out: Path, seed: int) -> Built:
     """Split in time: the head is train.csv, the tail becomes non-overlapping test windows."""
     series, window, source = load_real(raw) if raw is not None else load_embedded(seed)
@@ -73,11 +92,17 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     train = pd.DataFrame({"date": dates[:cut], TARGET: series.to_numpy()[:cut]})
     train.to_csv(out / "train.csv", index=False)
     values = series.to_numpy()
-    targets = np.arange(cut + window, len(series), window + 1)
-    lags = {f"lag_{k}": values[targets - k] for k in range(window, 0, -1)}
-    test = pd.DataFrame({ID: dates[targets], "date": dates[targets], **lags})
+    rng = np.random.default_rng([seed, 3])
+    # Shuffled, so a row's position does not give its date away either.
+    targets = rng.permutation(np.arange(cut + window, len(series), window + 1))
+    ids = fresh_ids(len(targets), rng, prefix="t")
+    jitter = jitter_step(values)
+    lags = {
+        f"lag_{k}": jitter_values(values[targets - k], jitter, rng) for k in range(window, 0, -1)
+    }
+    test = pd.DataFrame({ID: ids, **lags})
     test.to_csv(out / "test.csv", index=False)
-    solution = pd.DataFrame({ID: dates[targets], TARGET: values[targets]})
+    solution = pd.DataFrame({ID: ids, TARGET: values[targets]})
     return Built(
         solution=solution,
         train_targets=train[[TARGET]],

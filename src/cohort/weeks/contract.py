@@ -146,9 +146,7 @@ def require_columns(frame: pd.DataFrame, columns: list[str], where: Path) -> Non
         )
 
 
-def fresh_ids(
-    n: int, rng: np.random.Generator, prefix: str = "", avoid: Any = ()
-) -> list[Any]:
+def fresh_ids(n: int, rng: np.random.Generator, prefix: str = "", avoid: Any = ()) -> list[Any]:
     """n distinct random ids that say nothing about the source rows (fair-competition rule).
 
     With a prefix: prefix + 8 hex digits (strings); without: 8-digit integers. `avoid` holds
