@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cohort.cli import JsonOption, app, open_cohort, print_json, print_table
+from cohort.cli import ActorOption, JsonOption, app, open_cohort, print_json, print_table, sub_app
+
+if TYPE_CHECKING:
+    from cohort.scoring.deadlines import CloseChange
+    from cohort.workspace import Cohort
 
 
 @app.command("audit")
@@ -47,4 +51,84 @@ def audit_log(
         f"Audit log ({len(rows)} newest entries, times in {cohort.config.timezone})",
         ["when", "who", "action", "on", "details"],
         rows,
+    )
+
+
+week_app = sub_app("One week's schedule: `cohort week set WEEK --closes ...` moves its close.")
+app.add_typer(week_app, name="week")
+
+WeekArgument = Annotated[
+    str, typer.Argument(help="Week id, number or slug (e.g. 01-pets, 1, pets).")
+]
+TimeHelp = "a date (2027-01-20) or a time ('2027-01-20 18:00'), in the cohort's zone unless an offset is given"
+
+
+def _change_lines(cohort: Cohort, c: CloseChange) -> list[str]:
+    from cohort import present
+
+    tz = cohort.config.tz
+    lines = [
+        f"Week {c.week} would close {present.when_full(c.new, tz)} "
+        f"instead of {present.when_full(c.old, tz)}."
+    ]
+    if c.gains_credit or c.loses_credit:
+        gained = ", ".join(c.gains_credit) or "nobody"
+        lost = ", ".join(c.loses_credit) or "nobody"
+        lines.append(f"  On-time kernel credit: gained by {gained}; lost by {lost}.")
+    for label, moved in (("stop", c.stop_counting), ("start", c.start_counting)):
+        if moved:
+            who = ", ".join(f"{h} ({n})" for h, n in sorted(moved.items()))
+            lines.append(f"  Board entries that {label} counting: {who}.")
+    if c.reveal:
+        lines.append(f"  It {c.reveal}.")
+    if not c.changes_anything:
+        lines.append("  No credit and no board changes.")
+    return lines
+
+
+@week_app.command("set")
+def week_set(
+    ctx: typer.Context,
+    week: WeekArgument,
+    closes: Annotated[str, typer.Option(help=f"The new close: {TimeHelp}.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Apply it; without --yes only the changes are shown.")
+    ] = False,
+    actor: ActorOption = "organizer",
+) -> None:
+    """Move a week's close: shows whose credit and which boards change, applies with --yes."""
+    from cohort.scoring import deadlines
+
+    cohort = open_cohort(ctx)
+    new = deadlines.parse_time(cohort, closes)
+    change = deadlines.preview_close(cohort, week, new)
+    for line in _change_lines(cohort, change):
+        typer.echo(line)
+    if not yes:
+        typer.echo("Nothing applied; run again with --yes to apply it.")
+        return
+    deadlines.set_close(cohort, week, new, actor)
+    typer.echo(f"Applied: weeks/{change.week}/week.toml now says so (audit-logged).")
+
+
+@app.command("extend")
+def extend(
+    ctx: typer.Context,
+    week: WeekArgument,
+    member: Annotated[str, typer.Option("--member", "-m", help="The member's handle.")],
+    until: Annotated[str, typer.Option(help=f"Their new deadline: {TimeHelp}.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+    actor: ActorOption = "organizer",
+) -> None:
+    """Give one member more time for one week (audited); their late-window entries count."""
+    from cohort import present
+    from cohort.scoring import deadlines
+
+    cohort = open_cohort(ctx)
+    when = deadlines.parse_time(cohort, until)
+    old = deadlines.extend(cohort, week, member, when, actor, reason)
+    wk = cohort.config.week(week)
+    replaced = f" (replacing {present.when_full(old, cohort.config.tz)})" if old else ""
+    typer.echo(
+        f"{member} may submit to {wk.id} until {present.when_full(when, cohort.config.tz)}{replaced}."
     )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cohort.config import Competition, Week
 from cohort.errors import AccessDenied, IntakeRefused, ValidationError
+from cohort.scoring import deadlines
 from cohort.scoring.solution import SCORER_VERSION
 from cohort.store import audit
 from cohort.store import members as store_members
@@ -95,9 +96,15 @@ def week_frame(cohort: Cohort, week: Week, member_id: int | None = None) -> pd.D
         sha = store_scores.scored_sha(tx, week.id)
         frame = store_subs.scored_frame(tx, {week.id: sha}, SCORER_VERSION, member_id)
         inactive = store_members.inactive_ids(tx)
+        extended = deadlines.extensions(tx, week)
     if inactive and member_id is None:
         frame = frame[~frame["member_id"].isin(inactive)].reset_index(drop=True)
-    return frame
+    # Only what came before the member's deadline counts (a close moved earlier drops the rest).
+    late = frame["submitted_at"] >= pd.Timestamp(week.closes_at)
+    if extended and late.any():
+        until = pd.to_datetime(frame["handle"].map(extended), utc=True)
+        late &= ~(frame["submitted_at"] < until).fillna(False)
+    return frame[~late].reset_index(drop=True) if late.any() else frame
 
 
 def _sort_key(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFrame:

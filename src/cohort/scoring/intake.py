@@ -62,12 +62,17 @@ def _local(cohort: Cohort, when: datetime) -> str:
     )
 
 
-def check_window(cohort: Cohort, week: Week, at: datetime) -> None:
-    """Refuse a submission outside the week's open window, naming the local time."""
+def check_window(cohort: Cohort, week: Week, at: datetime, handle: str | None = None) -> None:
+    """Refuse a submission outside the week's open window (or the member's extension)."""
     if at >= week.closes_at:
-        raise IntakeRefused(
-            f"Week '{week.id}' closed at {_local(cohort, week.closes_at)}; late submissions are not accepted."
-        )
+        from cohort.scoring.deadlines import deadline
+
+        until = deadline(cohort, week, handle) if handle else week.closes_at
+        if at >= until:
+            closed = "closed" if until == week.closes_at else f"closed for {handle}"
+            raise IntakeRefused(
+                f"Week '{week.id}' {closed} at {_local(cohort, until)}; late submissions are not accepted."
+            )
     if at < week.opens_at:
         raise IntakeRefused(
             f"Week '{week.id}' opens at {_local(cohort, week.opens_at)}; submit again once it is open."
@@ -151,7 +156,7 @@ def _intake(
             raise IntakeRefused(
                 f"Submission with import key '{import_key}' was already imported; nothing to do."
             )
-    check_window(cohort, week, at)
+    check_window(cohort, week, at, handle)
     if data is None:
         return _record_notebook(
             cohort, week, member.id, handle, at, source, notebook_url or "", import_key, warnings

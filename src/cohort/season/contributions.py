@@ -21,6 +21,7 @@ import pandas as pd
 
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError, ValidationError
+from cohort.scoring import deadlines
 from cohort.sheets.reader import MemberMatcher, parse_timestamp, read_text
 from cohort.store import Tx, audit
 from cohort.store import contributions as store
@@ -224,9 +225,7 @@ def _derived_on_time(
     overridden = set(zip(manual["handle"], manual["week"], strict=True))
     rows = []
     for week in weeks:
-        found = store.notebooks_before(tx, week.id, week.closes_at)
-        for handle, at in store.kernel_submissions(tx, week.id, week.closes_at).items():
-            found[handle] = min(at, found.get(handle, at))
+        found = deadlines.on_time(tx, week, week.closes_at)  # extensions count
         for handle, at in sorted(found.items()):
             if (handle, week.id) in overridden:
                 continue
