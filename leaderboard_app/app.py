@@ -18,6 +18,7 @@ if str(HERE) not in sys.path:  # so pages can import cohort_ui and charts howeve
 PAGES = {
     "leaderboard": ("Leaderboard", "views/leaderboard.py", ":material/leaderboard:"),
     "standings": ("Season standings", "views/standings.py", ":material/social_leaderboard:"),
+    "final": ("Final project", "views/final.py", ":material/emoji_events:"),
     "member": ("Member", "views/member.py", ":material/person:"),
     "submit": ("Submit", "views/submit.py", ":material/upload:"),
     "workshop": ("Workshop screen", "views/workshop.py", ":material/co_present:"),

@@ -109,61 +109,12 @@ def test_lanl_chunk_boundaries_change_nothing(tmp_path: Path) -> None:
     assert all(o == outputs[0] for o in outputs[1:])
 
 
-def write_lanl(raw: Path, rows: int, cycle: int = 1_500_000) -> None:
-    """A LANL-shaped train.csv of `rows` rows (sawtooth cycles of `cycle` rows) and a 150,000-row segment."""
-    (raw / "test").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    block = pd.DataFrame(
-        {
-            "acoustic_data": rng.integers(-20, 30, size=cycle, dtype=np.int16),
-            "time_to_failure": np.linspace(11.5, 0.0001, cycle),
-        }
-    ).to_csv(index=False, header=False, float_format="%.10f")
-    with (raw / "train.csv").open("w") as fh:
-        fh.write("acoustic_data,time_to_failure\n")
-        lines = block.count("\n")
-        for _ in range(rows // lines):
-            fh.write(block)
-        fh.write("".join(block.splitlines(keepends=True)[: rows % lines]))
-    pd.DataFrame({"acoustic_data": np.zeros(150_000, dtype=np.int16)}).to_csv(
-        raw / "test" / "seg_00030f.csv", index=False
-    )
-
-
-PEAK_RSS = """
-import resource, sys
-from pathlib import Path
-from cohort.weeks.prepare import prepare
-from cohort.workspace import Cohort
-report = prepare(Cohort.open(Path(sys.argv[1])), "final", raw_dir=Path(sys.argv[2]))
-print(report.test_rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-"""
-
-
-def peak_rss_of_prepare(tmp_path: Path, rows: int) -> tuple[int, int]:
-    """(test segments, peak RSS in bytes) of a LANL prepare of `rows` rows, in a fresh process."""
-    import subprocess
-    import sys
-
-    init_cohort(tmp_path / "c", "LANL")
-    write_lanl(tmp_path / "raw", rows)
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS, str(tmp_path / "c"), str(tmp_path / "raw")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    segments, peak = done.stdout.split()
-    return int(segments), int(peak)
-
-
-FULL_ROWS = 629_145_480  # Kaggle's train.csv
-
-
 @pytest.mark.slow
 def test_lanl_prepare_at_a_hundredth_of_full_size_stays_in_its_memory_budget(
     tmp_path: Path,
 ) -> None:
+    from cohort.bench.lanl import FULL_ROWS, peak_rss_of_prepare
+
     segments, peak = peak_rss_of_prepare(tmp_path, FULL_ROWS // 100)
     assert segments >= 8  # a fifth of 6.3 million rows, in 150,000-row segments
     # Loading the file would take about 60 MB of columns here (6 GB at full size) on top of the

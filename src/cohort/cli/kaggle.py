@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from cohort.cli import (
     print_table,
     sub_app,
 )
+
+if TYPE_CHECKING:
+    from cohort.kaggle.final import LateImport
 
 kaggle_app = sub_app(
     "Kaggle as the engine: download week data, push starter kernels, collect members' kernels, "
@@ -182,3 +185,79 @@ def final(
             f"No team found for {who}: {', '.join(report.unmatched_members)} "
             "(set their kaggle_username in members.csv, or name the team after it)."
         )
+
+
+@kaggle_app.command("late-submissions")
+def late_submissions(
+    ctx: typer.Context,
+    member: Annotated[
+        str, typer.Option("--member", help="The finalist whose Kaggle token is in the environment.")
+    ],
+) -> None:
+    """Import a finalist's own late submissions to the final competition (run with their Kaggle token)."""
+    from cohort.kaggle.final import import_own_submissions
+
+    done = import_own_submissions(open_cohort(ctx), member)
+    _echo_late(done)
+
+
+def _echo_late(done: LateImport) -> None:
+    best = (
+        "no private score yet"
+        if done.best_private is None
+        else f"best private {done.best_private:.4f}"
+    )
+    typer.echo(
+        f"Imported {done.submissions} late submissions of {done.handle} to {done.competition} "
+        f"({done.scored} with a private score; {best})."
+    )
+
+
+@app.command("final")
+def final_board(
+    ctx: typer.Context,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="First import this finalist's `kaggle competitions submissions -c <competition> --csv` export.",
+        ),
+    ] = None,
+    member: Annotated[
+        str | None, typer.Option("--member", help="The finalist the --csv export belongs to.")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Show the final board: the finalists ranked on the cohort's LANL board, with their Kaggle scores."""
+    from cohort.errors import CohortError
+    from cohort.kaggle.final import final_board as board_of
+    from cohort.kaggle.final import import_late_csv
+
+    cohort = open_cohort(ctx)
+    if (csv is None) != (member is None):
+        raise CohortError("Give --csv and --member together: the export and whose it is.")
+    if csv is not None and member is not None:
+        _echo_late(import_late_csv(cohort, member, csv))
+    board = board_of(cohort)
+    if json:
+        print_json(asdict(board))
+        return
+    which = "private" if board.private else "public (private after reveal)"
+    rows = [
+        [
+            r.rank,
+            r.name,
+            r.handle,
+            "no entry" if r.cohort_score is None else f"{r.cohort_score:.4f}",
+            "" if r.kaggle_private is None else f"{r.kaggle_private:.4f}",
+            r.kaggle_rank or "",
+            r.kaggle_submissions,
+        ]
+        for r in board.rows
+    ]
+    print_table(
+        f"Final {board.week}: {len(board.rows)} finalists ({board.finalists_from}), "
+        f"cohort board {which}, {board.metric}",
+        ["rank", "member", "handle", "cohort score", "Kaggle private", "Kaggle rank", "late subs"],
+        rows,
+    )

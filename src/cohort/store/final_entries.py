@@ -28,8 +28,8 @@ class FinalEntry:
 
 
 def replace_final_entries(tx: Tx, entries: list[FinalEntry]) -> int:
-    """Replace the imported snapshot of the final competition; returns how many rows were written."""
-    tx.execute(delete(FinalEntryRow))
+    """Replace the imported leaderboard snapshot (members' late submissions stay); rows written."""
+    tx.execute(delete(FinalEntryRow).where(FinalEntryRow.kind.in_(("leaderboard", "submission"))))
     ids = {handle: id_ for handle, id_ in tx.execute(select(Member.handle, Member.id))}
     for e in entries:
         tx.add(
@@ -41,6 +41,30 @@ def replace_final_entries(tx: Tx, entries: list[FinalEntry]) -> int:
                 rank=e.rank,
                 submitted_at=e.submitted_at,
                 kind=e.kind,
+                detail=e.detail,
+            )
+        )
+    return len(entries)
+
+
+def replace_member_entries(tx: Tx, handle: str, kind: str, entries: list[FinalEntry]) -> int:
+    """Replace one member's rows of one kind (e.g. their late submissions); returns how many were written."""
+    member_id = tx.execute(select(Member.id).where(Member.handle == handle)).scalar_one()
+    tx.execute(
+        delete(FinalEntryRow).where(
+            FinalEntryRow.member_id == member_id, FinalEntryRow.kind == kind
+        )
+    )
+    for e in entries:
+        tx.add(
+            FinalEntryRow(
+                fetched_at=e.fetched_at,
+                team_name=e.team_name,
+                member_id=member_id,
+                score=e.score,
+                rank=e.rank,
+                submitted_at=e.submitted_at,
+                kind=kind,
                 detail=e.detail,
             )
         )
