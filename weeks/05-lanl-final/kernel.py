@@ -70,13 +70,9 @@ def find_data() -> Path:
 DATA = find_data()
 
 # %%
-# The real train.csv has 629 million rows: the narrow dtypes keep it to about 6 GB.
-train = pd.read_csv(
-    DATA / "train.csv", dtype={"acoustic_data": np.int16, "time_to_failure": np.float64}
-)
 sample = pd.read_csv(DATA / "sample_submission.csv")
 length = len(pd.read_csv(DATA / "test" / f"{sample['seg_id'].iloc[0]}.csv"))
-print(f"{len(train):,} training samples; test segments of {length:,} samples")
+print(f"{len(sample)} test segments of {length:,} samples")
 
 
 # %%
@@ -97,10 +93,24 @@ def features(signal: np.ndarray) -> dict[str, float]:
     }
 
 
-acoustic, ttf = train["acoustic_data"].to_numpy(), train["time_to_failure"].to_numpy()
-starts = np.arange(0, len(acoustic) - length + 1, length)
-x = pd.DataFrame([features(acoustic[s : s + length]) for s in starts])
-y = ttf[starts + length - 1]
+# The real train.csv has 629 million rows (9 GB): read it in chunks of whole segments and keep
+# each segment's features and target; only 100 segments of the signal are in memory at a time.
+rows, targets, carry = [], [], None
+chunks = pd.read_csv(
+    DATA / "train.csv",
+    dtype={"acoustic_data": np.int16, "time_to_failure": np.float64},
+    chunksize=100 * length,
+)
+for chunk in chunks:
+    if carry is not None:
+        chunk = pd.concat([carry, chunk])
+    whole = len(chunk) // length * length
+    acoustic, ttf = chunk["acoustic_data"].to_numpy(), chunk["time_to_failure"].to_numpy()
+    for s in range(0, whole, length):
+        rows.append(features(acoustic[s : s + length]))
+        targets.append(ttf[s + length - 1])
+    carry = chunk.iloc[whole:]
+x, y = pd.DataFrame(rows), np.asarray(targets)
 print(x.shape[0], "training segments")
 
 # %% [markdown]
