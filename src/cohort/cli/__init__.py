@@ -80,8 +80,25 @@ def _root(
             envvar="COHORT_DATABASE_URL",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print cohort's version and exit.",
+            is_eager=True,
+            callback=lambda value: _print_version() if value else None,
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = {"root": root, "db": db}
+
+
+def _print_version() -> None:
+    from cohort import __version__
+    from cohort.scoring.solution import SCORER_VERSION
+
+    typer.echo(f"cohort {__version__} (scorer version {SCORER_VERSION})")
+    raise typer.Exit()
 
 
 def open_cohort(ctx: typer.Context) -> Any:

@@ -132,3 +132,79 @@ def extend(
     typer.echo(
         f"{member} may submit to {wk.id} until {present.when_full(when, cohort.config.tz)}{replaced}."
     )
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Argument(help="Week id, number or slug; default: the week open now (or the latest)."),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """The week at a glance: its window, and per member the file and notebook, best score, flags."""
+    from cohort import present
+    from cohort.season.status import week_status
+    from cohort.workspace import utcnow
+
+    cohort = open_cohort(ctx)
+    st = week_status(cohort, week)
+    tz = cohort.config.tz
+    if json:
+        frame = st.members.astype(object).where(st.members.notna(), None)
+        print_json(
+            {
+                "week": st.week.id,
+                "state": st.state,
+                "revealed": st.revealed,
+                "opens_at": st.week.opens_at.isoformat(),
+                "closes_at": st.week.closes_at.isoformat(),
+                "members": frame.to_dict(orient="records"),
+            }
+        )
+        return
+    m = st.members
+    typer.echo(
+        f"{present.week_label(st.week)}: {st.state}, {present.week_window(st.week, utcnow(), tz)}."
+    )
+    typer.echo(
+        f"Opens {present.when_full(st.week.opens_at, tz)}, closes {present.when_full(st.week.closes_at, tz)}; "
+        f"private board {'revealed' if st.revealed else 'hidden'}."
+    )
+    typer.echo(
+        f"{int((m['files'] > 0).sum())} of {len(m)} active members have a file, "
+        f"{int((m['notebook'] != '').sum())} a notebook link."
+    )
+    if st.missing_file:
+        typer.echo(f"No file yet: {', '.join(st.missing_file)}.")
+    if st.missing_notebook:
+        typer.echo(f"No notebook link yet: {', '.join(st.missing_notebook)}.")
+    metric = st.week.competition.metric
+    rows = [
+        [
+            r.handle,
+            r.name,
+            r.files,
+            "yes" if r.notebook else present.MISSING,
+            present.score(r.best_public, metric),
+            "" if present.missing(r.public_rank) else int(r.public_rank),
+            present.when(r.last_submitted_at, tz),
+            r.flags,
+        ]
+        for r in m.itertuples()
+    ]
+    print_table(
+        f"{st.week.id}: every active member",
+        [
+            "member",
+            "name",
+            "files",
+            "notebook",
+            "best public",
+            "#",
+            f"last ({cohort.config.timezone})",
+            "flags",
+        ],
+        rows,
+    )

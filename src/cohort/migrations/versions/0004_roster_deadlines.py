@@ -14,10 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # A plain ADD COLUMN (SQLite allows it with a constant default): batch mode would copy and
+    # drop `members`, which foreign keys from a season's submissions forbid.
+    op.add_column(
+        "members", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
     op.create_table(
         "extensions",
         sa.Column("id", sa.Integer(), nullable=False),
