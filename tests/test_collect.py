@@ -217,3 +217,25 @@ def test_no_kaggle_links_need_no_credentials(make_cohort, kaggle_home: Path) -> 
     members.import_roster(cohort.store, write_roster(root, [("erin", "Erin", "", "")]))
     intake.submit(cohort, "erin", "01-test", None, LINKS["erin"], at=NOW)
     assert outcomes(collect.collect(cohort, now=NOW)) == {"erin": ("not_fetched", "colab")}
+
+
+def test_a_link_pinned_to_a_script_version_is_collected_and_says_which_run(
+    make_cohort, fake_kaggle: FakeKaggle
+) -> None:
+    root = make_cohort({"01-test": {"daily_limit": 2}})
+    data = root / "data" / "01-test"
+    data.mkdir(parents=True)
+    (data / "solution.csv").write_text(
+        "id,label,Usage\n1,cat,Public\n2,dog,Private\n3,cat,Public\n4,dog,Private\n"
+    )
+    cohort = Cohort.open(root)
+    members.import_roster(cohort.store, write_roster(root, [("alice", "Alice", "", "alice")]))
+    url = "https://www.kaggle.com/code/alice/pets-kernel?scriptVersionId=212345678"
+    intake.submit(cohort, "alice", "01-test", None, url, at=NOW)
+    arrange(fake_kaggle)
+    item = collect.collect(cohort, now=NOW).items[0]
+    assert (item.outcome, item.kernel_ref) == ("collected", "alice/pets-kernel")
+    assert item.reason == (
+        "the link pins scriptVersionId 212345678; Kaggle's API gives the kernel's latest run, "
+        "so its output was taken"
+    )

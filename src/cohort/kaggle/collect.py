@@ -64,6 +64,13 @@ class CollectReport:
         return "Kaggle kernels: " + ", ".join(parts) + "."
 
 
+def pinned_version(url: str) -> str:
+    """The `?scriptVersionId=` a member's link pins, or ''."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return (parse_qs(urlsplit(url).query).get("scriptVersionId") or [""])[0]
+
+
 def kernel_ref(url: str) -> tuple[str | None, str]:
     """('user/slug' or None, the link's host kind) for a member's notebook link."""
     from cohort.scoring.links import check_notebook_url
@@ -139,6 +146,14 @@ def _collect_one(
                 f"with {who} (Share -> add collaborator, can view), not to make it public"
             )
         result = _Outcome("failed", "unreachable", reason)
+    version = pinned_version(link.url)
+    if version:
+        # Kaggle's API serves a kernel's latest run only; say which run a pinned link got.
+        note = (
+            f"the link pins scriptVersionId {version}; Kaggle's API gives the kernel's latest run, "
+            "so its output was taken"
+        )
+        result = result._replace(reason="; ".join(r for r in (result.reason, note) if r))
     with cohort.store.transaction() as tx:
         kernel_runs.record_run(
             tx,
