@@ -135,3 +135,19 @@ def test_organizer_page_refuses_a_wrong_password(demo: Path, monkeypatch) -> Non
     at.button[0].click().run()
     assert len(at.error) == 1 and "password" in at.error[0].value.lower()
     assert not at.tabs
+
+
+def test_organizer_week_at_a_glance_lists_every_member_of_the_open_week(
+    demo: Path, monkeypatch
+) -> None:
+    from cohort.season.status import week_status
+    from tests.test_app_organizer import section, signed_in
+
+    at = section(signed_in(demo, monkeypatch), "Week at a glance")
+    assert at.selectbox(key="glance_week").value.id == "03-sequences"
+    status = week_status(Cohort.open(demo), "03-sequences")
+    shown = at.dataframe[0].value
+    assert shown["Member"].tolist() == status.members["handle"].tolist()
+    assert (shown["Notebook"] == "yes").sum() == (status.members["notebook"] != "").sum()
+    assert any("members have a file" in c.value for c in at.caption)
+    no_emails_or_tokens(at)

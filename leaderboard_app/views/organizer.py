@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import cohort_ui as ui
-from cohort import audit
+from cohort import audit, present
 from cohort.config import CONTRIBUTION_KINDS
 from cohort.errors import CohortError
 from cohort.scoring import boards
 from cohort.season import challenges, contributions, selection
-from cohort.workspace import Cohort
+from cohort.workspace import Cohort, utcnow
 
 SIGNED_IN = "organizer_signed_in"  # a session-state key no widget uses, so no URL can set it
 FLASH = "organizer_flash"
@@ -34,7 +35,7 @@ def _sign_in() -> bool:
         sent = st.form_submit_button("Sign in")
     if sent and ui.password_ok(given):
         st.session_state[SIGNED_IN] = True
-        return True
+        st.rerun()  # draw the page again without the sign-in form
     if sent:
         st.error(WRONG_PASSWORD)
     return False
@@ -58,17 +59,24 @@ def _reveal(c: Cohort, actor: str) -> None:
     week = ui.pick_week(c, "Week to reveal", key="reveal_week")
     st.caption("Revealing shows the week's private leaderboard to everyone, before it closes.")
     if st.button("Reveal the private leaderboard", key="reveal"):
-        _act(lambda: boards.reveal(c, week.id, actor), f"{week.id} is revealed.")
+        _act(lambda: boards.reveal(c, week.id, actor), f"{ui.week_label(week)} is revealed.")
 
 
 def _contributions(c: Cohort, actor: str, handles: list[str]) -> None:
     week = ui.pick_week(c, key="contrib_week")
     kind = st.selectbox(
-        "Kind", RECORDED_KINDS, format_func=lambda k: f"{k}: {CONTRIBUTION_KINDS[k]}"
+        "Kind",
+        RECORDED_KINDS,
+        format_func=lambda k: f"{present.kind_label(k)}: {CONTRIBUTION_KINDS[k]}",
+        key="contrib_kind",
     )
-    who = st.multiselect("Members", handles)
+    who = st.multiselect("Members", handles, key="contrib_members")
     value = st.number_input(
-        "Value (the rank, for challenge_rank)", min_value=0.0, value=1.0, step=1.0
+        "Value (for a challenge rank: the rank, 1 = winner)",
+        min_value=0.0,
+        value=1.0,
+        step=1.0,
+        key="contrib_value",
     )
     note = st.text_input("Note", key="contrib_note")
     if st.button("Record", key="record", disabled=not who):
@@ -86,7 +94,9 @@ def _record(
                 c, handle, kind, value=value, week_ref=week_id, note=note, actor=actor
             )
         except CohortError as exc:
-            before = f"Recorded {kind} for {', '.join(done)}; then " if done else ""
+            before = (
+                f"Recorded {present.kind_label(kind)} for {', '.join(done)}; then " if done else ""
+            )
             st.error(
                 f"{before}{handle}: {exc} The members after {handle} were not recorded."
                 if handle != who[-1]
@@ -94,7 +104,10 @@ def _record(
             )
             return
         done.append(handle)
-    st.session_state[FLASH] = f"Recorded {kind} for {len(done)} member(s) in {week_id}."
+    st.session_state[FLASH] = (
+        f"Recorded {present.kind_label(kind)} for {len(done)} member(s) in "
+        f"{present.week_name(c.config, week_id)}."
+    )
     st.rerun()
 
 
@@ -115,9 +128,11 @@ def _override(c: Cohort, actor: str) -> None:
         help="Leave empty to keep the scored value.",
     )
     reason = st.text_input("Reason (kept in the audit log)", key="override_reason")
-    if st.button("Override", key="override", disabled=sid is None or not reason.strip()):
+    pressed = st.button("Override", key="override", disabled=sid is None or not reason.strip())
+    if pressed and sid is not None:
+        chosen = int(sid)
         _act(
-            lambda: boards.override_score(c, int(sid), public, private, reason.strip(), actor),
+            lambda: boards.override_score(c, chosen, public, private, reason.strip(), actor),
             f"Submission {sid} overridden; the reason is in the audit log.",
         )
 
@@ -126,8 +141,9 @@ def _challenge(c: Cohort, actor: str) -> None:
     running = challenges.current(c)
     if running is not None:
         st.info(
-            f"Challenge on {running.week} open until {ui.fmt_time(running.closes_at, c)}; "
-            "the workshop screen shows its board."
+            f"Challenge on {present.week_name(c.config, running.week)} open until "
+            f"{ui.fmt_time(running.closes_at, c)}; the workshop screen shows its board, "
+            "the join link and the countdown."
         )
         if st.button("Close the challenge now", key="challenge_close"):
             _act(lambda: challenges.close_window(c, actor), "Challenge closed.")
@@ -137,34 +153,145 @@ def _challenge(c: Cohort, actor: str) -> None:
     if st.button("Open the challenge", key="challenge_open"):
         _act(
             lambda: challenges.open_window(c, week.id, int(minutes), actor),
-            f"Challenge on {week.id} open for {int(minutes)} minutes.",
+            f"Challenge on {ui.week_label(week)} open for {int(minutes)} minutes.",
         )
     last = challenges.latest(c)
     if last is not None:
-        st.caption(f"Last challenge: {last.week}, closed {ui.fmt_time(last.closes_at, c)}.")
-        if st.button("Record its ranks as challenge_rank contributions", key="challenge_record"):
+        st.caption(
+            f"Last challenge: {present.week_name(c.config, last.week)}, closed "
+            f"{ui.fmt_time(last.closes_at, c)}. Each challenge of a week is credited on its own."
+        )
+        if st.button("Credit its ranks (challenge points)", key="challenge_record"):
             _act(
                 lambda: challenges.record_ranks(c, last.id, actor),
-                f"Challenge ranks recorded for {last.week}.",
+                f"Challenge {last.id} credited: ranks recorded for "
+                f"{present.week_name(c.config, last.week)}.",
             )
 
 
 def _freeze(c: Cohort, actor: str) -> None:
+    root, stamp = ui.key(c)
+    view = ui.standings_view(root, stamp)
     st.caption(
-        f"Freezing records the top {c.config.final_size} with the formula and inputs they "
-        "came from; re-freezing needs 'replace'."
+        f"Freezing records these top {c.config.final_size} with the formula and the inputs they "
+        "came from. The live standings may move afterwards; the freeze does not."
     )
-    force = st.checkbox("Replace an earlier freeze", key="freeze_force")
-    if st.button("Freeze the final selection", key="freeze"):
-        _act(lambda: selection.freeze(c, actor, force=force), "Selection frozen.")
+    preview = view["table"][view["table"]["selected"]]
+    st.dataframe(
+        preview[["rank", "name", "handle", "total"]].rename(
+            columns={"rank": "Rank", "name": "Member", "handle": "Handle", "total": "Points"}
+        ),
+        hide_index=True,
+        width="stretch",
+        height=ui.grid_height(len(preview)),
+        column_config={"Points": st.column_config.NumberColumn("Points", format="%.2f")},
+    )
+    if view["ties"]:
+        st.warning("Statistical tie at the cut: " + " ".join(view["ties"]))
+    if view["frozen"]:
+        st.info(f"{view['frozen']}.")
+    force = st.checkbox(REPLACE, key="freeze_force")
+    if st.button("Freeze these finalists", key="freeze"):
+        _act(lambda: _do_freeze(c, actor, force), "Selection frozen.")
+
+
+REPLACE = "Replace the earlier freeze"
+
+
+def _do_freeze(c: Cohort, actor: str, force: bool) -> None:
+    """The core freeze; its refusal names this page's checkbox instead of the CLI's flag."""
+    try:
+        selection.freeze(c, actor, force=force)
+    except CohortError as exc:
+        text = str(exc)
+        if "pass --force" in text:
+            raise CohortError(
+                text.split("; pass --force", 1)[0]
+                + f"; tick '{REPLACE}' to freeze again (the old freeze is kept, marked superseded)."
+            ) from None
+        raise
 
 
 def _audit(c: Cohort) -> None:
     log = audit.recent_actions(c)
     if log.empty:
         st.caption("No organizer actions yet.")
-    else:
-        st.dataframe(log, hide_index=True, width="stretch")
+        return
+    shown = pd.DataFrame(
+        {
+            "When": log["at"].map(lambda t: ui.fmt_time(t, c)),
+            "Who": log["actor"],
+            "What": log["action"].map(present.action_label),
+            "On": log["target"].map(lambda t: present.week_name(c.config, t) if t else ""),
+            "Details": log["detail"].map(present.detail_text),
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=ui.grid_height(len(shown)))
+
+
+def _weeks(c: Cohort) -> None:
+    """Each week at a glance: its window, whether it is revealed, how many are on its board."""
+    root, stamp = ui.key(c)
+    now = utcnow()
+    rows = []
+    for week in c.config.weeks:
+        try:
+            on_board = int(ui.board(root, stamp, week.id, False)["rows"]["score"].notna().sum())
+            shown = "revealed" if ui.revealed(root, stamp, week.id) else "public only"
+        except CohortError:
+            on_board, shown = 0, "not prepared"
+        rows.append(
+            {
+                "Week": ui.week_label(week),
+                "Window": present.week_window(week, now, c.config.tz),
+                "Board": shown,
+                "Members on the board": on_board,
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows), hide_index=True, width="stretch", height=ui.grid_height(len(rows))
+    )
+
+
+def _glance(c: Cohort) -> None:
+    """One week per member: file and notebook submitted or missing, best public score, flags."""
+    from cohort.season.status import week_status
+
+    week = ui.pick_week(c, key="glance_week")
+    st_ = week_status(c, week.id)
+    m = st_.members
+    st.caption(
+        f"{st_.state.capitalize()}: {present.week_window(week, utcnow(), c.config.tz)}. "
+        f"{int((m['files'] > 0).sum())} of {len(m)} members have a file, "
+        f"{int((m['notebook'] != '').sum())} a notebook link."
+    )
+    shown = pd.DataFrame(
+        {
+            "Member": m["handle"],
+            "Name": m["name"],
+            "Files": m["files"],
+            "Notebook": m["notebook"].map(lambda u: "yes" if u else present.MISSING),
+            "Best public": m["best_public"].map(
+                lambda v: present.score(v, week.competition.metric)
+            ),
+            "Last": m["last_submitted_at"].map(lambda t: ui.fmt_time(t, c)),
+            "Flags": m["flags"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=ui.grid_height(len(shown)))
+
+
+SECTIONS = (
+    "Weeks",
+    "Week at a glance",
+    "Reveal",
+    "Contributions",
+    "Override a score",
+    "Live challenge",
+    "Freeze",
+    "Audit log",
+)
+SECTION_KEY = "organizer_section"  # kept in session state: an action never jumps to another
 
 
 def main() -> None:
@@ -176,22 +303,31 @@ def main() -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
     root, stamp = ui.key(c)
-    actor = st.text_input("Your name, for the audit log", value="organizer").strip() or "organizer"
-    handles = ui.roster(root, stamp)["handle"].tolist()
-    tabs = st.tabs(
-        ["Reveal", "Contributions", "Override a score", "Live challenge", "Freeze", "Audit log"]
+    actor = (
+        st.text_input(
+            "Your name, for the audit log", value="organizer", key="organizer_actor"
+        ).strip()
+        or "organizer"
     )
-    with tabs[0]:
+    handles = ui.roster(root, stamp)["handle"].tolist()
+    section = st.radio(
+        "Section", SECTIONS, horizontal=True, key=SECTION_KEY, label_visibility="collapsed"
+    )
+    if section == "Weeks":
+        _weeks(c)
+    elif section == "Week at a glance":
+        _glance(c)
+    elif section == "Reveal":
         _reveal(c, actor)
-    with tabs[1]:
+    elif section == "Contributions":
         _contributions(c, actor, handles)
-    with tabs[2]:
+    elif section == "Override a score":
         _override(c, actor)
-    with tabs[3]:
+    elif section == "Live challenge":
         _challenge(c, actor)
-    with tabs[4]:
+    elif section == "Freeze":
         _freeze(c, actor)
-    with tabs[5]:
+    else:
         _audit(c)
     if st.sidebar.button("Sign out"):
         st.session_state[SIGNED_IN] = False
