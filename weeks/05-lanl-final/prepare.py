@@ -77,7 +77,7 @@ def scan(path: Path, length: int) -> tuple[int, np.ndarray, np.ndarray]:
         if previous is not None and len(ttf) and ttf[0] > previous:
             starts.append(n)
         starts.extend((labquake.failure_starts(ttf) + n).tolist())
-        ends.append(ttf[(length - 1 - n) % length :: length])
+        ends.append(ttf[(length - 1 - n) % length :: length].copy())  # a view would keep the chunk
         if len(ttf):
             previous = ttf[-1]
         n += len(ttf)
@@ -173,7 +173,7 @@ def write_segments(
             )
             yield seg_id, round(float(ttf[part][-1]), 9)
             k += 1
-        carry_a, carry_t = acoustic[whole * length :], ttf[whole * length :]
+        carry_a, carry_t = acoustic[whole * length :].copy(), ttf[whole * length :].copy()
         if k == count:
             return
 
@@ -228,7 +228,7 @@ def segment_features(path: Path, length: int, step: int) -> tuple[pd.DataFrame, 
             rows.append(features(acoustic[start : start + length]))
             targets.append(ttf[start + length - 1])
             start += step
-        carry_a, carry_t = acoustic[start:], ttf[start:]
+        carry_a, carry_t = acoustic[start:].copy(), ttf[start:].copy()
     return pd.DataFrame(rows), np.asarray(targets)
 
 
