@@ -73,8 +73,23 @@ def test_tokens_are_stored_only_as_hashes(tmp_path, store: Store) -> None:
     assert members.member_for_token(store, tokens["ann"]).handle == "ann"
     assert members.member_for_token(store, "wrong") is None
     assert members.member_for_token(store, "") is None
-    raw = (tmp_path / "cohort.db").read_bytes()
-    assert tokens["ann"].encode() not in raw
+    token = tokens["ann"]
+    # Read through SQLite, not the main file alone: a fresh write sits in the WAL file.
+    assert token not in every_stored_value(store)
+    assert members.hash_token(token) in every_stored_value(store)
+    for path in tmp_path.glob("cohort.db*"):  # the database, its WAL and shared memory
+        assert token.encode() not in path.read_bytes(), path.name
+
+
+def every_stored_value(store: Store) -> str:
+    """Every row of every table, as text, read through the database."""
+    from sqlalchemy import MetaData, select
+
+    meta = MetaData()
+    meta.reflect(store.engine)
+    with store.engine.connect() as conn:
+        rows = [repr(tuple(r)) for t in meta.sorted_tables for r in conn.execute(select(t))]
+    return "\n".join(rows)
 
 
 def test_a_handle_differing_only_in_case_is_refused_and_nothing_imported(

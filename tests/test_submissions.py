@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -150,17 +150,28 @@ def test_failed_write_stores_no_row_and_check_repair_removes_its_file(
     assert _files(cohort) == []
 
 
-def test_deadline_names_the_close_time_in_the_cohort_timezone(
+def test_a_late_submission_names_the_close_time_in_the_cohort_timezone(
     cohort: Cohort, tmp_path: Path
 ) -> None:
-    with pytest.raises(IntakeRefused) as info:
-        intake.submit(
-            cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=datetime(2027, 1, 18, tzinfo=UTC)
-        )
-    assert str(info.value) == (
-        "Week '01-reg' closed at 2027-01-18 00:00 CET (Europe/Amsterdam); "
-        "late submissions are not accepted."
+    result = intake.submit(
+        cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=datetime(2027, 1, 18, tzinfo=UTC)
     )
+    assert result.late and result.status == "scored" and result.public_score is not None
+    assert result.warnings == [
+        "Week '01-reg' closed at 2027-01-18 00:00 CET (Europe/Amsterdam): this is a late "
+        "submission. It is scored and shown to you (the private score once revealed), but counts "
+        "on no leaderboard, in no standings and not toward the daily limit."
+    ]
+
+
+def test_the_close_is_exclusive(cohort: Cohort, tmp_path: Path) -> None:
+    # Decided: a week closes *at* closes_at; a file at that instant is late, one just before is not.
+    closes = cohort.config.week("1").closes_at
+    assert intake.submit(cohort, "ann", "1", _file(tmp_path, [1.0] * 10), at=closes).late
+    just_before = closes - timedelta(microseconds=1)
+    result = intake.submit(cohort, "ann", "1", _file(tmp_path, [2.0] * 10), at=just_before)
+    assert result.status == "scored" and not result.late
+    assert _rows(cohort) == 2
 
 
 def test_before_opening_is_refused(cohort: Cohort, tmp_path: Path) -> None:
