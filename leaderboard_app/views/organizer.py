@@ -57,9 +57,23 @@ def _act(action, success: str) -> None:  # noqa: ANN001
 
 def _reveal(c: Cohort, actor: str) -> None:
     week = ui.pick_week(c, "Week to reveal", key="reveal_week")
-    st.caption("Revealing shows the week's private leaderboard to everyone, before it closes.")
-    if st.button("Reveal the private leaderboard", key="reveal"):
-        _act(lambda: boards.reveal(c, week.id, actor), f"{ui.week_label(week)} is revealed.")
+    st.caption("Revealing shows the week's private leaderboard to everyone.")
+    is_open = not week.is_closed(utcnow())
+    close_now = is_open and st.checkbox(
+        CLOSE_NOW,
+        key="reveal_close_now",
+        help="Later submissions are then late: scored for the member, counted on no board.",
+    )
+    if st.button(
+        "Reveal the private leaderboard", key="reveal", disabled=is_open and not close_now
+    ):
+        _act(
+            lambda: boards.reveal(c, week.id, actor, close_now=close_now),
+            f"{ui.week_label(week)} is revealed.",
+        )
+
+
+CLOSE_NOW = "Close the week now (it is still open)"
 
 
 def _contributions(c: Cohort, actor: str, handles: list[str]) -> None:

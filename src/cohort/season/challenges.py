@@ -110,7 +110,11 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
     already = recorded[
         (recorded["kind"] == "challenge_rank")
         & (recorded["week"] == challenge.week)
-        & [isinstance(e, dict) and e.get("challenge") == challenge.id for e in recorded["evidence"]]
+        & pd.Series(
+            [isinstance(e, dict) and e.get("challenge") == challenge.id for e in recorded["evidence"]],
+            index=recorded.index,
+            dtype=bool,
+        )
     ]
     if not already.empty:
         raise Conflict(

@@ -106,7 +106,9 @@ def _conflict(
     same = now[(now["kind"] == kind) & (now["week"] == week) & (now["id"] != supersedes)]
     if kind == "challenge_rank":
         mine = _challenge_of(evidence)
-        same = same[[_challenge_of(e) == mine for e in same["evidence"]]]
+        same = same[
+            pd.Series([_challenge_of(e) == mine for e in same["evidence"]], index=same.index, dtype=bool)
+        ]
     if len(same):
         old = int(same["id"].iloc[0])
         raise ValidationError(
