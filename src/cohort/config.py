@@ -138,6 +138,12 @@ def _points(value: list[Any]) -> tuple[str, str] | None:
     return None if ok else (f"is {value!r}", "list zero-or-positive numbers, e.g. [3, 2, 1]")
 
 
+def _webhook(value: str) -> tuple[str, str] | None:
+    if value and not value.startswith(("https://", "http://")):
+        return f"is {value!r}", "use the https:// URL of a Slack or Discord incoming webhook, or leave it empty"
+    return None
+
+
 WEEKS_FIX = 'list the week directories, e.g. weeks = ["01-pets"]'
 WHEN = "days after the cohort start (7), a date (2027-01-18) or a datetime (2027-01-18T18:00)"
 WEIGHT_DEFAULTS = {
@@ -160,6 +166,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(COHORT_FILE, "final", "string", "", "the final project's week directory (none when empty)"),
     Setting(COHORT_FILE, "final_size", "integer", 8, "how many members `cohort select` picks for the final", at_least(1, "use a positive number of members")),
     Setting(COHORT_FILE, "kaggle_owner", "string", "", "Kaggle account owning the starter kernels (else the signed-in user)"),
+    Setting(COHORT_FILE, "webhook_url", "string", "", "Slack or Discord incoming-webhook URL that `cohort announce --post` posts to (none when empty)", _webhook),
     Setting(COHORT_FILE, "formula.performance_weight", "number", 10.0, "a week's points = weight x percentile rank (private after reveal)", at_least(0, "use zero or a positive number")),
     Setting(COHORT_FILE, "formula.drop_lowest_week", "boolean", False, "leave out each member's lowest week"),
     Setting(COHORT_FILE, "formula.tie_break", "strings", TIE_BREAKS, "order of rules for equal totals ('handle' is always appended last)", _tie_rules),
@@ -335,6 +342,7 @@ class CohortConfig:
     kaggle_owner: str
     formula: Formula
     weeks: tuple[Week, ...]
+    webhook_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -530,6 +538,7 @@ def load(root: Path) -> CohortConfig:
     final_id = r.setting("final") or None
     final_size = r.setting("final_size")
     owner = r.setting("kaggle_owner")
+    webhook = r.setting("webhook_url")
     formula = _load_formula(r.table_of("formula"))
     r.reject_unknown()
     tz = ZoneInfo(tz_name)
@@ -550,6 +559,7 @@ def load(root: Path) -> CohortConfig:
         kaggle_owner=owner,
         formula=formula,
         weeks=weeks,
+        webhook_url=webhook,
     )
 
 

@@ -208,3 +208,31 @@ def status(
         ],
         rows,
     )
+
+
+@app.command("announce")
+def announce(
+    ctx: typer.Context,
+    week: WeekArgument,
+    text: Annotated[
+        bool, typer.Option("--text", help="Plain text (for email) instead of Markdown.")
+    ] = False,
+    top: Annotated[int, typer.Option(help="How many board entries to include.")] = 10,
+    post: Annotated[
+        bool, typer.Option("--post", help="Also post the Markdown to webhook_url in cohort.toml.")
+    ] = False,
+) -> None:
+    """Write a week's results for a chat channel or email (public board until the reveal)."""
+    from cohort.errors import ConfigError
+    from cohort.season.announce import announce as make
+
+    if top < 1:
+        raise ConfigError(f"--top {top} is below 1; pass how many board entries to include.")
+    cohort = open_cohort(ctx)
+    note = make(cohort, week, top)
+    typer.echo(note.text if text else note.markdown, nl=False)
+    if post:
+        from cohort.sheets.webhook import post as send
+
+        code = send(cohort.config.webhook_url, note.markdown)
+        typer.echo(f"Posted to the webhook (HTTP {code}).", err=True)
