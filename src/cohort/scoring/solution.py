@@ -65,11 +65,14 @@ class Solution:
         return self.table.to_pandas()
 
     @cached_property
-    def class_array(self) -> Any:
-        """The classes as a pyarrow array (for the validator's label lookups)."""
-        import pyarrow as pa
+    def id_positions(self) -> dict[str, int]:
+        """Each id's position (built once, for files that list ids in another order)."""
+        return {i: n for n, i in enumerate(self.ids.tolist())}
 
-        return pa.array(self.classes, pa.string())
+    @cached_property
+    def class_codes(self) -> dict[str, int]:
+        """Each class label's code."""
+        return {c: n for n, c in enumerate(self.classes)}
 
     def decode_labels(self, codes: np.ndarray) -> np.ndarray:
         """Class codes back to their labels."""

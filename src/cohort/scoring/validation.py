@@ -527,34 +527,43 @@ def _quoted(values: list[str]) -> str:
 
 
 def _check_ids(raw: Any, solution: Solution) -> np.ndarray:
-    """Positions of the rows' ids in the solution; raises for duplicates, unknown or missing ids."""
+    """Positions of the rows' ids in the solution; raises for duplicates, unknown or missing ids.
+
+    Most files list the ids in the sample submission's order: one comparison of the whole
+    column settles those. Others are looked up in the solution's id table (built once)."""
     import pyarrow.compute as pc
 
-    ids = pc.utf8_trim_whitespace(raw.combine_chunks() if hasattr(raw, "combine_chunks") else raw)
-    if pc.count_distinct(ids).as_py() != len(ids):
+    ids = raw.combine_chunks() if hasattr(raw, "combine_chunks") else raw
+    n = len(solution.ids)
+    if len(ids) == n and ids.equals(solution.id_array):
+        return np.arange(n, dtype=np.intp)
+    ids = pc.utf8_trim_whitespace(ids)
+    if len(ids) == n and ids.equals(solution.id_array):
+        return np.arange(n, dtype=np.intp)
+    texts = ids.to_pylist()
+    if len(set(texts)) != len(texts):
         seen: set[str] = set()
         dup: dict[str, None] = {}
-        for i in ids.to_pylist():
+        for i in texts:
             if i in seen:
                 dup[i] = None
             seen.add(i)
         raise ValidationError(
             f"Duplicate ids: {_quoted(list(dup))}; each id must appear exactly once."
         )
-    found = pc.index_in(ids, value_set=solution.id_array)
-    if found.null_count:
-        unknown = pc.filter(ids, pc.is_null(found)).to_pylist()
+    where = solution.id_positions
+    pos = np.fromiter((where.get(t, -1) for t in texts), dtype=np.intp, count=len(texts))
+    if (pos < 0).any():
+        unknown = [texts[i] for i in np.flatnonzero(pos < 0)]
         raise ValidationError(
             f"Unknown ids not in the test set: {_quoted(unknown)}; use the ids of sample_submission.csv."
         )
-    pos = numpy_of(found, np.int32).astype(np.intp)
-    n = len(solution.ids)
-    if len(ids) != n:
+    if len(texts) != n:
         present = np.zeros(n, dtype=bool)
         present[pos] = True
         missing = solution.ids[~present].tolist()
         raise ValidationError(
-            f"Submission must have {n} rows, found {len(ids)}; missing ids: {_quoted(missing)}."
+            f"Submission must have {n} rows, found {len(texts)}; missing ids: {_quoted(missing)}."
         )
     return pos
 
@@ -566,13 +575,16 @@ def _typed_values(table: Any, solution: Solution) -> np.ndarray | None:
 
     cols = [table.column(c).combine_chunks() for c in solution.target_columns]
     if solution.kind == "label":
-        codes = [
-            pc.index_in(pc.utf8_trim_whitespace(c), value_set=solution.class_array) for c in cols
-        ]
-        if any(c.null_count for c in codes):
-            return None
         dtype = np.int16 if len(solution.classes) < 32000 else np.int32
-        return np.column_stack([numpy_of(c, np.int32).astype(dtype) for c in codes])
+        out = []
+        for col in cols:  # labels repeat: map each distinct label once
+            encoded = pc.dictionary_encode(col)
+            code_of = solution.class_codes
+            known = [code_of.get(t.strip(), -1) for t in encoded.dictionary.to_pylist()]
+            if -1 in known:
+                return None
+            out.append(np.asarray(known, dtype=dtype)[numpy_of(encoded.indices, np.int32)])
+        return np.column_stack(out)
     out = np.column_stack([numpy_of(c, np.float64) for c in cols])
     return out if np.isfinite(out).all() else None
 
