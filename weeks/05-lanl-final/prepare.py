@@ -28,7 +28,7 @@ from cohort.weeks.contract import Built, csv_frame
 ID, TARGET = "seg_id", "time_to_failure"
 TEST_SHARE = 0.2  # at least this share of the signal, starting at a failure, becomes test segments
 EMBEDDED_SEGMENT = 1_000
-CHUNK_ROWS = 2_000_000  # rows per chunk read: about 40 MB of parsed columns
+CHUNK_ROWS = 500_000  # rows per chunk read: about 10 MB of parsed columns
 COLUMNS = ["acoustic_data", "time_to_failure"]
 DTYPES = {"acoustic_data": "int16", "time_to_failure": "float64"}
 
