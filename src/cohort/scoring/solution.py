@@ -155,7 +155,7 @@ def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competit
     ids = np.asarray(id_array.to_pylist(), dtype=object)
     if pc.count_distinct(id_array).as_py() != len(id_array):
         seen: set[str] = set()
-        dup = next(i for i in ids if i in seen or seen.add(i))
+        dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
         raise ConfigError(f"{path} repeats id '{dup}'; {fix}.")
     usage = np.asarray(
         [u.strip().capitalize() for u in table.column("Usage").to_pylist()], dtype=object

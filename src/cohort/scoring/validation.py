@@ -576,7 +576,7 @@ def _typed_values(table: Any, solution: Solution) -> np.ndarray | None:
     cols = [table.column(c).combine_chunks() for c in solution.target_columns]
     if solution.kind == "label":
         dtype = np.int16 if len(solution.classes) < 32000 else np.int32
-        out = []
+        out: list[np.ndarray] = []
         for col in cols:  # labels repeat: map each distinct label once
             encoded = pc.dictionary_encode(col)
             code_of = solution.class_codes
@@ -585,8 +585,8 @@ def _typed_values(table: Any, solution: Solution) -> np.ndarray | None:
                 return None
             out.append(np.asarray(known, dtype=dtype)[numpy_of(encoded.indices, np.int32)])
         return np.column_stack(out)
-    out = np.column_stack([numpy_of(c, np.float64) for c in cols])
-    return out if np.isfinite(out).all() else None
+    numbers = np.column_stack([numpy_of(c, np.float64) for c in cols])
+    return numbers if np.isfinite(numbers).all() else None
 
 
 NUMBER = re.compile(
