@@ -86,7 +86,7 @@ def test_a_new_best_entry_is_highlighted_with_its_rank_arrow(populated: Path, mo
 
 def test_after_the_reveal_the_projector_shows_the_shake_up(populated: Path, monkeypatch) -> None:
     c = Cohort.open(populated)
-    boards.reveal(c, "02-beta", "ada")
+    boards.reveal(c, "02-beta", "ada", close_now=True)  # the week is open: revealing closes it
     body = screen(app_test(populated, monkeypatch, query={"mode": "workshop"}))
     private = boards.leaderboard(c, "02-beta", private=True)
     assert "Private leaderboard (final)" in body

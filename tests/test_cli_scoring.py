@@ -156,9 +156,9 @@ def test_no_private_score_in_member_outputs_before_reveal(root: Path, tmp_path: 
 
 def test_after_reveal_private_board_shows_shake_up(root: Path, tmp_path: Path) -> None:
     _submit_two(root, tmp_path)
-    assert (
-        _run(root, "reveal", "1").output
-        == "Week 01-reg revealed: private scores are now visible.\n"
+    # The week is open until 2036: revealing it now closes it now (fair-competition rule).
+    assert _run(root, "reveal", "1", "--close-now").output.startswith(
+        "Week 01-reg revealed: private scores are now visible; it closed at "
     )
     board = json.loads(_run(root, "leaderboard", "1", "--private", "--json").output)
     assert [
@@ -268,5 +268,5 @@ def test_exports_rank_on_public_scores_until_reveal(root: Path, tmp_path: Path) 
     assert _week_points(root, tmp_path, "before.csv") == {"ann": 10.0, "bob": 5.0}
     standings = json.loads(_run(root, "standings", "--json").output)
     assert "7.25" not in json.dumps(standings)
-    assert _run(root, "reveal", "1").exit_code == 0
+    assert _run(root, "reveal", "1", "--close-now").exit_code == 0
     assert _week_points(root, tmp_path, "after.csv") == {"ann": 5.0, "bob": 10.0}

@@ -44,6 +44,11 @@ def cohort(make_cohort) -> Cohort:
     return c
 
 
+def _reveal(c: Cohort) -> None:
+    """An early reveal a day after T0 (the week is open then): it closes the week."""
+    boards.reveal(c, "1", "organizer", close_now=True, at=T0 + timedelta(days=1))
+
+
 def _submit(
     c: Cohort,
     handle: str,
@@ -100,7 +105,7 @@ def test_private_board_is_hidden_before_reveal(cohort: Cohort) -> None:
 def test_week_is_revealed_after_close_or_explicitly(cohort: Cohort) -> None:
     assert not boards.is_revealed(cohort, "1", now=T0)
     assert boards.is_revealed(cohort, "1", now=datetime(2027, 1, 18, tzinfo=UTC))
-    boards.reveal(cohort, "1", "organizer")
+    _reveal(cohort)
     assert boards.is_revealed(cohort, "1", now=T0)
     with cohort.store.transaction() as tx:
         assert [(e.action, e.target) for e in audit.entries(tx)] == [("reveal", "01-reg")]
@@ -111,7 +116,7 @@ def test_private_board_uses_best_public_n_and_shows_shake_up(cohort: Cohort) -> 
     _submit(cohort, "ann", 0.2, 4.0, 1)
     _submit(cohort, "ann", 0.9, 0.0, 2)  # not among ann's best 2 public: does not count
     _submit(cohort, "bob", 0.5, 1.0, 3)
-    boards.reveal(cohort, "1", "organizer")
+    _reveal(cohort)
     board = boards.leaderboard(cohort, "1", private=True)
     assert [(r.rank, r.handle, r.score, r.public_rank, r.rank_change) for r in board.rows] == [
         (1, "bob", 1.0, 2, 1),
@@ -125,7 +130,7 @@ def test_select_final_changes_what_counts(cohort: Cohort) -> None:
     third = _submit(cohort, "ann", 0.9, 0.0, 2)
     boards.select_final(cohort, "ann", "1", [third])
     assert boards.counted_submissions(cohort, "1") == {"ann": [third]}
-    boards.reveal(cohort, "1", "organizer")
+    _reveal(cohort)
     assert _board(cohort, private=True) == [(1, "ann", 0.0)]
 
 
@@ -141,7 +146,7 @@ def test_select_final_limits(cohort: Cohort) -> None:
         "Submission 4 is not a file submission of 'ann' for week '01-reg'; "
         "pick ids from the member's history."
     )
-    boards.reveal(cohort, "1", "organizer")
+    _reveal(cohort)
     with pytest.raises(IntakeRefused) as info:
         boards.select_final(cohort, "ann", "1", ids[:1])
     assert (
@@ -293,7 +298,7 @@ def test_member_history_hides_private_until_reveal(cohort: Cohort) -> None:
     assert (
         boards.member_history(cohort, "ann", include_private=True)["private_score"].iloc[1] == 2.0
     )
-    boards.reveal(cohort, "1", "organizer")
+    _reveal(cohort)
     assert (
         boards.member_history(cohort, "ann", include_private=False)["private_score"].iloc[1] == 2.0
     )

@@ -196,13 +196,27 @@ def reveal(
     ctx: typer.Context,
     week: Annotated[str, typer.Argument(help="Week id, number or slug.")],
     actor: Annotated[str, typer.Option(help="Who reveals (for the audit log).")] = "organizer",
+    close_now: Annotated[
+        bool,
+        typer.Option(
+            "--close-now",
+            help="Needed to reveal a week that is still open: it closes now, and later "
+            "submissions are late (scored, counted on no board).",
+        ),
+    ] = False,
 ) -> None:
     """Reveal a week's private leaderboard now (it is revealed automatically at close)."""
     from cohort.scoring.boards import reveal as do_reveal
 
     cohort = open_cohort(ctx)
-    do_reveal(cohort, week, actor)
-    typer.echo(f"Week {cohort.config.week(week).id} revealed: private scores are now visible.")
+    week_id = cohort.config.week(week).id
+    at = do_reveal(cohort, week, actor, close_now=close_now)
+    closed = at < cohort.config.week(week).closes_at
+    when = at.astimezone(cohort.config.tz).strftime("%Y-%m-%d %H:%M %Z")
+    typer.echo(
+        f"Week {week_id} revealed: private scores are now visible"
+        + (f"; it closed at {when}, later submissions are late." if closed else ".")
+    )
 
 
 @app.command("select-final")

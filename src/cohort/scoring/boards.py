@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import Competition, Week
-from cohort.errors import AccessDenied, IntakeRefused, ValidationError
+from cohort.errors import AccessDenied, Conflict, IntakeRefused, ValidationError
 from cohort.scoring import deadlines
 from cohort.scoring.solution import SCORER_VERSION
 from cohort.store import audit
@@ -39,13 +39,38 @@ def is_revealed(cohort: Cohort, week_ref: str, now: datetime | None = None) -> b
         return store_scores.revealed_at(tx, week.id) is not None
 
 
-def reveal(cohort: Cohort, week_ref: str, actor: str) -> None:
-    """Reveal the week's private leaderboard before it closes (audit-logged)."""
+def reveal(
+    cohort: Cohort,
+    week_ref: str,
+    actor: str,
+    close_now: bool = False,
+    at: datetime | None = None,
+) -> datetime:
+    """Reveal the week's private leaderboard (audit-logged); returns when it was revealed.
+
+    Revealing an open week closes it at that moment, so it needs `close_now`: every later
+    submission is a late one (scored for the member, counted nowhere). A second reveal
+    changes nothing. `at` is the moment (default now)."""
     week = cohort.config.week(week_ref)
-    now = utcnow()
+    now = at or utcnow()
     with cohort.store.transaction() as tx:
+        already = store_scores.revealed_at(tx, week.id)
+        if already is not None:
+            return already
+        if not week.is_closed(now) and not close_now:
+            raise Conflict(
+                f"Week '{week.id}' is open until {_local(cohort, week.closes_at)}; revealing it "
+                f"now also closes it now (later submissions are late and count on no board): "
+                f"rerun with --close-now, or wait for the close."
+            )
         store_scores.set_revealed(tx, week.id, now, actor)
-        audit.record(tx, now, actor, "reveal", week.id)
+        early = {} if week.is_closed(now) else {"closed_early": True, "closes": now.isoformat()}
+        audit.record(tx, now, actor, "reveal", week.id, **early)
+    return now
+
+
+def _local(cohort: Cohort, when: datetime) -> str:
+    return when.astimezone(cohort.config.tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def week_has_scores(cohort: Cohort, week_ref: str) -> bool:
@@ -97,14 +122,25 @@ def week_frame(cohort: Cohort, week: Week, member_id: int | None = None) -> pd.D
         frame = store_subs.scored_frame(tx, {week.id: sha}, SCORER_VERSION, member_id)
         inactive = store_members.inactive_ids(tx)
         extended = deadlines.extensions(tx, week)
+        revealed = store_scores.revealed_at(tx, week.id)
     if inactive and member_id is None:
         frame = frame[~frame["member_id"].isin(inactive)].reset_index(drop=True)
-    # Only what came before the member's deadline counts (a close moved earlier drops the rest).
+    late = late_mask(frame, week, extended, revealed)
+    return frame[~late].reset_index(drop=True) if late.any() else frame
+
+
+def late_mask(
+    frame: pd.DataFrame, week: Week, extended: dict[str, datetime], revealed: datetime | None
+) -> pd.Series:
+    """True for the late submissions: at or after the member's deadline (the close, or their
+    extension), or after a reveal, which closes the week for everyone at that moment."""
     late = frame["submitted_at"] >= pd.Timestamp(week.closes_at)
     if extended and late.any():
         until = pd.to_datetime(frame["handle"].map(extended), utc=True)
         late &= ~(frame["submitted_at"] < until).fillna(False)
-    return frame[~late].reset_index(drop=True) if late.any() else frame
+    if revealed is not None:
+        late |= frame["submitted_at"] >= pd.Timestamp(revealed)
+    return late
 
 
 def _sort_key(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFrame:
@@ -292,6 +328,7 @@ HISTORY_COLUMNS = [
     "error",
     "notebook_url",
     "selected",
+    "late",  # after the member's deadline: shown to them, counted nowhere
 ]
 
 
@@ -306,6 +343,10 @@ def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.Dat
         revealed = {w: is_revealed(cohort, w) for w in frame["week"].unique()}
         hidden = ~frame["week"].map(revealed).astype(bool)
         frame.loc[hidden, "private_score"] = np.nan
+    until = {
+        w: deadlines.deadline(cohort, cohort.config.week(w), handle) for w in frame["week"].unique()
+    }
+    frame["late"] = frame["submitted_at"] >= pd.to_datetime(frame["week"].map(until), utc=True)
     frame = frame.sort_values(["submitted_at", "submission_id"], ascending=False, ignore_index=True)
     return frame[HISTORY_COLUMNS]
 

@@ -46,10 +46,19 @@ def extensions(tx: Tx, week: Week) -> dict[str, datetime]:
     return {h: u for h, u in store_ext.for_week(tx, week.id).items() if u > week.closes_at}
 
 
+def revealed_early(tx: Tx, week: Week) -> datetime | None:
+    """When the organizer revealed the week before its close (which closed it then), if so."""
+    at = _revealed_at(tx, week.id)
+    return at if at is not None and at < week.closes_at else None
+
+
 def deadline(cohort: Cohort, week: Week, handle: str) -> datetime:
-    """When `handle`'s submissions to `week` stop being accepted."""
+    """When `handle`'s submissions to `week` stop counting: the close, or the member's extension,
+    and never after a reveal (once private scores are visible, nothing more can count)."""
     with cohort.store.transaction() as tx:
-        return extensions(tx, week).get(handle, week.closes_at)
+        until = extensions(tx, week).get(handle, week.closes_at)
+        revealed = _revealed_at(tx, week.id)
+    return until if revealed is None else min(until, revealed)
 
 
 def on_time(tx: Tx, week: Week, closes_at: datetime) -> dict[str, datetime]:
@@ -149,9 +158,13 @@ def preview_close(cohort: Cohort, week_ref: str, new: datetime) -> CloseChange:
 
 
 def _revealed_by_hand(tx: Tx, week_id: str) -> bool:
+    return _revealed_at(tx, week_id) is not None
+
+
+def _revealed_at(tx: Tx, week_id: str) -> datetime | None:
     from cohort.store import scores as store_scores
 
-    return store_scores.revealed_at(tx, week_id) is not None
+    return store_scores.revealed_at(tx, week_id)
 
 
 _CLOSES = re.compile(r"^closes\s*=.*$", re.M)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ class SubmitResult:
     public_score: float | None
     remaining_today: int
     warnings: list[str] = field(default_factory=list)
+    late: bool = False  # after the member's deadline: scored for them, counted nowhere
 
 
 def validate_file(cohort: Cohort, week_ref: str, path: Path) -> pd.DataFrame:
@@ -49,11 +50,27 @@ def local_day(cohort: Cohort, at: datetime) -> tuple[datetime, datetime]:
 def remaining_today(cohort: Cohort, handle: str, week_ref: str, at: datetime | None = None) -> int:
     """How many more files the member may submit for the week today (cohort timezone)."""
     week = cohort.config.week(week_ref)
-    start, end = local_day(cohort, at or utcnow())
+    start, end, _ = counting_window(cohort, week, handle, at or utcnow())
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         used = store_subs.count_files_between(tx, member.id, week.id, start, end)
     return max(0, week.competition.daily_limit - used)
+
+
+def counting_window(
+    cohort: Cohort, week: Week, handle: str, at: datetime
+) -> tuple[datetime, datetime, bool]:
+    """The [start, end) whose files count toward the daily limit at `at`, and whether `at` is late.
+
+    On-time and late files never count against each other: before the member's deadline the
+    day ends at the deadline; after it, only the day's late files count."""
+    from cohort.scoring.deadlines import deadline
+
+    start, end = local_day(cohort, at)
+    until = deadline(cohort, week, handle)
+    if at < until:
+        return start, min(end, until), False
+    return max(start, until), end, True
 
 
 def _local(cohort: Cohort, when: datetime) -> str:
@@ -62,21 +79,31 @@ def _local(cohort: Cohort, when: datetime) -> str:
     )
 
 
-def check_window(cohort: Cohort, week: Week, at: datetime, handle: str | None = None) -> None:
-    """Refuse a submission outside the week's open window (or the member's extension)."""
-    if at >= week.closes_at:
+def check_window(cohort: Cohort, week: Week, at: datetime, handle: str | None = None) -> list[str]:
+    """Refuse a submission before the week opens; after the member's deadline (the close,
+    their extension, or an early reveal) it is a late submission: the note to tell them."""
+    if at >= week.closes_at or handle:
         from cohort.scoring.deadlines import deadline
 
         until = deadline(cohort, week, handle) if handle else week.closes_at
         if at >= until:
-            closed = "closed" if until == week.closes_at else f"closed for {handle}"
-            raise IntakeRefused(
-                f"Week '{week.id}' {closed} at {_local(cohort, until)}; late submissions are not accepted."
+            closed = (
+                "closed"
+                if until == week.closes_at
+                else f"closed for {handle}"
+                if until > week.closes_at
+                else "was closed by its reveal"
             )
+            return [
+                f"Week '{week.id}' {closed} at {_local(cohort, until)}: this is a late submission. "
+                "It is scored and shown to you (the private score once revealed), but counts on "
+                "no leaderboard, in no standings and not toward the daily limit."
+            ]
     if at < week.opens_at:
         raise IntakeRefused(
             f"Week '{week.id}' opens at {_local(cohort, week.opens_at)}; submit again once it is open."
         )
+    return []
 
 
 def submit(
@@ -149,19 +176,22 @@ def _intake(
     if notebook_url:
         from cohort.scoring.links import check_notebook_url
 
-        warnings = list(check_notebook_url(notebook_url).warnings)
+        link = check_notebook_url(notebook_url)  # refused with control characters or a login
+        warnings, notebook_url = list(link.warnings), link.url
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         if import_key and store_subs.import_key_exists(tx, import_key):
             raise IntakeRefused(
                 f"Submission with import key '{import_key}' was already imported; nothing to do."
             )
-    check_window(cohort, week, at, handle)
+    late = check_window(cohort, week, at, handle)
+    warnings += late
     if data is None:
-        return _record_notebook(
+        result = _record_notebook(
             cohort, week, member.id, handle, at, source, notebook_url or "", import_key, warnings
         )
-    return _record_file(
+        return replace(result, late=bool(late))
+    result = _record_file(
         cohort,
         week,
         member.id,
@@ -175,6 +205,7 @@ def _intake(
         warnings,
         score,
     )
+    return replace(result, late=bool(late))
 
 
 def _record_notebook(
@@ -229,7 +260,7 @@ def _record_file(
         raise _limit_reached(cohort, week, handle, at)
     parsed = parse(data, file_name, solution)
     public = None
-    start, end = local_day(cohort, at)
+    start, end, _ = counting_window(cohort, week, handle, at)
     # Stored files are content-addressed and shared: an intake never removes one, even when
     # it is refused (another intake of the same bytes may have committed it meanwhile).
     # Orphans are removed only by `cohort check --repair`, which waits for this guard.
