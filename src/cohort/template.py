@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from cohort.config import COHORT_FILE
@@ -66,6 +67,8 @@ def _write_files(directory: Path, weeks: Path, cohort_toml: str) -> None:
         if not (directory / "members.csv").exists():
             (directory / "members.csv").write_text(MEMBERS_HEADER, encoding="utf-8")
         (directory / COHORT_FILE).write_text(cohort_toml, encoding="utf-8")
+        if not (directory / "Makefile").exists():
+            (directory / "Makefile").write_text(cohort_makefile(), encoding="utf-8")
     except OSError as exc:  # shutil.Error, from copytree, is an OSError too
         if created:
             shutil.rmtree(directory, ignore_errors=True)
@@ -77,3 +80,38 @@ def _write_files(directory: Path, weeks: Path, cohort_toml: str) -> None:
 
 def _toml_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def cohort_makefile() -> str:
+    """A cohort's own habit sheet: the organizer's commands, run with the cohort that made it."""
+    cohort = Path(sys.executable).with_name("cohort")
+    return MAKEFILE.replace("@COHORT@", str(cohort))
+
+
+MAKEFILE = """\
+# This cohort's habits (written by `cohort init`). COHORT is the cohort command that made it.
+COHORT ?= @COHORT@
+PORT ?= 8501
+HOST ?= 127.0.0.1
+
+.PHONY: help score status app backup
+
+help:
+\t@echo "make score   score every new submission"
+\t@echo "make status  the current week at a glance"
+\t@echo "make app     the leaderboard app (PORT=8501, HOST=0.0.0.0 for a workshop LAN)"
+\t@echo "make backup  the whole season into backups/season-<time>.tar.gz (keep it secret)"
+
+score:
+\t$(COHORT) --root . score
+
+status:
+\t$(COHORT) --root . status
+
+app:
+\t$(COHORT) --root . app --port $(PORT) --host $(HOST)
+
+backup:
+\tmkdir -p backups
+\t$(COHORT) --root . backup backups/season-$$(date +%Y%m%d-%H%M%S).tar.gz
+"""

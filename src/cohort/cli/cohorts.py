@@ -14,13 +14,25 @@ from cohort.cli import app
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the cohort.")] = Path("."),
     name: Annotated[str, typer.Option(help="The cohort's name.")] = "Deep Learning Study Cohort",
+    start: Annotated[
+        str | None,
+        typer.Option(help="First day of week 1 (YYYY-MM-DD); default: the template's."),
+    ] = None,
 ) -> None:
-    """Create a new cohort: cohort.toml, members.csv, the weekly modules and the store."""
+    """Create a new cohort: cohort.toml, members.csv, the weekly modules, a Makefile, the store."""
+    from datetime import date
+
+    from cohort.errors import ConfigError
     from cohort.template import init_cohort
 
-    created = init_cohort(directory, name)
+    try:
+        first = date.fromisoformat(start).isoformat() if start else None
+    except ValueError:
+        raise ConfigError(f"--start {start!r} is not a date; write it like 2027-01-11.") from None
+    created = init_cohort(directory, name, start=first) if first else init_cohort(directory, name)
     typer.echo(
-        f"Created cohort '{name}' in {created}. Next: edit members.csv, then `cohort members import members.csv`."
+        f"Created cohort '{name}' in {created}. Next: edit members.csv, then "
+        "`cohort members import members.csv` there (`make help` lists the habits)."
     )
 
 
