@@ -205,7 +205,9 @@ def test_select_final_and_its_errors(root: Path, tmp_path: Path) -> None:
 def test_override_score(root: Path, tmp_path: Path) -> None:
     _submit_two(root, tmp_path)
     result = _run(root, "override-score", "2", "--public", "0.1", "--reason", "typo in solution")
-    assert result.output == "Submission 2: score overridden (typo in solution).\n"
+    assert result.output == (
+        "Submission 2: score overridden, public 2.5 -> 0.1, private 0.5 -> 0.5 (typo in solution).\n"
+    )
     board = json.loads(_run(root, "leaderboard", "1", "--json").output)
     assert [(r["handle"], r["score"]) for r in board["rows"]] == [("bob", 0.1), ("ann", 1.5)]
 

@@ -279,12 +279,21 @@ def override_score(
     ctx: typer.Context,
     submission_id: Annotated[int, typer.Argument(help="The submission to correct.")],
     reason: Annotated[str, typer.Option(help="Why the score is corrected (audit-logged).")],
-    public: Annotated[float | None, typer.Option(help="Corrected public score.")] = None,
-    private: Annotated[float | None, typer.Option(help="Corrected private score.")] = None,
+    public: Annotated[
+        float | None, typer.Option(help="Corrected public score, on the metric's scale.")
+    ] = None,
+    private: Annotated[
+        float | None, typer.Option(help="Corrected private score, on the metric's scale.")
+    ] = None,
+    clear: Annotated[
+        bool,
+        typer.Option("--clear", help="Remove the override: the computed scores count again."),
+    ] = False,
     actor: Annotated[str, typer.Option(help="Who corrects (for the audit log).")] = "organizer",
 ) -> None:
-    """Correct a submission's scores by hand, with a reason."""
+    """Correct a submission's scores by hand, with a reason; prints old -> new."""
     from cohort.scoring.boards import override_score as do_override
 
-    do_override(open_cohort(ctx), submission_id, public, private, reason, actor)
-    typer.echo(f"Submission {submission_id}: score overridden ({reason}).")
+    result = do_override(open_cohort(ctx), submission_id, public, private, reason, actor, clear)
+    what = "override cleared" if clear else "score overridden"
+    typer.echo(f"Submission {submission_id}: {what}, {result.describe()} ({reason}).")

@@ -276,6 +276,32 @@ def select_final(cohort: Cohort, member: str, week_ref: str, submission_ids: lis
         audit.record(tx, utcnow(), member, "select_final", week.id, submission_ids=ids)
 
 
+@dataclass(frozen=True)
+class OverrideResult:
+    """A submission's effective scores before and after an override (or its removal)."""
+
+    submission_id: int
+    old_public: float | None
+    old_private: float | None
+    new_public: float | None
+    new_private: float | None
+    cleared: bool = False
+
+    def describe(self) -> str:
+        """'public 0.8 -> 0.9, private 0.7 -> 0.7' (the organizer's view: private included)."""
+        return ", ".join(
+            f"{which} {_num(old)} -> {_num(new)}"
+            for which, old, new in (
+                ("public", self.old_public, self.new_public),
+                ("private", self.old_private, self.new_private),
+            )
+        )
+
+
+def _num(value: float | None) -> str:
+    return "none" if value is None or value != value else f"{value:.6g}"
+
+
 def override_score(
     cohort: Cohort,
     submission_id: int,
@@ -283,18 +309,73 @@ def override_score(
     private: float | None,
     reason: str,
     actor: str,
-) -> None:
-    """Correct a submission's scores by hand, with a reason (audit-logged; the latest override wins)."""
+    clear: bool = False,
+) -> OverrideResult:
+    """Correct a submission's scores by hand, with a reason, or (`clear`) remove the correction.
+
+    Both are audit-logged with the scores before and after. A score must be one the week's
+    metric can give; an override of one side keeps the other side's earlier override."""
     with cohort.store.transaction() as tx:
-        store_subs.get(tx, submission_id)  # an unknown id is the first thing to say
+        sub = store_subs.get(tx, submission_id)  # an unknown id is the first thing to say
+    _check_override(cohort, sub.week, submission_id, public, private, reason, clear)
+    before = _effective(cohort, sub.week, sub.member_id, submission_id)
+    if clear and before[2] is None and before[3] is None:
+        raise ValidationError(
+            f"Submission {submission_id} has no override to clear; nothing was changed."
+        )
+    if clear:
+        new_public, new_private = None, None
+    else:
+        new_public = public if public is not None else before[2]
+        new_private = private if private is not None else before[3]
+    now = utcnow()
+    with cohort.store.transaction() as tx:
+        store_subs.get(tx, submission_id)
+        store_scores.add_override(tx, submission_id, new_public, new_private, reason, actor, now)
+        audit.record(
+            tx,
+            now,
+            actor,
+            "clear_override" if clear else "override_score",
+            str(submission_id),
+            public=new_public,
+            private=new_private,
+            old_public=before[0],
+            old_private=before[1],
+            reason=reason,
+        )
+    after = _effective(cohort, sub.week, sub.member_id, submission_id)
+    return OverrideResult(submission_id, before[0], before[1], after[0], after[1], clear)
+
+
+def _check_override(
+    cohort: Cohort,
+    week_id: str,
+    submission_id: int,
+    public: float | None,
+    private: float | None,
+    reason: str,
+    clear: bool,
+) -> None:
+    """One line for the first thing wrong with an override request."""
+    from cohort.scoring.metrics import RANGES, in_range
+
     if not reason.strip():
         raise ValidationError(
             f"Override of submission {submission_id} needs a reason; pass --reason."
         )
+    if clear and (public is not None or private is not None):
+        raise ValidationError(
+            f"Override of submission {submission_id}: --clear removes the override; "
+            "pass it without --public or --private."
+        )
+    if clear:
+        return
     if public is None and private is None:
         raise ValidationError(
             f"Override of submission {submission_id} sets no score; pass --public, --private or both."
         )
+    metric = cohort.config.week(week_id).competition.metric
     for which, value in (("public", public), ("private", private)):
         # nan/inf would sort unpredictably on the board and break JSON exports.
         if value is not None and not np.isfinite(value):
@@ -302,20 +383,33 @@ def override_score(
                 f"Override of submission {submission_id}: --{which} {value} is not a finite number; "
                 "pass the corrected score as an ordinary number."
             )
-    now = utcnow()
+        if value is not None and not in_range(metric, value):
+            low, high = RANGES[metric]
+            span = f"{low:g} to {high:g}" if np.isfinite(high) else f"{low:g} or more"
+            raise ValidationError(
+                f"Override of submission {submission_id}: --{which} {value:g} is not a possible "
+                f"{metric} score ({span}); pass the corrected score on the metric's scale."
+            )
+
+
+def _effective(
+    cohort: Cohort, week_id: str, member_id: int, submission_id: int
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(public, private, override public, override private) of one submission now."""
     with cohort.store.transaction() as tx:
-        store_subs.get(tx, submission_id)
-        store_scores.add_override(tx, submission_id, public, private, reason, actor, now)
-        audit.record(
-            tx,
-            now,
-            actor,
-            "override_score",
-            str(submission_id),
-            public=public,
-            private=private,
-            reason=reason,
-        )
+        sha = store_scores.scored_sha(tx, week_id)
+        frame = store_subs.scored_frame(tx, {week_id: sha}, SCORER_VERSION, member_id)
+    row = frame[frame["submission_id"] == submission_id].iloc[0]
+
+    def value(column: str) -> float | None:
+        return None if pd.isna(row[column]) else float(row[column])
+
+    return (
+        value("public_score"),
+        value("private_score"),
+        value("override_public"),
+        value("override_private"),
+    )
 
 
 HISTORY_COLUMNS = [

@@ -183,6 +183,25 @@ METRICS: dict[str, Metric] = {
 }
 
 
+# The values each metric can take (a hand-set score outside them is a typo).
+RANGES: dict[str, tuple[float, float]] = {
+    "accuracy": (0.0, 1.0),
+    "error_rate": (0.0, 1.0),
+    "macro_f1": (0.0, 1.0),
+    "roc_auc": (0.0, 1.0),
+    "log_loss": (0.0, float("inf")),
+    "mae": (0.0, float("inf")),
+    "rmse": (0.0, float("inf")),
+    "rmsle": (0.0, float("inf")),
+}
+
+
+def in_range(name: str, value: float) -> bool:
+    """True when `value` is a score the metric can give."""
+    low, high = RANGES.get(name, (-float("inf"), float("inf")))
+    return low <= value <= high
+
+
 def split_scores(
     metric: Metric, y_true: np.ndarray, stack: np.ndarray, masks: list[np.ndarray]
 ) -> list[np.ndarray]:
