@@ -41,19 +41,26 @@ def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
         "code_file": "kernel.ipynb",
         "language": "python",
         "kernel_type": "notebook",
-        "is_private": True,
-        "enable_gpu": True,
+        "is_private": False,  # members fork the starter
+        "enable_gpu": True,  # fastai uses the GPU
         "enable_internet": True,
-        "dataset_sources": ["tanlikesmath/the-oxfordiiit-pet-dataset"],
+        # The cohort's data (`cohort kaggle publish-data`), not the raw dataset prepare reads.
+        "dataset_sources": ["your-kaggle-username/kernels-01-pets-data"],
         "competition_sources": [],
         "kernel_sources": [],
     }
+    week4 = json.loads(
+        (cohort.config.week("04").path / "build" / "kernel-metadata.json").read_text()
+    )
+    # week.toml asks for a GPU, but the code never moves to CUDA: none is requested.
+    assert (week4["enable_gpu"], week4["competition_sources"]) == (False, ["digit-recognizer"])
+    assert week4["dataset_sources"] == ["your-kaggle-username/kernels-04-optimizers-data"]
     final = json.loads(
         (cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text()
     )
     assert (
         final["competition_sources"] == ["LANL-Earthquake-Prediction"]
-        and final["dataset_sources"] == []
+        and final["dataset_sources"] == ["your-kaggle-username/kernels-05-lanl-final-data"]
     )
     notebook = nbformat.read(week.path / "build" / "kernel.ipynb", as_version=4)
     nbformat.validate(notebook)
