@@ -63,7 +63,8 @@ def read_roster(path: Path) -> list[RosterRow]:
         if problem:
             problems.append(f"line {line}: {problem}")
             continue
-        seen[row["handle"].lower()] = line
+        for _, _, key in _identity_keys(row):
+            seen[key] = line
         rows.append(
             RosterRow(
                 line,
@@ -90,14 +91,26 @@ def _row_problem(row: dict[str, str], seen: dict[str, int]) -> str:
         return "handle is empty"
     if not HANDLE_RE.match(handle):
         return f"handle {handle!r} may only use letters, digits, '.', '_' and '-'"
-    if handle.lower() in seen:
-        return f"handle {handle!r} repeats line {seen[handle.lower()]}"
     if not row.get("name"):
         return f"member {handle!r} has no name"
     email = row.get("email", "")
     if email and not EMAIL_RE.match(email):
         return f"email {email!r} of {handle!r} is not an email address"
+    # Two rows for one person would make every later attendance or form row ambiguous.
+    for what, value, key in _identity_keys(row):
+        if key in seen:
+            return f"{what} {value!r} repeats line {seen[key]}"
     return ""
+
+
+def _identity_keys(row: dict[str, str]) -> list[tuple[str, str, str]]:
+    """What must be unique per member, case-insensitively: handle, email, Kaggle username."""
+    pairs = (
+        ("handle", row.get("handle", "")),
+        ("email", row.get("email", "")),
+        ("Kaggle username", row.get("kaggle_username", "")),
+    )
+    return [(what, value, f"{what}:{value.lower()}") for what, value in pairs if value]
 
 
 def import_roster(store: Store, path: Path) -> ImportReport:
