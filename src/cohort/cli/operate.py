@@ -39,13 +39,13 @@ def audit_log(
     tz = cohort.config.tz
     rows = [
         [
-            present.when_full(r.at, tz),
-            r.actor,
-            present.action_label(r.action),
-            r.target,
-            present.detail_text(r.detail),
+            present.when_full(r["at"], tz),
+            r["actor"],
+            present.action_label(str(r["action"])),
+            r["target"],
+            present.detail_text(r["detail"]),
         ]
-        for r in frame.itertuples()
+        for r in frame.to_dict("records")
     ]
     print_table(
         f"Audit log ({len(rows)} newest entries, times in {cohort.config.timezone})",
@@ -188,7 +188,7 @@ def status(
             r.files,
             "yes" if r.notebook else present.MISSING,
             present.score(r.best_public, metric),
-            "" if present.missing(r.public_rank) else int(r.public_rank),
+            "" if present.missing(r.public_rank) else f"{r.public_rank:.0f}",
             present.when(r.last_submitted_at, tz),
             r.flags,
         ]

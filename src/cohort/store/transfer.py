@@ -147,12 +147,12 @@ def _compare(source: Store, target: Store, table: Table) -> tuple[int, bool]:
             y = sorted((_norm(r) for c in right for r in c), key=repr)
             return len(x), x == y
         while True:
-            x, y = next(left, None), next(right, None)
-            if x is None or y is None:
-                return n, x is None and y is None
-            if [_norm(r) for r in x] != [_norm(r) for r in y]:
+            chunk_a, chunk_b = next(left, None), next(right, None)
+            if chunk_a is None or chunk_b is None:
+                return n, chunk_a is None and chunk_b is None
+            if [_norm(r) for r in chunk_a] != [_norm(r) for r in chunk_b]:
                 return n, False
-            n += len(x)
+            n += len(chunk_a)
 
 
 def _norm(row: dict[str, Any]) -> dict[str, Any]:
