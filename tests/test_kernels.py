@@ -58,10 +58,8 @@ def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
     final = json.loads(
         (cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text()
     )
-    assert (
-        final["competition_sources"] == ["LANL-Earthquake-Prediction"]
-        and final["dataset_sources"] == ["your-kaggle-username/kernels-05-lanl-final-data"]
-    )
+    assert final["competition_sources"] == ["LANL-Earthquake-Prediction"]
+    assert final["dataset_sources"] == ["your-kaggle-username/kernels-05-lanl-final-data"]
     notebook = nbformat.read(week.path / "build" / "kernel.ipynb", as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells[0].cell_type == "markdown"
