@@ -74,6 +74,29 @@ header[data-testid="stHeader"] { display: none; }
 .ws .podium .p3 { background: #ffab91; height: 240px; }
 .ws .podium .place { font-size: 4rem; font-weight: 800; }
 .ws .foot { font-size: 1rem; color: #777; margin-top: 0.3rem; }
+/* A phone opening the projector's URL: one column, phone-sized type, no entries column. */
+@media (max-width: 700px) {
+  .ws h1 { font-size: 1.8rem; }
+  .ws .sub { font-size: 1rem; }
+  .ws .top { flex-wrap: wrap; gap: 0.3rem; }
+  .ws .clock { font-size: 1.2rem; text-align: left; white-space: normal; }
+  .ws .clock.big { font-size: 3rem; }
+  .ws .cols { flex-direction: column; gap: 0; }
+  .ws .cols > table { width: 100%; }
+  .ws table { font-size: 1rem !important; }
+  .ws tr { height: 2.2rem !important; }
+  .ws td, .ws th { padding: 0 0.3rem; }
+  .ws .opt { display: none; }
+  .ws .strip { flex-wrap: wrap; font-size: 0.9rem; white-space: normal; }
+  .ws .movers, .ws .warn { font-size: 1rem; }
+  .ws .join { font-size: 1rem; flex-wrap: wrap; }
+  .ws .join img { width: 140px; height: 140px; }
+  .ws .join .url { font-size: 1.1rem; }
+  .ws .podium { gap: 0.5rem; }
+  .ws .podium div { font-size: 1rem; width: 32%; }
+  .ws .podium .place { font-size: 2rem; }
+  .ws .podium .p1 { height: 200px; } .ws .podium .p2 { height: 160px; } .ws .podium .p3 { height: 130px; }
+}
 </style>
 """
 
@@ -202,7 +225,7 @@ def board_table(
         head = (
             "<tr><th style='width:9%'>#</th><th style='width:11%'></th><th>Member</th>"
             "<th style='width:22%' class='num'>Score</th>"
-            "<th style='width:11%' class='num'>Entries</th></tr>"
+            "<th style='width:11%' class='num opt'>Entries</th></tr>"
         )
     body = []
     for r in rows:
@@ -221,7 +244,7 @@ def board_table(
             arrow = tracker.arrow(handle) if tracker is not None else ""
             cells = (
                 f"{rank}<td>{arrow}</td><td>{_who(r)}</td>{score}"
-                f"<td class='num'>{int(r.get('entries') or 0)}</td>"
+                f"<td class='num opt'>{int(r.get('entries') or 0)}</td>"
             )
         body.append(f"<tr{klass} style='height:{lay.row_px}px'>{cells}</tr>")
     return f"<table style='font-size:{font}px'>{head}{''.join(body)}</table>"
