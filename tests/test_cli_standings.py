@@ -235,3 +235,17 @@ def test_every_standings_command_has_help() -> None:
     ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_standings_prints_the_top_and_the_cut_unless_all(season: Cohort, monkeypatch) -> None:
+    from cohort.cli import season as season_cli
+
+    toml = season.root / "cohort.toml"
+    toml.write_text(re.sub(r"final_size = \d+", "final_size = 1", toml.read_text()))
+    monkeypatch.setattr(season_cli, "BELOW_CUT", 1)
+    short = invoke(season.root, "standings")
+    assert short.exit_code == 0, short.output
+    assert "ann" in short.stdout and "bob" in short.stdout and "dee" not in short.stdout
+    assert "The top 1 make the cut; 2 more members below (--all lists everyone)." in short.stdout
+    full = invoke(season.root, "standings", "--all")
+    assert "dee" in full.stdout and "more members below" not in full.stdout

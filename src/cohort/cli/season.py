@@ -12,6 +12,7 @@ from cohort.cli import (
     JsonOption,
     app,
     open_cohort,
+    open_config,
     print_json,
     print_table,
     sub_app,
@@ -32,12 +33,23 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+BELOW_CUT = 5  # members shown under the cut line when the table is cut short
+
+
 @app.command("standings")
-def standings_(ctx: typer.Context, json: JsonOption = False) -> None:
+def standings_(
+    ctx: typer.Context,
+    json: JsonOption = False,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="List every member (default: the top N and 5 below the cut)."),
+    ] = False,
+) -> None:
     """The season standings: each member's total and every component of it."""
     from cohort.season.standings import standings
 
-    table = standings(open_cohort(ctx))
+    cohort = open_cohort(ctx)
+    table = standings(cohort)
     if json:
         print_json(
             {"weeks": list(table.weeks), "revealed": table.revealed, "rows": table.as_dicts()}
@@ -54,10 +66,16 @@ def standings_(ctx: typer.Context, json: JsonOption = False) -> None:
             *[_points(r.components[w]) for w in table.weeks],
             r.tie_note,
         ]
-        for r in table.rows
+        for r in table.rows[: None if show_all else cohort.config.final_size + BELOW_CUT]
     ]
     hidden = [w for w, shown in table.revealed.items() if not shown]
     caption = f"Public scores for weeks not revealed yet: {', '.join(hidden)}." if hidden else ""
+    if len(rows) < len(table.rows):
+        more = (
+            f"The top {cohort.config.final_size} make the cut; {len(table.rows) - len(rows)} "
+            "more members below (--all lists everyone)."
+        )
+        caption = f"{caption} {more}".strip()
     print_table(
         "Season standings",
         ["#", "handle", "name", "total", "performance", "contributions", *table.weeks, "tie-break"],
@@ -278,13 +296,17 @@ def notebook_analyze(
         str | None, typer.Option(help="Record it for this member (awards beyond_minimum).")
     ] = None,
     week: Annotated[
-        str | None, typer.Option(help="The week it belongs to (needed with --member).")
+        str | None,
+        typer.Option(
+            help="The week it belongs to (needed with --member); judged against its starter."
+        ),
     ] = None,
     json: JsonOption = False,
 ) -> None:
-    """Frameworks, explanation cells and plots of a notebook; with --member, record it."""
+    """Frameworks, explanation cells and plots of a notebook, and the verdict against the
+    week's starter; with --member, record it (awards beyond_minimum, never on-time credit)."""
     from cohort.errors import ValidationError
-    from cohort.season.notebooks import analyze, record_notebook
+    from cohort.season.notebooks import analyze, judge, record_notebook, starter_text
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -292,11 +314,13 @@ def notebook_analyze(
         raise ValidationError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
     if member and not week:
         raise ValidationError("Recording a notebook needs its week; pass --week W with --member.")
-    result = (
-        record_notebook(open_cohort(ctx), member, week or "", text, url=file.name)
-        if member
-        else analyze(text)
-    )
+    if member:
+        result = record_notebook(open_cohort(ctx), member, week or "", text, url=file.name)
+    elif week:
+        spec = open_config(ctx).week(week)
+        result = judge(text, spec.framework, starter_text(spec))
+    else:
+        result = analyze(text)
     if json:
         print_json(result.as_dict())
         return
@@ -304,7 +328,10 @@ def notebook_analyze(
         f"Frameworks: {', '.join(result.frameworks) or 'none'}; explanation cells: "
         f"{result.markdown_cells}; plots: {result.plots}; code cells: {result.code_cells}."
     )
-    if result.reasons:
-        typer.echo(f"Beyond the minimum: {'; '.join(result.reasons)}.")
+    for line in result.verdict:
+        typer.echo(f"  {line}")
+    if result.verdict:
+        verdict = "; ".join(result.reasons) if result.reasons else "no (see the rules above)"
+        typer.echo(f"Beyond the minimum: {verdict}.")
     if result.event_id is not None:
         typer.echo(f"Awarded beyond_minimum to {member} (event #{result.event_id}).")
