@@ -185,8 +185,12 @@ def test_notebook_analyze_and_record(season: Cohort) -> None:
         "--week",
         "1",
     )
+    # The verdict explains each rule; keras is only imported (no starter: every cell is new).
     assert recorded.stdout.splitlines()[1:] == [
-        "Beyond the minimum: uses keras beyond the week's minimum; 2 plots.",
+        "  not met: no framework beyond the week's minimum (keras is only imported, never used)",
+        "  not met: 0 explanation cell(s) (3 needed)",
+        "  met: 2 plot(s) (2 needed)",
+        "Beyond the minimum: 2 plot(s) (2 needed).",
         "Awarded beyond_minimum to dee (event #5).",
     ]
     missing = invoke(

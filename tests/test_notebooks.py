@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from cohort.season import contributions
 from cohort.season.notebooks import (
     NotebookAnalysis,
     analyze,
-    beyond_reasons,
     is_explanation,
+    judge,
     record_notebook,
 )
 from cohort.sheets.roster import import_roster
@@ -28,24 +29,26 @@ def _read(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("name", "frameworks", "explanations", "plots", "code"),
+    ("name", "frameworks", "explanations", "plots", "code", "used"),
     [
-        ("nb_fastai_minimum.ipynb", ("fastai",), 0, 1, 3),
-        ("nb_torch_beyond.ipynb", ("fastai", "torch"), 3, 2, 4),
-        ("nb_keras_calls.ipynb", ("keras",), 0, 2, 2),
-        (
-            "nb_script_kernel.py",
-            ("torch",),
-            1,
-            1,
-            2,
-        ),  # a Kaggle script kernel, read through jupytext
+        ("nb_fastai_minimum.ipynb", ("fastai",), 0, 1, 3, ("fastai",)),
+        ("nb_torch_beyond.ipynb", ("fastai", "torch"), 3, 2, 4, ("fastai", "torch")),
+        ("nb_keras_calls.ipynb", ("keras",), 0, 2, 2, ()),  # imported only
+        # a Kaggle script kernel, read through jupytext
+        ("nb_script_kernel.py", ("torch",), 1, 1, 2, ("torch",)),
     ],
 )
 def test_analyze_counts_frameworks_explanations_and_plots(
-    name: str, frameworks: tuple[str, ...], explanations: int, plots: int, code: int
+    name: str,
+    frameworks: tuple[str, ...],
+    explanations: int,
+    plots: int,
+    code: int,
+    used: tuple[str, ...],
 ) -> None:
-    assert analyze(_read(name)) == NotebookAnalysis(frameworks, explanations, plots, code)
+    assert analyze(_read(name)) == NotebookAnalysis(
+        frameworks, explanations, plots, code, used=used
+    )
 
 
 def test_an_explanation_needs_enough_words_outside_headings() -> None:
@@ -58,23 +61,45 @@ def test_an_explanation_needs_enough_words_outside_headings() -> None:
     )
 
 
+def _notebook(*cells: tuple[str, str]) -> str:
+    """A minimal .ipynb from (cell_type, source) pairs."""
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": kind, "source": src, "metadata": {}}
+                | ({"outputs": [], "execution_count": None} if kind == "code" else {})
+                for kind, src in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
 @pytest.mark.parametrize(
-    ("analysis", "framework", "expected"),
+    ("cells", "framework", "expected"),
     [
-        (NotebookAnalysis(("fastai",), 0, 1, 3), "fastai", ()),
+        ([("code", "from fastai.vision.all import *\nlearn = vision_learner()")], "fastai", ()),
+        # The issue's example: torch under fastai is the library fastai is built on.
         (
-            NotebookAnalysis(("fastai", "torch"), 0, 0, 3),
+            [("code", "from fastai.vision.all import *\nimport torch\nx = torch.ones(2)")],
             "fastai",
-            ("uses torch beyond the week's fastai",),
+            (),
         ),
-        (NotebookAnalysis(("torch",), 0, 0, 3), "pytorch", ()),
-        (NotebookAnalysis(("torch",), 3, 2, 3), "pytorch", ("3 explanation cells", "2 plots")),
+        # A bare import is not a framework used.
+        ([("code", "import torch\nimport keras\nnet = torch.nn.Linear(2, 1)")], "pytorch", ()),
+        (
+            [("code", "import torch\nfrom tensorflow import keras\nm = keras.Sequential([])")],
+            "pytorch",
+            ("uses keras beyond the week's torch",),
+        ),
     ],
 )
-def test_beyond_the_minimum_rules(
-    analysis: NotebookAnalysis, framework: str, expected: tuple[str, ...]
+def test_beyond_the_minimum_needs_another_framework_actually_used(
+    cells: list[tuple[str, str]], framework: str, expected: tuple[str, ...]
 ) -> None:
-    assert beyond_reasons(analysis, framework) == expected
+    assert judge(_notebook(*cells), framework, None).reasons == expected
 
 
 @pytest.mark.parametrize(
@@ -117,10 +142,12 @@ def test_record_awards_beyond_minimum_once_with_the_evidence(cohort: Cohort) -> 
         cohort, "ann", "1", _read("nb_torch_beyond.ipynb"), url="https://kaggle.com/code/ann/pets"
     )
     assert first.event_id is not None
-    assert first.reasons == (
-        "uses torch beyond the week's fastai",
-        "3 explanation cells",
-        "2 plots",
+    # torch under fastai is not another framework; the explanations and plots are new (the
+    # test week has no starter kernel, so every cell is the member's own).
+    assert first.reasons == ("3 explanation cell(s) (3 needed)", "2 plot(s) (2 needed)")
+    assert (
+        first.verdict[0] == "not met: no framework beyond the week's fastai "
+        "(torch is what fastai is built on)"
     )
     again = record_notebook(cohort, "ann", "1", _read("nb_torch_beyond.ipynb"))
     assert again.event_id is None

@@ -62,13 +62,34 @@ def deadline(cohort: Cohort, week: Week, handle: str) -> datetime:
 
 
 def on_time(tx: Tx, week: Week, closes_at: datetime) -> dict[str, datetime]:
-    """Handle -> first notebook (link or file) before their deadline, were the week to close then."""
+    """Handle -> first submission of a good notebook link before their deadline, were the week
+    to close then (and never after a reveal, which closes it).
+
+    Only a submitted link counts, at the time it was submitted: a link the link check warned
+    about (a Kaggle profile, a competition page, localhost) earns nothing, nor does the time
+    an organizer analysed or stored a notebook file."""
     ext = {h: u for h, u in store_ext.for_week(tx, week.id).items() if u > closes_at}
+    revealed = _revealed_at(tx, week.id)
     latest = max([closes_at, *ext.values()])
-    found = store_contrib.notebooks_before(tx, week.id, latest)
-    for handle, at in store_contrib.kernel_submissions(tx, week.id, latest).items():
-        found[handle] = min(at, found.get(handle, at))
-    return {h: at for h, at in found.items() if at < ext.get(h, closes_at)}
+    found: dict[str, datetime] = {}
+    for handle, at, url in store_contrib.notebook_links(tx, week.id, latest):
+        deadline = ext.get(handle, closes_at)
+        if revealed is not None:
+            deadline = min(deadline, revealed)
+        if handle not in found and at < deadline and _good_link(url):
+            found[handle] = at
+    return found
+
+
+def _good_link(url: str) -> bool:
+    """A notebook link that passed its check without a warning."""
+    from cohort.errors import ValidationError
+    from cohort.scoring.links import check_notebook_url
+
+    try:
+        return not check_notebook_url(url).warnings
+    except ValidationError:
+        return False
 
 
 def extend(

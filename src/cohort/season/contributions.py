@@ -239,7 +239,7 @@ def _derived_on_time(
                     "week": week.id,
                     "kind": "on_time_kernel",
                     "value": 1.0,
-                    "note": f"notebook submitted {at:%Y-%m-%d %H:%M} UTC, before the week closed",
+                    "note": f"notebook link submitted {at:%Y-%m-%d %H:%M} UTC, before the week closed",
                     "evidence": {"submitted_at": at.isoformat()},
                     "source": "derived",
                     "recorded_by": "cohort",

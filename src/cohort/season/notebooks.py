@@ -1,21 +1,29 @@
 """What a member's notebook shows: frameworks used, explanation cells, plots; and "beyond the minimum".
 
-`analyze` is pure (notebook JSON in, counts out). `record_notebook` stores the
-notebook and, when it goes beyond the week's minimum, awards a `beyond_minimum`
-event with the evidence. The rules (documented in docs/standings.md):
+`analyze` and `judge` are pure (notebook text in, counts and a verdict out).
+`record_notebook` stores the notebook and, when it goes beyond the week's minimum,
+awards a `beyond_minimum` event with the evidence. It never awards on-time credit:
+that comes from a submission's checked notebook link (season/contributions.py). The
+rules (documented in docs/standings.md):
 
 - frameworks: `import x` / `from x import` of fastai, torch/torchvision (torch),
-  keras/tensorflow (keras), in code cells;
+  keras/tensorflow (keras), in code cells; a framework is *used* when a name its
+  import binds is read later (a star import counts as used), not by a bare import;
 - an explanation cell is a markdown cell with at least EXPLANATION_WORDS words
   outside its headings;
 - a plot is an image output of a code cell, or, in a cell without image output,
   each call of matplotlib/seaborn/plotly or of fastai's show/plot helpers;
-- beyond the minimum: a framework other than the week's `framework`, or at least
-  BEYOND_EXPLANATIONS explanation cells, or at least BEYOND_PLOTS plots.
+- beyond the minimum is judged against the week's starter (weeks/NN/kernel.py, as
+  `cohort kernels build` builds it): a framework used that is not the week's, not one
+  the week's framework is built on (torch under fastai) and not used by the starter;
+  or at least BEYOND_EXPLANATIONS explanation cells, or BEYOND_PLOTS plots, in cells
+  the starter does not have. The starter itself earns nothing. The verdict has a line
+  for each rule, met or not.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -45,6 +53,8 @@ FRAMEWORK_MODULES = {
 }
 # How week.toml may spell a framework, mapped to the names above.
 FRAMEWORK_ALIASES = {"pytorch": "torch", "tensorflow": "keras", "tf": "keras"}
+# What a framework is built on: importing (or using) it is not "another framework".
+BUILT_ON = {"fastai": frozenset({"torch"})}
 IMPORT_RE = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 PLOT_CALL_RE = re.compile(
     r"\b(?:plt|pyplot|ax\w*|axes\[[^\]]*\])\.(?:plot|scatter|hist|bar|barh|imshow|boxplot|pie|errorbar"
@@ -60,18 +70,20 @@ PLOT_CALL_RE = re.compile(
 class NotebookAnalysis:
     """Counts from one notebook; `reasons` and `event_id` are filled by record_notebook."""
 
-    frameworks: tuple[str, ...]
+    frameworks: tuple[str, ...]  # imported
     markdown_cells: int
     plots: int
     code_cells: int
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # why it goes beyond the minimum (empty: it does not)
     event_id: int | None = None
+    used: tuple[str, ...] = ()  # frameworks actually used, not only imported
+    verdict: tuple[str, ...] = ()  # one line per rule, met or not (filled by judge)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for --json and the stored evidence)."""
         data = asdict(self)
-        data["frameworks"] = list(self.frameworks)
-        data["reasons"] = list(self.reasons)
+        for key in ("frameworks", "reasons", "used", "verdict"):
+            data[key] = list(getattr(self, key))
         return data
 
 
@@ -131,20 +143,71 @@ def _plots_in(cell: dict[str, Any]) -> int:
 
 
 def analyze(ipynb_text: str) -> NotebookAnalysis:
-    """Frameworks imported, explanation (markdown) cells and plots of one .ipynb."""
-    cells = _load(ipynb_text)
+    """Frameworks imported and used, explanation (markdown) cells and plots of one .ipynb."""
+    return _analyze_cells(_load(ipynb_text))
+
+
+def _analyze_cells(cells: list[dict[str, Any]]) -> NotebookAnalysis:
     code = [c for c in cells if c.get("cell_type") == "code"]
-    frameworks = set()
-    for cell in code:
-        for module in IMPORT_RE.findall(_source(cell)):
-            top = module.split(".")[0]
-            if top in FRAMEWORK_MODULES:
-                frameworks.add(FRAMEWORK_MODULES[top])
+    imported, used = framework_use(code)
     explanations = sum(
         1 for c in cells if c.get("cell_type") == "markdown" and is_explanation(_source(c))
     )
     plots = sum(_plots_in(c) for c in code)
-    return NotebookAnalysis(tuple(sorted(frameworks)), explanations, plots, len(code))
+    return NotebookAnalysis(
+        tuple(sorted(imported)), explanations, plots, len(code), used=tuple(sorted(used))
+    )
+
+
+def _code_text(cell: dict[str, Any]) -> str:
+    """A code cell's Python, without notebook magics and shell lines."""
+    lines = _source(cell).splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith(("!", "%", "?")))
+
+
+def framework_use(code_cells: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """(frameworks imported, frameworks used: a name their import binds is read somewhere)."""
+    bound: dict[str, str] = {}
+    imported: set[str] = set()
+    used: set[str] = set()
+    names: set[str] = set()
+    for cell in code_cells:
+        code = _code_text(cell)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            _scan_text(code, bound, imported, names)
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    framework = FRAMEWORK_MODULES.get(alias.name.split(".")[0])
+                    if framework:
+                        imported.add(framework)
+                        bound[alias.asname or alias.name.split(".")[0]] = framework
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                framework = FRAMEWORK_MODULES.get(node.module.split(".")[0])
+                if framework:
+                    imported.add(framework)
+                    for alias in node.names:
+                        if alias.name == "*":
+                            used.add(framework)
+                        else:
+                            bound[alias.asname or alias.name] = framework
+            elif isinstance(node, ast.Name):
+                names.add(node.id)
+    return imported, used | {framework for name, framework in bound.items() if name in names}
+
+
+def _scan_text(code: str, bound: dict[str, str], imported: set[str], names: set[str]) -> None:
+    """framework_use for a cell Python cannot parse: imports by pattern, names as words."""
+    for module in IMPORT_RE.findall(code):
+        framework = FRAMEWORK_MODULES.get(module.split(".")[0])
+        if framework:
+            imported.add(framework)
+            bound[module.split(".")[0]] = framework
+    rest = [line for line in code.splitlines() if not IMPORT_RE.match(line)]
+    names.update(re.findall(r"[A-Za-z_]\w*", "\n".join(rest)))
 
 
 def minimum_framework(week_framework: str) -> str:
@@ -153,19 +216,84 @@ def minimum_framework(week_framework: str) -> str:
     return FRAMEWORK_ALIASES.get(name, name)
 
 
-def beyond_reasons(analysis: NotebookAnalysis, week_framework: str) -> tuple[str, ...]:
-    """Why a notebook goes beyond the week's minimum; empty when it does not."""
+def starter_text(week: Any) -> str | None:
+    """The week's starter as `cohort kernels build` builds it (notebook JSON), if it has one."""
+    path = week.path / "kernel.py"
+    if not path.is_file():
+        return None
+    import nbformat
+
+    from cohort.weeks.kernels import to_notebook
+
+    return str(nbformat.writes(to_notebook(path)))
+
+
+def judge(content: str, week_framework: str, starter: str | None) -> NotebookAnalysis:
+    """The notebook's counts, and whether (and why, or why not) it goes beyond the minimum."""
+    cells = _load(content)
+    analysis = _analyze_cells(cells)
+    starter_cells = _load(starter) if starter else []
+    reasons, verdict = _verdict(cells, starter_cells, analysis, week_framework)
+    return replace(analysis, reasons=reasons, verdict=verdict)
+
+
+def _key(cell: dict[str, Any]) -> tuple[str, str]:
+    return str(cell.get("cell_type", "")), re.sub(r"\s+", " ", _source(cell)).strip()
+
+
+def _verdict(
+    cells: list[dict[str, Any]],
+    starter: list[dict[str, Any]],
+    analysis: NotebookAnalysis,
+    week_framework: str,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the rules met, one line per rule) for a notebook against the week's starter."""
     minimum = minimum_framework(week_framework)
-    reasons = [
-        f"uses {fw} beyond the week's {minimum or 'minimum'}"
-        for fw in analysis.frameworks
-        if fw != minimum
+    base = BUILT_ON.get(minimum, frozenset())
+    starter_used = framework_use([c for c in starter if c.get("cell_type") == "code"])[1]
+    known = {_key(c) for c in starter}
+    new = [c for c in cells if _key(c) not in known]
+    if starter and not new:
+        line = "the week's starter, unchanged: it earns nothing beyond the minimum"
+        return (), (line,)
+    lines: list[tuple[bool, str]] = [_framework_line(analysis, minimum, base, starter_used)]
+    explained = sum(
+        1 for c in new if c.get("cell_type") == "markdown" and is_explanation(_source(c))
+    )
+    plots = sum(_plots_in(c) for c in new if c.get("cell_type") == "code")
+    than = " beyond the starter's" if starter else ""
+    lines.append(
+        (
+            explained >= BEYOND_EXPLANATIONS,
+            f"{explained} explanation cell(s){than} ({BEYOND_EXPLANATIONS} needed)",
+        )
+    )
+    lines.append((plots >= BEYOND_PLOTS, f"{plots} plot(s){than} ({BEYOND_PLOTS} needed)"))
+    return tuple(text for met, text in lines if met), tuple(
+        ("met: " if met else "not met: ") + text for met, text in lines
+    )
+
+
+def _framework_line(
+    analysis: NotebookAnalysis, minimum: str, base: frozenset[str], starter_used: set[str]
+) -> tuple[bool, str]:
+    week = minimum or "minimum"
+    other = [f for f in analysis.used if f != minimum and f not in base and f not in starter_used]
+    if other:
+        return True, f"uses {', '.join(other)} beyond the week's {week}"
+    why = [f"{f} is what {minimum} is built on" for f in analysis.frameworks if f in base]
+    why += [
+        f"{f} is only imported, never used"
+        for f in analysis.frameworks
+        if f not in analysis.used and f != minimum and f not in base
     ]
-    if analysis.markdown_cells >= BEYOND_EXPLANATIONS:
-        reasons.append(f"{analysis.markdown_cells} explanation cells")
-    if analysis.plots >= BEYOND_PLOTS:
-        reasons.append(f"{analysis.plots} plots")
-    return tuple(reasons)
+    why += [
+        f"{f} is used by the starter too"
+        for f in sorted(starter_used)
+        if f != minimum and f not in base and f in analysis.used
+    ]
+    detail = f" ({'; '.join(why)})" if why else ""
+    return False, f"no framework beyond the week's {week}{detail}"
 
 
 def record_notebook(
@@ -179,9 +307,8 @@ def record_notebook(
 ) -> NotebookAnalysis:
     """Store a member's notebook and award `beyond_minimum` (once a week) when it qualifies."""
     week = cohort.config.week(week_ref)
-    analysis = analyze(content)
-    reasons = beyond_reasons(analysis, week.framework)
-    analysis = replace(analysis, reasons=reasons)
+    analysis = judge(content, week.framework, starter_text(week))
+    reasons = analysis.reasons
     sha = hashlib.sha256(content.encode()).hexdigest()
     at = at or utcnow()
     with cohort.store.transaction() as tx:

@@ -131,35 +131,15 @@ def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
-def kernel_submissions(tx: Tx, week: str, closes_at: datetime) -> dict[str, datetime]:
-    """Member handle -> first time they submitted a notebook link for `week` before it closed."""
+def notebook_links(tx: Tx, week: str, before: datetime) -> list[tuple[str, datetime, str]]:
+    """(handle, submitted_at, notebook link) of `week`'s submissions with a link, before `before`, oldest first."""
     stmt = (
-        select(Member.handle, Submission.submitted_at)
+        select(Member.handle, Submission.submitted_at, Submission.notebook_url)
         .join(Member, Member.id == Submission.member_id)
         .where(Submission.week == week, Submission.notebook_url != "")
-        .order_by(Submission.submitted_at)
+        .order_by(Submission.submitted_at, Submission.id)
     )
-    return _first_before(tx, stmt, closes_at)
-
-
-def _first_before(tx: Tx, stmt: Any, closes_at: datetime) -> dict[str, datetime]:
-    """Handle -> the earliest time in `stmt`'s (handle, time) rows that falls before `closes_at`."""
-    first: dict[str, datetime] = {}
-    for handle, at in tx.execute(stmt):
-        if at < closes_at:
-            first.setdefault(handle, at)
-    return first
-
-
-def notebooks_before(tx: Tx, week: str, closes_at: datetime) -> dict[str, datetime]:
-    """Member handle -> first time a notebook file of theirs for `week` was recorded before it closed."""
-    stmt = (
-        select(Member.handle, Notebook.fetched_at)
-        .join(Member, Member.id == Notebook.member_id)
-        .where(Notebook.week == week)
-        .order_by(Notebook.fetched_at)
-    )
-    return _first_before(tx, stmt, closes_at)
+    return [(h, at, url) for h, at, url in tx.execute(stmt) if at < before]
 
 
 @dataclass(frozen=True)
