@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import NullPool, Pool
 
 PG_ENV = "COHORT_TEST_POSTGRES_URL"
 REQUIRE_ENV = "COHORT_TEST_REQUIRE_POSTGRES"
@@ -66,15 +70,33 @@ def fresh_database() -> Iterator[str]:
 
     server = make_url(require_server())
     name = f"cohort_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
+        _close_dropped_connections()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+_opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@event.listens_for(Pool, "connect")
+def _track(dbapi_conn: Any, _record: Any) -> None:
+    if type(dbapi_conn).__module__.startswith("psycopg"):
+        _opened.add(dbapi_conn)
+
+
+def _close_dropped_connections() -> None:
+    """Close every psycopg connection the test's stores opened: left in their pools, they
+    would be garbage-collected later, open, as ResourceWarnings in whichever test runs then."""
+    for conn in list(_opened):
+        if not conn.closed:
+            conn.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -89,3 +89,45 @@ def test_malformed_links_are_refused(url: str) -> None:
         str(info.value)
         == f"Notebook link '{url}' is not a web address; paste the full link starting with https://."
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://www.kaggle.com/code/ann/pets\nInjected: line",
+            "Notebook link contains control characters (a line break, escape code or "
+            "direction mark); paste the link again on one line.",
+        ),
+        (
+            "https://www.kaggle.com/code/ann/\x1b[31mpets",
+            "Notebook link contains control characters (a line break, escape code or "
+            "direction mark); paste the link again on one line.",
+        ),
+        (
+            "https://www.kaggle.com/code/ann/\u202epets",
+            "Notebook link contains control characters (a line break, escape code or "
+            "direction mark); paste the link again on one line.",
+        ),
+        (
+            "https://ann:hunter2@github.com/ann/dl/blob/main/pets.ipynb",
+            "Notebook link carries a user name or password (user:password@host); "
+            "remove them and share a link anyone can open.",
+        ),
+        (
+            "https://www.kaggle.com/code/ann/" + "p" * 2_000_000,
+            "Notebook link is 2,000,032 characters long; at most 2000 are accepted. "
+            "Paste the notebook's page link.",
+        ),
+    ],
+)
+def test_hostile_links_are_refused_in_one_bounded_line(url: str, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_notebook_url(url)
+    assert str(caught.value) == message
+
+
+def test_links_are_normalized_before_they_are_stored() -> None:
+    link = check_notebook_url("  HTTPS://WWW.Kaggle.COM/code/Ann/Pets-Baseline  ")
+    assert link.url == "https://www.kaggle.com/code/Ann/Pets-Baseline"
+    assert link.kaggle_ref == "Ann/Pets-Baseline"

@@ -106,7 +106,9 @@ def open_cohort(ctx: typer.Context) -> Any:
     from cohort.workspace import Cohort
 
     obj = ctx.find_root().obj or {}
-    return Cohort.open(obj.get("root"), obj.get("db"))
+    cohort = Cohort.open(obj.get("root"), obj.get("db"))
+    ctx.call_on_close(cohort.store.dispose)  # pooled connections closed when the command ends
+    return cohort
 
 
 def open_config(ctx: typer.Context) -> Any:

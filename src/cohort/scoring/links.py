@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from cohort.errors import ValidationError
 
@@ -48,14 +49,36 @@ class NotebookLink:
     warnings: tuple[str, ...] = ()
 
 
+MAX_URL = 2000  # browsers and Kaggle keep links far shorter; longer is not a notebook link
+
+
 def check_notebook_url(url: str) -> NotebookLink:
-    """Classify a notebook link; ValidationError when it is not a web address at all."""
+    """Classify a notebook link, normalized (scheme and host in lower case); ValidationError
+    when it is not a web address, is absurdly long, or carries control characters or a login."""
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+    if len(url) > MAX_URL:
         raise ValidationError(
-            f"Notebook link '{url}' is not a web address; paste the full link starting with https://."
+            f"Notebook link is {len(url):,} characters long; at most {MAX_URL} are accepted. "
+            "Paste the notebook's page link."
         )
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        raise ValidationError(
+            "Notebook link contains control characters (a line break, escape code or "
+            "direction mark); paste the link again on one line."
+        )
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in url:
+        raise ValidationError(
+            f"Notebook link '{url[:100]}' is not a web address; paste the full link starting with https://."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            "Notebook link carries a user name or password (user:password@host); "
+            "remove them and share a link anyone can open."
+        )
+    url = urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)
+    )
     host = parts.hostname.lower().removeprefix("www.")
     segments = [s for s in parts.path.split("/") if s]
     private = _private_warning(host, parts.port, parts.query)

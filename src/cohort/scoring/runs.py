@@ -44,7 +44,8 @@ BATCH_BYTES = 16 * 1024 * 1024  # under glibc's mmap threshold, so batches reuse
 def score_values(solution: Solution, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Public and private scores of a stack of encoded predictions (NaN for an empty split)."""
     metric = metrics.get(solution.metric)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Overflow gives an infinite score, which the callers refuse; it is not a warning.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         public, private = metrics.split_scores(
             metric, solution.truth, stack, [solution.public, ~solution.public]
         )
@@ -72,7 +73,7 @@ def score_new(
 ) -> float | None:
     """Score one just-submitted file inside the intake transaction; returns its public score."""
     pub, priv = score_values(solution, values[None])
-    if np.isinf(pub[0]) or np.isinf(priv[0]):
+    if _non_finite(solution, pub, priv)[0]:
         raise ValidationError(INFINITE)
     row = _score_row(solution, sid, pub[0], priv[0], utcnow())
     store_scores.upsert_many(tx, [row])
@@ -272,7 +273,7 @@ def _score_batch(
     if not good:
         return [], statuses, 0
     pub, priv = score_values(solution, stack if not failed else stack[good])
-    infinite = np.isinf(pub) | np.isinf(priv)
+    infinite = _non_finite(solution, pub, priv)
     if infinite.any():  # stored before scores were checked: now an error, never Infinity
         for j in np.flatnonzero(infinite):
             if (status[good[j]], error[good[j]]) != ("error", INFINITE):
@@ -290,6 +291,17 @@ def _score_batch(
     ]
     statuses.update({ids[i]: ("scored", "") for i in good if status[i] != "scored"})
     return rows, statuses, len(good)
+
+
+def _non_finite(solution: Solution, pub: np.ndarray, priv: np.ndarray) -> np.ndarray:
+    """Scores that overflowed: infinite, or, for mean-of-loss metrics, NaN on a split that
+    has rows (an infinite loss times another split's zero weight)."""
+    means = metrics.get(solution.metric).pointwise is not None
+    has_pub = means and bool(solution.public.any())
+    has_priv = means and bool((~solution.public).any())
+    return (np.isinf(pub) | (np.isnan(pub) & has_pub)) | (
+        np.isinf(priv) | (np.isnan(priv) & has_priv)
+    )
 
 
 def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:

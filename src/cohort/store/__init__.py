@@ -23,6 +23,7 @@ from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohort.errors import ConfigError, Conflict, StorageError
+from cohort.store import guards  # noqa: F401 - text checked before every flush
 from cohort.store.tables import Base, Revision
 
 DB_FILE = "cohort.db"
