@@ -6,6 +6,7 @@ The privacy rule lives here: private scores are shown only once a week is reveal
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -110,11 +111,35 @@ class Leaderboard:
     rows: list[LeaderboardRow]
 
 
+# The last few week frames, keyed on the store's revision (bumped by every write): the standings
+# read each week's board and then its tie check from the same frame instead of twice.
+# The engine is held weakly and compared by identity: a database recreated at the same URL
+# (its revision starting over) never matches a frame of the old one.
+_FRAMES: dict[tuple[str, str, int | None], tuple[Any, int, pd.DataFrame]] = {}
+_FRAMES_KEPT = 16
+
+
 def week_frame(cohort: Cohort, week: Week, member_id: int | None = None) -> pd.DataFrame:
     """The week's submissions with their current scores (overrides applied).
 
     Deactivated members' submissions are left out (they stay in the store and in their
     own history), so every board, standing, tie check and export drops them alike."""
+    from cohort.store import revision as store_revision
+
+    key = (cohort.store.url, week.id, member_id)
+    with cohort.store.transaction() as tx:
+        now = store_revision.current(tx)
+    kept = _FRAMES.get(key)
+    if kept is not None and kept[0]() is cohort.store.engine and kept[1] == now:
+        return kept[2].copy()
+    frame = _week_frame(cohort, week, member_id)
+    if len(_FRAMES) >= _FRAMES_KEPT:
+        _FRAMES.pop(next(iter(_FRAMES)))
+    _FRAMES[key] = (weakref.ref(cohort.store.engine), now, frame.copy())
+    return frame
+
+
+def _week_frame(cohort: Cohort, week: Week, member_id: int | None) -> pd.DataFrame:
     from cohort.store import members as store_members
 
     with cohort.store.transaction() as tx:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cohort.config import CONTRIBUTION_KINDS, Formula
-from cohort.scoring.metrics import Metric
+from cohort.scoring.metrics import Metric, split_scores
 
 DECIMALS = 4
 BELOW_CUT_SHOWN = 3
@@ -196,9 +196,28 @@ class WeekResample:
     # has one candidate per submission that can be their line on the board (see _week_resample).
     members: np.ndarray
     truth: np.ndarray  # (n, ...) the counted test rows: private after reveal, public before
-    predictions: np.ndarray  # (len(members), n, ...) each candidate submission on those rows
+    # (files, n, ...) the predictions on those rows: one per candidate, or, with `files`, one per
+    # distinct stored file (identical files score alike, so each is scored once).
+    predictions: np.ndarray
     metric: Metric
     direction: str
+    files: np.ndarray | None = None  # candidate -> its row in `predictions`
+
+    def resampled(self, draws: list[np.ndarray]) -> np.ndarray:
+        """Every candidate's score on each resample of the rows: (len(draws), candidates).
+
+        A mean-of-loss metric computes each file's per-row loss once and weights it by how often
+        each row was drawn (one matrix product for all resamples); others score each resample.
+        """
+        n = len(self.truth)
+        if self.metric.pointwise is not None and self.metric.finish is not None:
+            counts = [np.bincount(d, minlength=n).astype(float) for d in draws]
+            scores = np.stack(split_scores(self.metric, self.truth, self.predictions, counts))
+        else:
+            scores = np.stack(
+                [self.metric.batch(self.truth[d], self.predictions[:, d]) for d in draws]
+            )
+        return scores if self.files is None else scores[:, self.files]
 
     def best(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each member's best candidate score, as their board line takes it: (positions, scores)."""
@@ -219,12 +238,15 @@ def bootstrap_totals(
 ) -> np.ndarray:
     """Season totals (samples x members) with every week's test rows resampled with replacement."""
     rng = np.random.default_rng(seed)
+    # Drawn in the order of one resample after another, week by week, as ever: the same seed
+    # gives the same resamples. Each week then scores all its resamples at once.
+    draws = [[rng.integers(0, len(w.truth), len(w.truth)) for w in weeks] for _ in range(samples)]
+    scored = [w.resampled([d[k] for d in draws]) for k, w in enumerate(weeks)]
     out = np.empty((samples, points.shape[0]))
     for b in range(samples):
         resampled = np.array(points, dtype=float)
-        for w in weeks:
-            idx = rng.integers(0, len(w.truth), len(w.truth))
-            members, scores = w.best(w.metric.batch(w.truth[idx], w.predictions[:, idx]))
+        for k, w in enumerate(weeks):
+            members, scores = w.best(scored[k][b])
             pct = percentile_ranks(scores, w.direction)
             resampled[members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
         out[b], _ = season_totals(resampled, contributions, formula.drop_lowest_week)

@@ -236,9 +236,9 @@ def _week_resample(
     solution = load_solution(cohort, week)
     # Private rows only once revealed, so the tie check never leaks a hidden score.
     mask = ~solution.public if revealed else solution.public
-    preds = np.stack(
-        [parsed.stored_values(cohort, solution, sha)[mask] for sha in files["file_sha256"]]
-    )
+    # Each distinct stored file is read and scored once, however many submissions share it.
+    shas, which = np.unique(files["file_sha256"].to_numpy(dtype=str), return_inverse=True)
+    preds = np.stack([parsed.stored_values(cohort, solution, sha)[mask] for sha in shas])
     return WeekResample(
         col,
         files["position"].to_numpy(),
@@ -246,6 +246,7 @@ def _week_resample(
         preds,
         metrics.get(solution.metric),
         wk.competition.direction,
+        files=which.reshape(-1),
     )
 
 

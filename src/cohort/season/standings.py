@@ -40,7 +40,19 @@ class Standings:
     formula: Formula
     table: pd.DataFrame = field(repr=False)
     scores: pd.DataFrame = field(repr=False)
-    inputs: dict[str, Any] = field(repr=False)
+    # What the freeze records is built only when asked for (`inputs`): a page view never needs it.
+    members: pd.DataFrame = field(repr=False)
+    events: pd.DataFrame = field(repr=False)
+    _built: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Everything the standings came from, JSON-ready, in a stable order (hashed by freeze)."""
+        if "inputs" not in self._built:
+            self._built["inputs"] = _inputs(
+                self.members, self.scores, self.events, self.revealed, self.formula
+            )
+        return dict(self._built["inputs"])
 
     def frame(self) -> pd.DataFrame:
         """One row per member: rank, handle, name, components, totals (for exports)."""
@@ -180,5 +192,6 @@ def standings(cohort: Cohort, now: datetime | None = None) -> Standings:
         formula,
         table,
         scores,
-        _inputs(members, scores, events, revealed, formula),
+        members,
+        events,
     )
