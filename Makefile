@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp
 COHORT := $(BIN)/cohort
 DEMO_DIR ?= demo-cohort
+CODE := src tests leaderboard_app weeks tools
 
-.PHONY: setup demo test score app bench lint fmt clean
+.PHONY: setup demo test test-fast check score app bench lint fmt clean
 
 # The venv is rebuilt whenever pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -21,6 +22,17 @@ demo: $(STAMP)
 	$(COHORT) demo $(DEMO_DIR)
 
 test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The edit loop: everything but the slow tests (kernels executed, the demo, servers, Chromium).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The gate CI runs (.ci/run): formatting, lint, types, then the whole suite.
+check: $(STAMP)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/mypy src leaderboard_app
 	$(BIN)/python -m pytest -q
 
 score: $(STAMP)
@@ -41,12 +53,12 @@ bench: $(STAMP)
 	$(BIN)/python -m cohort.bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests leaderboard_app weeks
-	$(BIN)/mypy src
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/mypy src leaderboard_app
 
 fmt: $(STAMP)
-	$(BIN)/ruff format src tests leaderboard_app weeks
-	$(BIN)/ruff check --fix src tests leaderboard_app weeks
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

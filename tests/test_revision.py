@@ -22,6 +22,7 @@ from cohort.store import (
     bulk,
     challenges,
     contributions,
+    extensions,
     final_entries,
     kernel_runs,
     members,
@@ -96,6 +97,11 @@ WRITES: dict[str, Callable[[Tx, dict[str, int]], Any]] = {
         tx, "ann", "Ann Smith", "ann@example.org", "annk", AT
     ),
     "members.set_token_hash": lambda tx, ids: members.set_token_hash(tx, "ann", "f" * 64),
+    "members.update": lambda tx, ids: members.update(tx, "ann", email="ann@new.example.org"),
+    "members.set_active": lambda tx, ids: members.set_active(tx, "ann", False),
+    "extensions.put": lambda tx, ids: extensions.put(
+        tx, ids["member"], "01-test", AT + timedelta(days=9), "ill", "org", AT
+    ),
     "submissions.add": lambda tx, ids: submissions.add(
         tx, member_id=ids["member"], week="01-test", submitted_at=AT
     ),
@@ -125,6 +131,9 @@ WRITES: dict[str, Callable[[Tx, dict[str, int]], Any]] = {
     ),
     "final_entries.replace_final_entries": lambda tx, ids: final_entries.replace_final_entries(
         tx, [final_entry(1.5)]
+    ),
+    "final_entries.replace_member_entries": lambda tx, ids: final_entries.replace_member_entries(
+        tx, "ann", "late_submission", [final_entry(2.5)]
     ),
     "challenges.add": lambda tx, ids: challenges.add(tx, "01-test", AT, AT, "org"),
     "challenges.close": lambda tx, ids: challenges.close(tx, ids["challenge"], AT),
@@ -189,7 +198,8 @@ def writes_something(node: ast.FunctionDef) -> bool:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
-            if getattr(func, "attr", getattr(func, "id", "")) in {"insert", "update", "delete"}:
+            name = getattr(func, "attr", getattr(func, "id", ""))
+            if name in {"insert", "update", "delete", "setattr"}:
                 return True
             on_tx = isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "tx"
             if on_tx and func.attr in {"add", "add_all", "merge", "delete"}:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import stat
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_edit_changes_the_store_and_members_csv_so_a_reimport_keeps_it(season: C
     result = cli(season, "members", "edit", "ann", "--email", "ann@new.example", "--kaggle", "annk")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Member ann: changed email, kaggle_username."
-    rows = list(csv.DictReader((season.root / "members.csv").open()))
+    rows = list(csv.DictReader(io.StringIO((season.root / "members.csv").read_text())))
     assert rows[0]["email"] == "ann@new.example" and rows[1]["email"] == "bob@example.org"
     report = roster.import_roster(season.store, season.root / "members.csv")
     assert report.updated == 0
@@ -123,7 +124,7 @@ def test_tokens_csv_is_a_private_mail_merge_file_whose_tokens_sign_in(
     out = tmp_path / "tokens.csv"
     result = cli(season, "members", "tokens", "--csv", str(out))
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(out.open()))
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["handle"] for r in rows] == ["ann", "bob", "cy", "dee"]
     assert rows[0]["email"] == "ann@example.org" and rows[0]["name"] == "Ann Lee"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600

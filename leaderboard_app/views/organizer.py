@@ -8,7 +8,7 @@ import streamlit as st
 import cohort_ui as ui
 from cohort import audit, present
 from cohort.config import CONTRIBUTION_KINDS
-from cohort.errors import CohortError
+from cohort.errors import CohortError, Conflict
 from cohort.scoring import boards
 from cohort.season import challenges, contributions, selection
 from cohort.workspace import Cohort, utcnow
@@ -219,7 +219,7 @@ def _do_freeze(c: Cohort, actor: str, force: bool) -> None:
     except CohortError as exc:
         text = str(exc)
         if "pass --force" in text:
-            raise CohortError(
+            raise Conflict(
                 text.split("; pass --force", 1)[0]
                 + f"; tick '{REPLACE}' to freeze again (the old freeze is kept, marked superseded)."
             ) from None

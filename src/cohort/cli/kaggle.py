@@ -229,13 +229,13 @@ def final_board(
     json: JsonOption = False,
 ) -> None:
     """Show the final board: the finalists ranked on the cohort's LANL board, with their Kaggle scores."""
-    from cohort.errors import CohortError
+    from cohort.errors import ValidationError
     from cohort.kaggle.final import final_board as board_of
     from cohort.kaggle.final import import_late_csv
 
     cohort = open_cohort(ctx)
     if (csv is None) != (member is None):
-        raise CohortError("Give --csv and --member together: the export and whose it is.")
+        raise ValidationError("Give --csv and --member together: the export and whose it is.")
     if csv is not None and member is not None:
         _echo_late(import_late_csv(cohort, member, csv))
     board = board_of(cohort)
