@@ -10,7 +10,6 @@ import pytest
 
 from cohort.errors import CohortError
 from cohort.template import init_cohort
-from cohort.weeks import labquake
 from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 
@@ -45,20 +44,6 @@ def test_lanl_holds_out_the_cycles_after_a_failure_as_kaggle_length_segments(
             )
         )
         assert np.isclose(answer, raw["time_to_failure"].iloc[start + 49])
-
-
-def test_simulator_is_a_seeded_sawtooth_that_gets_louder_near_failure() -> None:
-    signal = labquake.simulate(seed=1)
-    again = labquake.simulate(seed=1)
-    assert np.array_equal(signal.acoustic_data, again.acoustic_data)
-    assert signal.acoustic_data.dtype == np.int16
-    starts = labquake.failure_starts(signal.time_to_failure)
-    assert len(starts) == labquake.CYCLES - 1
-    lengths = np.diff(np.r_[0, starts, len(signal.time_to_failure)]) / labquake.SAMPLE_RATE
-    assert lengths.min() >= 7 and lengths.max() <= 16
-    near = signal.acoustic_data[(signal.time_to_failure < 1) & (signal.time_to_failure > 0.05)]
-    far = signal.acoustic_data[signal.time_to_failure > 5]
-    assert near.std() > 2 * far.std()
 
 
 def test_lanl_without_a_failure_to_split_at_is_refused(tmp_path: Path) -> None:

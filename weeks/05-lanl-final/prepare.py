@@ -5,7 +5,7 @@ Real data (data/raw/05-lanl-final/, as Kaggle ships the competition): train.csv
 and sample_submission.csv. Kaggle's own test segments have no labels, so the cohort's
 hidden test set is carved from the end of train.csv: the cycles after a failure
 boundary, cut into segments as long as Kaggle's test segments (150,000 samples).
-Embedded default: cohort.weeks.labquake's simulator, 2,000 samples/s, 1,000-sample segments.
+Embedded default: cohort.weeks.labquake's simulator, 4,096-sample blocks, 150,000-sample segments.
 
 train.csv is streamed, never loaded: pass 1 reads time_to_failure in chunks to find
 the failures and the cut; pass 2 copies the bytes before the cut as the members'
@@ -27,7 +27,7 @@ from cohort.weeks.contract import Built, csv_frame
 
 ID, TARGET = "seg_id", "time_to_failure"
 TEST_SHARE = 0.2  # at least this share of the signal, starting at a failure, becomes test segments
-EMBEDDED_SEGMENT = 1_000
+EMBEDDED_SEGMENT = labquake.SEGMENT  # Kaggle's 150,000 samples
 CHUNK_ROWS = 500_000  # rows per chunk read: about 10 MB of parsed columns
 COLUMNS = ["acoustic_data", "time_to_failure"]
 DTYPES = {"acoustic_data": "int16", "time_to_failure": "float64"}
