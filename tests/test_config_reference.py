@@ -14,7 +14,14 @@ from cohort.config import COHORT_FILE, SETTINGS, WEEK_FILE, Derived, Required
 from cohort.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = {"name": "c", "start": date(2027, 1, 11), "weeks": ["01-a"], "title": "A", "final": ""}
+SAMPLES = {
+    "name": "c",
+    "start": date(2027, 1, 11),
+    "weeks": ["01-a"],
+    "title": "A",
+    "final": "",
+    "competition.plausible_best": 0.99,
+}
 
 
 def tool():

@@ -193,6 +193,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(WEEK_FILE, "competition.public_share", "number", 0.3, "share of the test rows on the public board", between(0.0, 1.0, "use a fraction between 0 and 1, e.g. 0.3", open_ends=True)),
     Setting(WEEK_FILE, "competition.max_file_mb", "number", 20.0, "largest submission file accepted, in MB", lambda v: None if v > 0 else (f"is {v}", "use a positive size in MB")),
     Setting(WEEK_FILE, "competition.classes", "strings", (), "allowed labels of a classification week (empty: those in solution.csv)"),
+    Setting(WEEK_FILE, "competition.plausible_best", "number", None, "the best score the organizers think possible (e.g. a little better than the best model they know); `cohort flags` lists better scores (none: no ceiling)"),
     Setting(WEEK_FILE, "data.kaggle_dataset", "string", "", "the Kaggle dataset holding the real data (owner/slug)"),
     Setting(WEEK_FILE, "data.kaggle_competition", "string", "", "the Kaggle competition holding the real data"),
     Setting(WEEK_FILE, "data.embedded", "string", "", "what the embedded default is built from (for the README)"),
@@ -216,6 +217,8 @@ def _shown(value: Any) -> str:
     """A default as it would be written in TOML, for the reference."""
     if isinstance(value, Required | Derived):
         return repr(value)
+    if value is None:
+        return "(none)"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, str):
@@ -263,6 +266,8 @@ class Competition:
     max_file_mb: float = _week_default("competition.max_file_mb")
     # For classification metrics: the allowed labels (strings). Empty means "from solution.csv".
     classes: tuple[str, ...] = _week_default("competition.classes")
+    # A score better than this is flagged for the organizer (`cohort flags`); None: no ceiling.
+    plausible_best: float | None = _week_default("competition.plausible_best")
 
 
 @dataclass(frozen=True)
@@ -688,6 +693,7 @@ def _load_competition(r: _Reader) -> Competition:
         public_share=r.setting("public_share"),
         max_file_mb=r.setting("max_file_mb"),
         classes=r.setting("classes"),
+        plausible_best=r.setting("plausible_best"),
     )
     r.reject_unknown()
     return comp

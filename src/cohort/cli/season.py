@@ -1,4 +1,4 @@
-"""`cohort standings`, `select`, `freezes`, `contrib ...`, `notebook analyze`: the season."""
+"""`cohort standings`, `select`, `freezes`, `contrib ...`, `notebook analyze`, `flags`: the season."""
 
 from __future__ import annotations
 
@@ -335,3 +335,32 @@ def notebook_analyze(
         typer.echo(f"Beyond the minimum: {verdict}.")
     if result.event_id is not None:
         typer.echo(f"Awarded beyond_minimum to {member} (event #{result.event_id}).")
+
+
+@app.command("flags")
+def flags_(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None, typer.Argument(help="Week id, number or slug (default: every week).")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Suspicious results with their evidence: implausible scores, one file from two members,
+    near-identical predictions, copied notebooks. Nothing is changed."""
+    from cohort.season.flags import flags
+
+    found = flags(open_cohort(ctx), week)
+    if json:
+        print_json([f.as_dict() for f in found])
+        return
+    print_table(
+        "Flags",
+        ["week", "kind", "members", "submissions", "evidence"],
+        [
+            [f.week, f.kind, ", ".join(f.handles), ", ".join(map(str, f.submissions)), f.evidence]
+            for f in found
+        ],
+        caption="Nothing was changed; check the evidence, then act (override-score, contrib add)."
+        if found
+        else "No suspicious results.",
+    )

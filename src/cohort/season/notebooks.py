@@ -349,3 +349,8 @@ def record_notebook(
             notebook=stored.id,
         )
     return replace(analysis, event_id=event_id)
+
+
+def cells_of(text: str) -> list[dict[str, Any]]:
+    """The cells of a stored notebook or script kernel (for comparing notebooks)."""
+    return _load(text)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from cohort.errors import NotFound
@@ -140,6 +140,23 @@ def notebook_links(tx: Tx, week: str, before: datetime) -> list[tuple[str, datet
         .order_by(Submission.submitted_at, Submission.id)
     )
     return [(h, at, url) for h, at, url in tx.execute(stmt) if at < before]
+
+
+def week_notebooks(tx: Tx, week: str) -> list[tuple[str, str, str]]:
+    """(handle, sha256, content) of each member's latest stored notebook for `week`, by handle."""
+    latest = (
+        select(func.max(Notebook.id).label("nid"))
+        .where(Notebook.week == week)
+        .group_by(Notebook.member_id)
+        .subquery()
+    )
+    stmt = (
+        select(Member.handle, Notebook.sha256, Notebook.content)
+        .join(Member, Member.id == Notebook.member_id)
+        .join(latest, latest.c.nid == Notebook.id)
+        .order_by(Member.handle)
+    )
+    return [(h, sha, content) for h, sha, content in tx.execute(stmt)]
 
 
 @dataclass(frozen=True)
