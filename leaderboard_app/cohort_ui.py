@@ -45,6 +45,7 @@ def cohort() -> Cohort:
     """The cohort at COHORT_ROOT, else the current directory; stops the page with a hint."""
     from cohort.config import find_root
 
+    apply_secrets()
     start = os.environ.get(ROOT_ENV)
     try:
         root = find_root(Path(start) if start else None)
@@ -53,6 +54,28 @@ def cohort() -> Cohort:
         st.error(f"Cannot open the cohort: {exc}")
         st.stop()
         raise  # unreachable: st.stop ends the script run
+
+
+# The hosted set-up (docs/hosting.md): Streamlit secrets may hold what the environment
+# would, so a server or Streamlit Community Cloud needs only .streamlit/secrets.toml.
+SECRET_ENV = {
+    "database_url": "COHORT_DATABASE_URL",
+    "submissions_dir": "COHORT_SUBMISSIONS_DIR",
+}
+
+
+def apply_secrets() -> None:
+    """Copy database_url and submissions_dir from Streamlit secrets into the environment
+    the core reads, unless the environment already sets them."""
+    for secret, env in SECRET_ENV.items():
+        if os.environ.get(env):
+            continue
+        try:
+            value = st.secrets.get(secret, "")
+        except Exception:  # noqa: BLE001 - no or a malformed secrets.toml: nothing to apply
+            return
+        if value:
+            os.environ[env] = str(value)
 
 
 def key(c: Cohort) -> tuple[str, tuple[Any, ...]]:
@@ -268,10 +291,26 @@ def organizer_password() -> str:
     return str(secret or os.environ.get(PASSWORD_ENV, ""))
 
 
+@st.cache_resource(show_spinner=False)
+def _lockout() -> Any:
+    from cohort.lockout import Lockout
+
+    return Lockout()  # one per app process: it counts every browser session's guesses
+
+
+def sign_in_locked() -> str:
+    """The lockout message while too many wrong passwords lock sign-in, else ''."""
+    lock = _lockout()
+    return lock.message() if lock.seconds_left() > 0 else ""
+
+
 def password_ok(given: str) -> bool:
-    """Constant-time check of an organizer password; False when none is configured."""
+    """Constant-time check of an organizer password; False when none is configured, and
+    for every try while repeated failures lock sign-in (cohort.lockout)."""
     expected = organizer_password()
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    return bool(expected) and _lockout().attempt(
+        lambda: hmac.compare_digest(given.encode(), expected.encode())
+    )
 
 
 # ---------------------------------------------------------------- formatting

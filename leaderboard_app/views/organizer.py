@@ -30,6 +30,10 @@ def _sign_in() -> bool:
     if not ui.organizer_password():
         st.warning(NO_PASSWORD)
         return False
+    locked = ui.sign_in_locked()
+    if locked:
+        st.error(locked)
+        return False
     with st.form("sign_in"):
         given = st.text_input("Organizer password", type="password")
         sent = st.form_submit_button("Sign in")
@@ -295,6 +299,38 @@ def _glance(c: Cohort) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=ui.grid_height(len(shown)))
 
 
+# --- Flags (fair competitions): suspicious results listed with evidence; nothing changes --------
+
+
+def _flags(c: Cohort) -> None:
+    """`cohort flags` for one week: implausible scores, shared files, near-identical
+    predictions, copied notebooks, each with its evidence."""
+    from cohort.season.flags import flags
+
+    week = ui.pick_week(c, key="flags_week")
+    st.caption(
+        "Listed for you to look at; nothing is changed. Act on a flag with "
+        "Override a score or Contributions, and write the reason."
+    )
+    try:
+        found = flags(c, week.id)
+    except CohortError as exc:
+        ui.show_error(exc)
+        return
+    if not found:
+        st.info(f"No suspicious results in {ui.week_label(week)}.")
+        return
+    shown = pd.DataFrame(
+        {
+            "Kind": [f.kind.replace("_", " ") for f in found],
+            "Members": [", ".join(f.handles) for f in found],
+            "Submissions": [", ".join(map(str, f.submissions)) for f in found],
+            "Evidence": [f.evidence for f in found],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=ui.grid_height(len(shown)))
+
+
 SECTIONS = (
     "Weeks",
     "Week at a glance",
@@ -303,6 +339,7 @@ SECTIONS = (
     "Override a score",
     "Live challenge",
     "Freeze",
+    "Flags",
     "Audit log",
 )
 SECTION_KEY = "organizer_section"  # kept in session state: an action never jumps to another
@@ -341,6 +378,8 @@ def main() -> None:
         _challenge(c, actor)
     elif section == "Freeze":
         _freeze(c, actor)
+    elif section == "Flags":
+        _flags(c)
     else:
         _audit(c)
     if st.sidebar.button("Sign out"):
