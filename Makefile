@@ -7,7 +7,7 @@ COHORT := $(BIN)/cohort
 DEMO_DIR ?= demo-cohort
 CODE := src tests leaderboard_app weeks tools
 
-.PHONY: setup demo test test-fast check score app bench lint fmt clean
+.PHONY: setup demo test test-fast test-postgres check score app bench lint fmt clean
 
 # The venv is rebuilt whenever pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -27,6 +27,17 @@ test: $(STAMP)
 # The edit loop: everything but the slow tests (kernels executed, the demo, servers, Chromium).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The Postgres lane: the store, scoring, intake, standings and app tests again, each on a
+# fresh database of the server at COHORT_TEST_POSTGRES_URL (.ci/run starts one; without a
+# server they skip, saying why). test_concurrency/integrity/migrate_store run on both
+# stores in every lane already.
+PG_TESTS := tests/test_store.py tests/test_scoring.py tests/test_submissions.py \
+	tests/test_standings.py tests/test_cli_scoring.py tests/test_cli_standings.py \
+	tests/test_app_leaderboard.py tests/test_app_submit.py tests/test_app_standings.py \
+	tests/test_app_member.py tests/test_app_organizer.py tests/test_hosting.py
+test-postgres: $(STAMP)
+	$(BIN)/python -m pytest -q --store=postgres $(PG_TESTS)
 
 # The gate CI runs (.ci/run): formatting, lint, types, then the whole suite.
 check: $(STAMP)

@@ -17,6 +17,7 @@ os.environ.pop("KAGGLE_USERNAME", None)
 os.environ.pop("KAGGLE_KEY", None)
 os.environ.pop("COHORT_DATABASE_URL", None)
 os.environ.pop("COHORT_ROOT", None)
+os.environ.pop("COHORT_SUBMISSIONS_DIR", None)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -145,3 +146,49 @@ def _store_lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     with fresh_database() as url:
         monkeypatch.setenv("COHORT_DATABASE_URL", url)
         yield
+
+
+# ---------------------------------------------------------------- one demo per test session
+
+# The demos the suite reads: (members, seed, finished). Each is simulated once per session
+# (about 40 s each on 2 cores) and every module gets its own copy, so no test sees another's
+# writes. Pass the same key to share a build.
+LIVE_DEMO = (24, 7, False)
+FINISHED_DEMO = (24, 7, True)
+
+
+@pytest.fixture(scope="session")
+def demo_builds(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, str]]:
+    """(members, seed, finished) -> (a pristine demo directory, what `cohort demo` printed)."""
+    from typer.testing import CliRunner
+
+    from cohort.cli import app
+
+    built: dict[tuple[int, int, bool], tuple[Path, str]] = {}
+
+    def build(members: int, seed: int, finished: bool) -> tuple[Path, str]:
+        key = (members, seed, finished)
+        if key not in built:
+            name = f"demo-{members}-{seed}-{'finished' if finished else 'live'}"
+            directory = tmp_path_factory.mktemp(name) / "demo-cohort"
+            args = ["demo", str(directory), "--members", str(members), "--seed", str(seed)]
+            result = CliRunner().invoke(app, args + (["--finished"] if finished else []))
+            assert result.exit_code == 0, result.output
+            built[key] = (directory, result.stdout)
+        return built[key]
+
+    return build
+
+
+def copy_demo(
+    builds: Callable[..., tuple[Path, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+    key: tuple[int, int, bool],
+) -> tuple[Path, str]:
+    """A private copy of a session demo (the database file included), and the demo's output."""
+    import shutil
+
+    source, output = builds(*key)
+    target = tmp_path_factory.mktemp("demo-copy") / "demo-cohort"
+    shutil.copytree(source, target)
+    return target, output

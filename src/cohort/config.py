@@ -333,6 +333,9 @@ class Formula:
     challenge_points: tuple[float, ...] = default(COHORT_FILE, "formula.challenge_points")
 
 
+SUBMISSIONS_ENV = "COHORT_SUBMISSIONS_DIR"
+
+
 @dataclass(frozen=True)
 class CohortConfig:
     """The season, loaded from cohort.toml at the cohort root."""
@@ -382,8 +385,11 @@ class CohortConfig:
 
     @property
     def submissions_dir(self) -> Path:
-        """Members' files, stored by content hash."""
-        return self.root / "submissions"
+        """Members' files, stored by content hash: COHORT_SUBMISSIONS_DIR if set (a persistent
+        path on a hosted app, docs/hosting.md), else submissions/ in the cohort."""
+        import os
+
+        return Path(os.environ.get(SUBMISSIONS_ENV) or self.root / "submissions")
 
     def week_data_dir(self, week: Week) -> Path:
         """data/<week>/ for one week."""
