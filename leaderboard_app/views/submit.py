@@ -37,6 +37,13 @@ def _finalists(c: Cohort) -> set[str]:
     return {str(s["handle"]) for s in current[0].result.get("selected", [])}
 
 
+HONOUR_RULE = (
+    "Honour rule: the test data come from public datasets. Do not look the answers up "
+    "(or match test rows to the public files); the organizer sees scores beyond what a "
+    "model can plausibly reach, shared files and copied notebooks."
+)
+
+
 def open_weeks(c: Cohort, handle: str) -> list[Week]:
     """The weeks this member may submit to now: open ones; the final only for finalists."""
     now = utcnow()
@@ -223,6 +230,7 @@ def main() -> None:
         f"{present.metric_caption(week.competition)} · "
         f"{present.week_window(week, utcnow(), c.config.tz)}"
     )
+    st.caption(HONOUR_RULE)  # fair competitions: what the leak-proofing cannot prevent
     left = st.empty()
     _form(c, member.handle, week)
     try:
