@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from cohort.demo import demo_token, run_demo
+from cohort.demo import demo_token
 from cohort.scoring import boards
 from cohort.season import selection
 from cohort.sheets import roster as members
 from cohort.workspace import Cohort
+from tests.conftest import FINISHED_DEMO, LIVE_DEMO, copy_demo
 from tests.test_app_helpers import app_test, texts
 from tests.test_app_standings import drawn_table
 
@@ -19,19 +20,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def demo(demo_builds, tmp_path_factory) -> Path:
     """The live demo: weeks 1-2 closed and revealed, week 3 open, week 4 not open yet."""
-    directory = tmp_path_factory.mktemp("app-demo") / "demo-cohort"
-    run_demo(directory, members=24, seed=7, echo=lambda _line: None).store.dispose()
-    return directory
+    return copy_demo(demo_builds, tmp_path_factory, LIVE_DEMO)[0]
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
+def finished(demo_builds, tmp_path_factory) -> Path:
     """The finished demo: the whole season in the past, the final project played."""
-    directory = tmp_path_factory.mktemp("app-demo-finished") / "demo-cohort"
-    run_demo(directory, members=24, seed=7, echo=lambda _line: None, finished=True).store.dispose()
-    return directory
+    return copy_demo(demo_builds, tmp_path_factory, FINISHED_DEMO)[0]
 
 
 def no_emails_or_tokens(at, token: str = "") -> None:  # noqa: ANN001
@@ -101,17 +98,14 @@ def test_submit_accepts_a_file_for_the_open_week_with_the_demo_token(
     no_emails_or_tokens(at, token)
 
 
-def test_submit_to_a_closed_week_of_the_demo_is_a_late_submission(demo: Path, monkeypatch) -> None:
+def test_submit_offers_no_closed_week_of_the_demo(demo: Path, monkeypatch) -> None:
+    # Late submissions (after the close) go through `cohort submit`; the page offers open weeks.
     token = members.issue_tokens(Cohort.open(demo).store, ["quinn"])["quinn"]
     at = app_test(demo, monkeypatch, "submit", query={"week": "1"})
     at.text_input[0].input(token).run()
     assert at.success[0].value == "Signed in as **Quinn (simulated)** (quinn)."
-    before = len(boards.member_history(Cohort.open(demo), "quinn", include_private=False))
-    at.text_input[1].input("https://www.kaggle.com/code/quinn-kg/late-entry")
-    at.button[0].click().run()
-    assert any("this is a late submission" in w.value for w in at.warning)
-    history = boards.member_history(Cohort.open(demo), "quinn", include_private=False)
-    assert len(history) == before + 1 and bool(history["late"].iloc[0])
+    offered = at.selectbox(key="submit_week")
+    assert offered.value.id == "03-sequences" and len(offered.options) == 1
     no_emails_or_tokens(at, token)
 
 
