@@ -190,7 +190,9 @@ def test_a_four_byte_corruption_is_refused_and_nothing_is_written(
         ),
         (
             # Every head row replaced: the store has several migration heads side by side.
-            doctored_db("DELETE FROM alembic_version; INSERT INTO alembic_version VALUES ('ffff9999');"),
+            doctored_db(
+                "DELETE FROM alembic_version; INSERT INTO alembic_version VALUES ('ffff9999');"
+            ),
             r"was written by a newer version of cohort",
         ),
         (

@@ -62,7 +62,9 @@ def test_week_set_with_yes_moves_the_close_credit_and_board_and_is_audited(
         season, "week", "set", "2", "--closes", "2026-01-13 08:00", "--yes", "--actor", "lead"
     )
     assert result.exit_code == 0, result.output
-    assert "closes = 2026-01-13T08:00:00" in (season.root / "weeks" / "02-b" / "week.toml").read_text()
+    assert (
+        "closes = 2026-01-13T08:00:00" in (season.root / "weeks" / "02-b" / "week.toml").read_text()
+    )
     fresh = Cohort.open(season.root)
     assert fresh.config.week("2").closes_at.isoformat() == "2026-01-13T08:00:00+01:00"
     assert on_time(season, "02-b") == set()

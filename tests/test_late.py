@@ -47,7 +47,9 @@ def cohort(make_cohort) -> Cohort:
 
 
 def _submit(c: Cohort, handle: str, error: float, at: datetime) -> intake.SubmitResult:
-    data = "id,target\n" + "\n".join(f"{i},{float(v + error)!r}" for i, v in zip(IDS, TRUTH, strict=True))
+    data = "id,target\n" + "\n".join(
+        f"{i},{float(v + error)!r}" for i, v in zip(IDS, TRUTH, strict=True)
+    )
     return intake.submit_bytes(c, handle, "1", data.encode(), "s.csv", at=at)
 
 

@@ -24,9 +24,7 @@ SETTINGS = {
 def app_command(port: int, host: str) -> list[str]:
     """The `streamlit run` command line for the app on `host:port`."""
     if not APP.is_file():
-        raise NotFound(
-            f"No leaderboard app at {APP}; run cohort from a clone of its repository."
-        )
+        raise NotFound(f"No leaderboard app at {APP}; run cohort from a clone of its repository.")
     if not 1 <= port <= 65535:
         raise ValidationError(f"Port {port} is not a TCP port; pass --port between 1 and 65535.")
     if not host.strip():

@@ -140,7 +140,10 @@ def _points(value: list[Any]) -> tuple[str, str] | None:
 
 def _webhook(value: str) -> tuple[str, str] | None:
     if value and not value.startswith(("https://", "http://")):
-        return f"is {value!r}", "use the https:// URL of a Slack or Discord incoming webhook, or leave it empty"
+        return (
+            f"is {value!r}",
+            "use the https:// URL of a Slack or Discord incoming webhook, or leave it empty",
+        )
     return None
 
 

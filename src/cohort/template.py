@@ -19,9 +19,7 @@ def template_weeks() -> Path:
     """The weeks/ directory the tool ships with."""
     weeks = REPO / "weeks"
     if not weeks.is_dir():
-        raise NotFound(
-            f"No weeks/ template at {weeks}; run cohort from a clone of its repository."
-        )
+        raise NotFound(f"No weeks/ template at {weeks}; run cohort from a clone of its repository.")
     return weeks
 
 

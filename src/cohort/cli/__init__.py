@@ -124,7 +124,9 @@ def print_json(data: Any) -> None:
     import json
 
     # Non-finite numbers become null: NaN and Infinity are not JSON.
-    typer.echo(json.dumps(_finite(data), indent=2, default=str, ensure_ascii=False, allow_nan=False))
+    typer.echo(
+        json.dumps(_finite(data), indent=2, default=str, ensure_ascii=False, allow_nan=False)
+    )
 
 
 def _finite(data: Any) -> Any:

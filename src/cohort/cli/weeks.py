@@ -126,4 +126,6 @@ def report(
         for row in rows:
             typer.echo("| " + " | ".join(row.values()) + " |")
     else:
-        print_table("Baselines on the embedded data", list(rows[0]), [list(r.values()) for r in rows])
+        print_table(
+            "Baselines on the embedded data", list(rows[0]), [list(r.values()) for r in rows]
+        )

@@ -101,9 +101,7 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
     with cohort.store.transaction() as tx:
         challenge = store_challenges.get(tx, challenge_id)
     if challenge.is_open(now or utcnow()):
-        raise Conflict(
-            f"Challenge {challenge.id} is still open; close it before recording ranks."
-        )
+        raise Conflict(f"Challenge {challenge.id} is still open; close it before recording ranks.")
     ranked = board(cohort, challenge)
     recorded = contributions.events(cohort, derived=False)
     # Several challenges a week each count; the same challenge is credited once.
@@ -111,7 +109,10 @@ def record_ranks(cohort: Cohort, challenge_id: int, actor: str, now: datetime | 
         (recorded["kind"] == "challenge_rank")
         & (recorded["week"] == challenge.week)
         & pd.Series(
-            [isinstance(e, dict) and e.get("challenge") == challenge.id for e in recorded["evidence"]],
+            [
+                isinstance(e, dict) and e.get("challenge") == challenge.id
+                for e in recorded["evidence"]
+            ],
             index=recorded.index,
             dtype=bool,
         )

@@ -107,7 +107,9 @@ def _conflict(
     if kind == "challenge_rank":
         mine = _challenge_of(evidence)
         same = same[
-            pd.Series([_challenge_of(e) == mine for e in same["evidence"]], index=same.index, dtype=bool)
+            pd.Series(
+                [_challenge_of(e) == mine for e in same["evidence"]], index=same.index, dtype=bool
+            )
         ]
     if len(same):
         old = int(same["id"].iloc[0])

@@ -103,9 +103,7 @@ def _check_target(cohort: Cohort, path: Path, force: bool) -> None:
         raise ValidationError(f"{path} is not a regular file; choose a file path for the backup.")
     live = sqlite_file(cohort.store)
     if path.exists() and live is not None and path.resolve() == live.resolve():
-        raise Conflict(
-            f"{path} is the live database itself; choose another file for the backup."
-        )
+        raise Conflict(f"{path} is the live database itself; choose another file for the backup.")
     if path.exists() and not force:
         raise Conflict(
             f"{path} already exists; choose a new file name or pass --force to replace it."
@@ -114,7 +112,9 @@ def _check_target(cohort: Cohort, path: Path, force: bool) -> None:
         raise NotFound(f"Folder {path.parent} does not exist; create it or choose another path.")
     inside = path.resolve().is_relative_to(cohort.root.resolve())
     if inside and path.resolve().parts[len(cohort.root.resolve().parts)] in (*TOP_DIRS, *TOP_FILES):
-        raise ValidationError(f"{path} is inside the season's own files; write the backup elsewhere.")
+        raise ValidationError(
+            f"{path} is inside the season's own files; write the backup elsewhere."
+        )
 
 
 def sqlite_file(store: Store) -> Path | None:

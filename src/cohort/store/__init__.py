@@ -166,7 +166,8 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 found = {
-                    row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                    row[0]
+                    for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
                 }
                 if not found or found != migration_heads():
                     return False

@@ -78,7 +78,9 @@ def prepare(
     week = cohort.config.week(week_ref)
     seed = week.data.seed if seed is None else seed
     if not 0 <= seed <= MAX_SEED:
-        raise ValidationError(f"Seed {seed} is out of range; use a whole number from 0 to {MAX_SEED}.")
+        raise ValidationError(
+            f"Seed {seed} is out of range; use a whole number from 0 to {MAX_SEED}."
+        )
     module = load_module(week)
     raw = raw_dir_for(cohort, week, raw_dir)
     target = cohort.config.week_data_dir(week)
