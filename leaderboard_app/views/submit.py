@@ -80,9 +80,9 @@ def _best(c: Cohort, handle: str, week: Week) -> float | None:
     return float(scores.max() if week.competition.direction == "max" else scores.min())
 
 
-def _send(c: Cohort, handle: str, week: Week, upload, link: str) -> bool:  # noqa: ANN001
+def _send(c: Cohort, handle: str, week: Week, upload, given: str) -> bool:  # noqa: ANN001
     """Submit through the same core functions as the CLI; show the validator's answer."""
-    link = link.strip() or None
+    link = given.strip() or None
     best = _best(c, handle, week)
     try:
         if upload is not None:

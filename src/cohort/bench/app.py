@@ -188,7 +188,7 @@ def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[flo
     before = os.environ.get("COHORT_ROOT")
     cold: dict[str, list[float]] = {name: [] for name in roots}
     warm: dict[str, list[float]] = {name: [] for name in roots}
-    tests = {}
+    tests: dict[str, AppTest] = {}
 
     def timed(name: str) -> float:
         os.environ["COHORT_ROOT"] = str(roots[name])
