@@ -131,8 +131,8 @@ def test_no_private_score_in_member_outputs_before_reveal(root: Path, tmp_path: 
     outputs = [
         _run(root, "leaderboard", "1"),
         _run(root, "leaderboard", "1", "--json"),
-        _run(root, "history", "ann"),
-        _run(root, "history", "ann", "--json"),
+        _run(root, "history", "-m", "ann"),
+        _run(root, "history", "-m", "ann", "--json"),
     ]
     for out in outputs:
         assert out.exit_code == 0, out.output
@@ -168,7 +168,7 @@ def test_after_reveal_private_board_shows_shake_up(root: Path, tmp_path: Path) -
     table = _run(root, "leaderboard", "1", "--private").output
     assert "shake-up" in table and "+1" in table and "7.25" in table
     assert (
-        json.loads(_run(root, "history", "ann", "--json").output)[0]["private_score"]
+        json.loads(_run(root, "history", "-m", "ann", "--json").output)[0]["private_score"]
         == PRIVATE_SCORE
     )
 
@@ -233,7 +233,7 @@ def test_import_form_maps_respondents_and_skips_reimports(root: Path, tmp_path: 
     )
     again = _run(root, "import-form", str(form), "--week", "1")
     assert again.output.startswith("Imported 0 response(s); 2 already imported; 3 skipped.\n")
-    history = json.loads(_run(root, "history", "ann", "--json").output)
+    history = json.loads(_run(root, "history", "-m", "ann", "--json").output)
     assert [(h["status"], h["notebook_url"]) for h in history] == [
         ("notebook", "https://www.kaggle.com/code/ann/pets")
     ]

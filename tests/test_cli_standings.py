@@ -202,22 +202,26 @@ def test_notebook_analyze_and_record(season: Cohort) -> None:
     )
 
 
+@pytest.mark.sqlite_only  # --into makes a SQLite file beside the restored cohort
 def test_export_backup_and_restore_through_the_cli(season: Cohort, tmp_path: Path) -> None:
     exported = invoke(season.root, "export", str(tmp_path / "standings.csv"))
     assert exported.stdout == f"Wrote {tmp_path / 'standings.csv'}.\n"
     before = invoke(season.root, "select", "--json").stdout
-    backed = invoke(season.root, "backup", str(tmp_path / "season.bak"))
+    archive = tmp_path / "season.tar.gz"
+    backed = invoke(season.root, "backup", str(archive))
     assert re.fullmatch(
-        rf"Backed up \d+ rows to {re.escape(str(tmp_path / 'season.bak'))} \(\d+ bytes\)\.\n",
+        rf"Backed up \d+ rows and \d+ files to {re.escape(str(archive))} \(\d+ bytes\)\. "
+        r"It holds the hidden solutions: keep it secret\.\n",
         backed.stdout,
     )
-    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
-    restored = invoke(season.root, "restore", str(tmp_path / "season.bak"), db=fresh)
+    fresh = tmp_path / "elsewhere"
+    restored = invoke(season.root, "restore", str(archive), "--into", str(fresh))
     assert restored.exit_code == 0, restored.output
-    assert invoke(season.root, "select", "--json", db=fresh).stdout == before
-    refused = invoke(season.root, "restore", str(tmp_path / "season.bak"))
-    assert refused.exit_code == 1 and "pass --force to replace it." in refused.stderr
-    missing = invoke(season.root, "restore", str(tmp_path / "nope.bak"), db=fresh)
+    assert invoke(fresh, "select", "--json").stdout == before
+    refused = invoke(season.root, "restore", str(archive))
+    assert refused.exit_code == 1 and "pass --force to replace them." in refused.stderr
+    other = tmp_path / "other"
+    missing = invoke(season.root, "restore", str(tmp_path / "nope.bak"), "--into", str(other))
     assert (
         missing.stderr
         == f"Error: Backup file {tmp_path / 'nope.bak'} not found; pass the file `cohort backup` wrote.\n"

@@ -128,7 +128,8 @@ def status(ctx: typer.Context, week: WeekArg, json: JsonOption = False) -> None:
 def collect(
     ctx: typer.Context,
     week: Annotated[
-        str | None, typer.Option("--week", help="Only this week's links; default: every week.")
+        str | None,
+        typer.Option("--week", "-w", help="Only this week's links; default: every week."),
     ] = None,
     json: JsonOption = False,
 ) -> None:
@@ -191,7 +192,10 @@ def final(
 def late_submissions(
     ctx: typer.Context,
     member: Annotated[
-        str, typer.Option("--member", help="The finalist whose Kaggle token is in the environment.")
+        str,
+        typer.Option(
+            "--member", "-m", help="The finalist whose Kaggle token is in the environment."
+        ),
     ],
 ) -> None:
     """Import a finalist's own late submissions to the final competition (run with their Kaggle token)."""
@@ -224,7 +228,8 @@ def final_board(
         ),
     ] = None,
     member: Annotated[
-        str | None, typer.Option("--member", help="The finalist the --csv export belongs to.")
+        str | None,
+        typer.Option("--member", "-m", help="The finalist the --csv export belongs to."),
     ] = None,
     json: JsonOption = False,
 ) -> None:

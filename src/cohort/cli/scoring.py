@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cohort.cli import (
+    ActorOption,
     JsonOption,
     WeekOption,
     app,
@@ -195,7 +196,7 @@ def leaderboard(
 def reveal(
     ctx: typer.Context,
     week: Annotated[str, typer.Argument(help="Week id, number or slug.")],
-    actor: Annotated[str, typer.Option(help="Who reveals (for the audit log).")] = "organizer",
+    actor: ActorOption = "organizer",
     close_now: Annotated[
         bool,
         typer.Option(
@@ -239,10 +240,10 @@ def select_final(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    member: Annotated[str, typer.Argument(help="The member's handle.")],
+    member: MemberOption,
     json: JsonOption = False,
 ) -> None:
-    """A member's submissions; private scores only for revealed weeks."""
+    """A member's submissions (`history -m ann`); private scores only for revealed weeks."""
     from cohort.scoring.boards import member_history
 
     frame = member_history(open_cohort(ctx), member, include_private=False)
@@ -289,7 +290,7 @@ def override_score(
         bool,
         typer.Option("--clear", help="Remove the override: the computed scores count again."),
     ] = False,
-    actor: Annotated[str, typer.Option(help="Who corrects (for the audit log).")] = "organizer",
+    actor: ActorOption = "organizer",
 ) -> None:
     """Correct a submission's scores by hand, with a reason; prints old -> new."""
     from cohort.scoring.boards import override_score as do_override

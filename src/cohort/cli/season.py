@@ -189,7 +189,7 @@ def freezes(ctx: typer.Context, json: JsonOption = False) -> None:
 @contrib_app.command("add")
 def contrib_add(
     ctx: typer.Context,
-    member: Annotated[str, typer.Option(help="The member's handle.")],
+    member: Annotated[str, typer.Option("--member", "-m", help="The member's handle.")],
     kind: Annotated[
         str,
         typer.Option(
@@ -198,7 +198,9 @@ def contrib_add(
     ],
     week: Annotated[
         str | None,
-        typer.Option(help="The week (01-pets, 1 or pets); required except for 'helped'."),
+        typer.Option(
+            "--week", "-w", help="The week (01-pets, 1 or pets); required except for 'helped'."
+        ),
     ] = None,
     value: Annotated[
         float, typer.Option(help="Units (default 1); for challenge_rank the rank, 1 = winner.")
@@ -226,7 +228,11 @@ def contrib_import(
     kind: Annotated[str, typer.Option(help="The contribution kind every row records.")],
     week: Annotated[
         str | None,
-        typer.Option(help="The week; default: a week column, else the week of the Timestamp."),
+        typer.Option(
+            "--week",
+            "-w",
+            help="The week; default: a week column, else the week of the Timestamp.",
+        ),
     ] = None,
     actor: ActorOption = "organizer",
 ) -> None:
@@ -245,7 +251,9 @@ def contrib_import(
 @contrib_app.command("list")
 def contrib_list(
     ctx: typer.Context,
-    member: Annotated[str | None, typer.Option(help="Only this member's events.")] = None,
+    member: Annotated[
+        str | None, typer.Option("--member", "-m", help="Only this member's events.")
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Current events (superseded ones hidden), derived on-time kernels included."""
@@ -293,12 +301,15 @@ def notebook_analyze(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The .ipynb file.")],
     member: Annotated[
-        str | None, typer.Option(help="Record it for this member (awards beyond_minimum).")
+        str | None,
+        typer.Option("--member", "-m", help="Record it for this member (awards beyond_minimum)."),
     ] = None,
     week: Annotated[
         str | None,
         typer.Option(
-            help="The week it belongs to (needed with --member); judged against its starter."
+            "--week",
+            "-w",
+            help="The week it belongs to (needed with --member); judged against its starter.",
         ),
     ] = None,
     json: JsonOption = False,
