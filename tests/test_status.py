@@ -86,3 +86,13 @@ def test_a_season_from_before_0004_upgrades_with_its_rows(season: Cohort) -> Non
     upgraded = Cohort.open(season.root)
     assert [m.active for m in roster.list_members(upgraded.store)] == [True] * 4
     assert "extensions" in upgraded.store.table_names()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_wide_tables_fold_to_the_terminal_width(season: Cohort, width: int) -> None:
+    for args in (["standings"], ["status", "1"], ["members", "list"], ["audit"]):
+        result = runner.invoke(
+            app, ["--root", str(season.root), *args], env={"COLUMNS": str(width)}
+        )
+        assert result.exit_code == 0, result.output
+        assert max(len(line) for line in result.stdout.splitlines()) <= width, args

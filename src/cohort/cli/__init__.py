@@ -150,16 +150,20 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]], caption: 
     # Text, not str: members' names and links are data, never Rich markup ("[/]" breaks markup).
     table = Table(title=Text(title), caption=Text(caption) if caption else None)
     for col in columns:
-        table.add_column(Text(col))
+        table.add_column(Text(col), overflow="fold")  # long cells wrap within the width
     for row in rows:
         table.add_row(*[Text("" if v is None else str(v)) for v in row])
     Console(width=_console_width()).print(table)
 
 
 def _console_width() -> int:
+    """The terminal's width (tables fold to fit it); COLUMNS wins; piped output gets 200."""
     # Piped output (CI logs, `make demo | tee`) gets room for wide tables instead of wrapped cells.
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 40:
+        return int(columns)
     if sys.stdout.isatty():
-        return max(100, os.get_terminal_size().columns)
+        return max(40, os.get_terminal_size().columns)
     return 200
 
 
