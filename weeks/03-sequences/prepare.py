@@ -2,8 +2,12 @@
 
 Real data (data/raw/03-sequences/, any daily temperature CSV as Kaggle datasets ship
 them, e.g. "Daily minimum temperatures in Melbourne": a date column first, then one
-temperature column; stray characters such as "?0.2" are tolerated). Embedded default:
-statsmodels' El Nino monthly sea-surface temperatures, 1950-2010 (real measurements).
+temperature column). The file is the first CSV whose first rows read as a date and a
+temperature, so a stray CSV beside it is passed over. A reading flagged doubtful with a
+leading "?" ("?0.2") keeps its number (prepare's source line counts them); a trailing
+footer or blank lines are dropped; any other line that is not a date and a number is
+refused with its line number. Values keep the source's precision. Embedded default: a
+simulated daily minimum temperature (20 years), laid out as the Melbourne file.
 
 The series is split in time. train.csv holds the first part (date, temperature), to
 cut into training windows freely. test.csv holds windows from the later part: each
@@ -31,44 +35,99 @@ from cohort.weeks.contract import Built, csv_frame, fresh_ids
 ID, TARGET = "id", "temperature"
 TEST_SHARE = 0.5
 WINDOW = {"monthly": 12, "daily": 14}  # a year of months; two weeks of days
-MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+EMBEDDED_DAYS = 20 * 365  # 243 test windows of 14 days + 1
 
 
 def load_real(raw: Path) -> tuple[pd.Series, int, str]:
-    """The first CSV below raw/: its first column as dates, its next column as temperatures."""
+    """The temperature CSV below raw/ (chosen by its header, not its name), as a dated series."""
     files = sorted(raw.rglob("*.csv"))
     if not files:
         raise CohortError(f"{raw} holds no CSV file; put the daily temperature CSV there.")
-    frame = csv_frame(files[0], "Temperature CSV")
+    path = _temperature_file(files)
+    frame = csv_frame(path, "Temperature CSV", dtype=str, keep_default_na=False)
     if frame.shape[1] < 2:
         raise CohortError(
-            f"{files[0]} has {frame.shape[1]} column; it needs a date column and a temperature column."
+            f"{path} has {frame.shape[1]} column; it needs a date column and a temperature column."
         )
-    dates = pd.to_datetime(frame.iloc[:, 0], errors="coerce")
-    values = pd.to_numeric(
-        frame.iloc[:, 1].astype(str).str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce"
-    )
-    series = pd.Series(values.to_numpy(), index=dates).dropna()
-    series = series[series.index.notna()].sort_index()
+    frame = _drop_footer(frame.iloc[:, :2].fillna(""))
+    dates = pd.to_datetime(frame.iloc[:, 0].str.strip(), errors="coerce")
+    bad = frame.index[dates.isna()]
+    if len(bad):
+        raise CohortError(
+            f"{path} line {int(bad[0]) + 2} has no date ({frame.iloc[bad[0], 0]!r}); fix or remove it."
+        )
+    values, flagged = _temperatures(frame.iloc[:, 1], path)
+    series = pd.Series(values, index=pd.DatetimeIndex(dates)).sort_index()
     if len(series) < 40:
         raise CohortError(
-            f"{files[0]} has {len(series)} dated temperatures; the week needs at least 40."
+            f"{path} has {len(series)} dated temperatures; the week needs at least 40."
         )
-    return series, WINDOW["daily"], f"real: {files[0]}"
+    note = f" ({flagged} values marked '?' kept as read)" if flagged else ""
+    return series, WINDOW["daily"], f"real: {path}{note}"
+
+
+# A reading: a number, optionally flagged doubtful by a leading '?' as some copies of the
+# Melbourne file have ("?0.2"). The rule: the flag is dropped and the number kept as read.
+READING = r"^\s*(\?)?\s*(-?\d+(?:\.\d+)?)\s*$"
+
+
+def _temperature_file(files: list[Path]) -> Path:
+    """The first CSV whose first rows read as (date, reading); a stray CSV is passed over."""
+    for path in files:
+        try:
+            head = pd.read_csv(path, dtype=str, nrows=5, keep_default_na=False).fillna("")
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+            continue
+        if head.shape[1] >= 2 and len(head):
+            dated = pd.to_datetime(head.iloc[:, 0].str.strip(), errors="coerce").notna().all()
+            if dated and head.iloc[:, 1].str.match(READING).all():
+                return path
+    names = ", ".join(p.name for p in files[:5])
+    raise CohortError(
+        f"No CSV below {files[0].parent} starts with a date column and a temperature column "
+        f"(found {names}); put the daily temperature CSV there."
+    )
+
+
+def _drop_footer(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop trailing lines without a reading (the source's footer, blank lines)."""
+    has_value = frame.iloc[:, 1].str.strip().ne("")
+    last = int(np.flatnonzero(has_value.to_numpy())[-1]) if has_value.any() else -1
+    return frame.iloc[: last + 1]
+
+
+def _temperatures(column: pd.Series, path: Path) -> tuple[np.ndarray, int]:
+    """The readings as floats, and how many carried the '?' flag; a line that is no reading fails."""
+    parts = column.str.extract(READING)
+    bad = parts[1].isna().to_numpy().nonzero()[0]
+    if len(bad):
+        raise CohortError(
+            f"{path} line {int(bad[0]) + 2} has temperature {column.iloc[bad[0]]!r}, not a number; "
+            "fix or remove that line."
+        )
+    return parts[1].astype(float).to_numpy(), int(parts[0].notna().sum())
 
 
 def load_embedded(seed: int) -> tuple[pd.Series, int, str]:
-    """statsmodels' El Nino table (a row per year, a column per month) as one monthly series."""
-    import statsmodels.api as sm
+    """A simulated daily minimum temperature, 20 years, laid out as the Melbourne file.
 
-    table = sm.datasets.elnino.load_pandas().data
-    long = table.melt(id_vars="YEAR", value_vars=MONTHS, var_name="month", value_name=TARGET)
-    long["date"] = pd.to_datetime(
-        {"year": long["YEAR"].astype(int), "month": long["month"].map(MONTHS.index) + 1, "day": 1}
+    No real temperature series long enough for 200 non-overlapping test windows ships
+    with the installed packages, so the embedded default is a weather generator fitted
+    by eye to Melbourne: a seasonal mean (6.5 C in July to 15.5 C in January), day-to-day
+    anomalies that persist (AR(1), 0.7) and are skewed warm, read to a tenth of a degree."""
+    rng = np.random.default_rng([seed, 33])
+    days = pd.date_range("1991-01-01", periods=EMBEDDED_DAYS, freq="D")
+    season = 11.0 + 4.5 * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - 15) / 365.25)
+    shocks = rng.gamma(4.0, 1.0, size=len(days)) - 4.0  # mean 0, a longer warm tail
+    anomaly = np.zeros(len(days))
+    for t in range(1, len(days)):
+        anomaly[t] = 0.7 * anomaly[t - 1] + shocks[t]
+    values = np.round(season + anomaly, 1)
+    return (
+        pd.Series(values, index=days),
+        WINDOW["daily"],
+        "embedded: simulated daily minimum temperatures",
     )
-    long = long.sort_values("date")
-    series = pd.Series(long[TARGET].to_numpy(dtype=float), index=pd.DatetimeIndex(long["date"]))
-    return series, WINDOW["monthly"], "embedded: statsmodels El Nino sea temperatures"
 
 
 def jitter_step(values: np.ndarray) -> float:
