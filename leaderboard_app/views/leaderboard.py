@@ -41,6 +41,7 @@ def _grid(rows: pd.DataFrame, c: Cohort, week: Week, private: bool) -> None:
     st.dataframe(
         table,
         hide_index=True,
+        placeholder="–",
         width="stretch",
         height=ui.grid_height(len(table)),
         column_config={

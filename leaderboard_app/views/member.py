@@ -87,6 +87,7 @@ def _notebooks(c, history: pd.DataFrame) -> None:  # noqa: ANN001
     st.dataframe(
         table.rename(columns={"week": "Week", "notebook_url": "Notebook"}),
         hide_index=True,
+        placeholder="–",
         column_config={"Notebook": st.column_config.LinkColumn("Notebook")},
     )
 
@@ -116,6 +117,7 @@ def main() -> None:
         st.dataframe(
             _submissions(history, c, ui.compact()),
             hide_index=True,
+            placeholder="–",
             width="stretch",
             height=ui.grid_height(len(history)),
             column_config=SCORE_COLUMNS,
@@ -138,6 +140,7 @@ def main() -> None:
                 }
             ),
             hide_index=True,
+            placeholder="–",
             width="stretch",
         )
     if not history.empty:

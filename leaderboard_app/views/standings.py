@@ -126,6 +126,7 @@ def _live() -> None:
         st.dataframe(
             _table(view),
             hide_index=True,
+            placeholder="–",
             width="stretch",
             height=ui.grid_height(len(table)),
             column_config=_columns(view),

@@ -184,6 +184,7 @@ def _mine(c: Cohort, handle: str, week: Week) -> pd.DataFrame:
             }
         ),
         hide_index=True,
+        placeholder="–",
         width="stretch",
         height=ui.grid_height(len(mine)),
         column_config={
