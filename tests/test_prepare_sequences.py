@@ -48,3 +48,48 @@ def test_daily_temperatures_become_non_overlapping_windows(tmp_path: Path) -> No
     # No test row's window holds another test row's answer.
     positions.sort()
     assert all(b - a > 14 for a, b in zip(positions, positions[1:], strict=False))
+
+
+def _melbourne_copy(folder: Path, footer: str = "", stray: bool = False) -> Path:
+    """The fixture, with a footer line after the data and, optionally, a stray CSV sorting first."""
+    folder.mkdir(parents=True)
+    text = (RAW / "daily-minimum-temperatures-in-me.csv").read_text(encoding="utf-8")
+    (folder / "temps.csv").write_text(text.rstrip("\n") + "\n" + footer, encoding="utf-8")
+    if stray:
+        (folder / "a-notes.csv").write_text("station,comment\nMelbourne,closed 1991\n")
+    return folder
+
+
+def test_footer_and_a_stray_csv_are_passed_over_and_question_marks_kept(tmp_path: Path) -> None:
+    init_cohort(tmp_path / "c", "Temps")
+    cohort = Cohort.open(tmp_path / "c")
+    raw = _melbourne_copy(
+        tmp_path / "raw",
+        footer='"Daily minimum temperatures in Melbourne, Australia, 1981-1990"\n\n',
+        stray=True,
+    )
+    report = prepare(cohort, "3", raw_dir=raw)
+    flagged = (RAW / "daily-minimum-temperatures-in-me.csv").read_text().count(",?")
+    assert flagged > 0  # the fixture carries the '?' readings of the real file
+    assert report.source.endswith(f"temps.csv ({flagged} values marked '?' kept as read)")
+    train = pd.read_csv(cohort.config.data_dir / "03-sequences" / "train.csv", dtype=str)
+    source = pd.read_csv(RAW / "daily-minimum-temperatures-in-me.csv", dtype=str)
+    # Kept as read: the number after the '?', at the source's precision.
+    expected = source.iloc[:45, 1].str.lstrip("?").astype(float)
+    assert np.array_equal(train["temperature"].astype(float).to_numpy(), expected.to_numpy())
+
+
+def test_a_line_that_is_no_reading_is_refused_with_its_line_number(tmp_path: Path) -> None:
+    import pytest
+
+    from cohort.errors import CohortError
+
+    init_cohort(tmp_path / "c", "Temps")
+    cohort = Cohort.open(tmp_path / "c")
+    raw = _melbourne_copy(tmp_path / "raw")
+    lines = (raw / "temps.csv").read_text().splitlines()
+    lines[10] = '"1981-01-10",1O.5'
+    (raw / "temps.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(CohortError, match=r"line 11 has temperature '1O.5', not a number"):
+        prepare(cohort, "3", raw_dir=raw)
+    assert not (cohort.config.data_dir / "03-sequences").exists()
