@@ -160,6 +160,7 @@ def leaderboard(
     json: JsonOption = False,
 ) -> None:
     """Show a week's leaderboard: one row per member, ties to the earlier submission."""
+    from cohort import present
     from cohort.scoring.boards import leaderboard as board_of
 
     cohort = open_cohort(ctx)
@@ -178,7 +179,7 @@ def leaderboard(
             r.name,
             _fmt(r.score),
             r.entries,
-            r.last_submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            present.when_full(r.last_submitted_at, tz),
         ]
         + ([r.public_rank, f"{r.rank_change:+d}" if r.rank_change else "0"] if private else [])
         for r in board.rows
@@ -244,18 +245,21 @@ def history(
     json: JsonOption = False,
 ) -> None:
     """A member's submissions (`history -m ann`); private scores only for revealed weeks."""
+    from cohort import present
     from cohort.scoring.boards import member_history
 
-    frame = member_history(open_cohort(ctx), member, include_private=False)
+    cohort = open_cohort(ctx)
+    frame = member_history(cohort, member, include_private=False)
     if json:
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         print_json(records)
         return
+    tz = cohort.config.tz
     rows = [
         [
             r.submission_id,
             r.week,
-            r.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            present.when_full(r.submitted_at, tz),
             _fmt(r.public_score),
             _fmt(r.private_score),
             r.status,
@@ -265,7 +269,7 @@ def history(
     ]
     print_table(
         f"Submissions of {member}",
-        ["id", "week", "submitted (UTC)", "public", "private", "status", "final"],
+        ["id", "week", "submitted", "public", "private", "status", "final"],
         rows,
     )
 

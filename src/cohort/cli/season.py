@@ -142,6 +142,7 @@ def select_(
 @app.command("freezes")
 def freezes(ctx: typer.Context, json: JsonOption = False) -> None:
     """Frozen selections, newest first, and whether today's inputs still match the current one."""
+    from cohort import present
     from cohort.season import selection
 
     cohort = open_cohort(ctx)
@@ -168,7 +169,7 @@ def freezes(ctx: typer.Context, json: JsonOption = False) -> None:
         [
             [
                 r["id"],
-                r["frozen_at"][:16],
+                present.when_full(r["frozen_at"], cohort.config.tz),
                 r["frozen_by"],
                 r["top"],
                 r["inputs_sha256"][:12],
