@@ -73,7 +73,7 @@ def predictions(solution: pd.DataFrame, accuracy: float, rng: np.random.Generato
     return pd.DataFrame({"id": solution["id"], "label": labels}).to_csv(index=False).encode()
 
 
-def build_populated(root: Path, n_members: int = 12) -> dict[str, str]:
+def build_populated(root: Path, n_members: int = 12, db: str | None = None) -> dict[str, str]:
     """Fill a cohort with members, submissions, scores and contributions; returns the tokens."""
     from cohort.scoring import intake, runs
     from cohort.season import contributions
@@ -81,7 +81,7 @@ def build_populated(root: Path, n_members: int = 12) -> dict[str, str]:
 
     write_cohort(root, n_members=n_members)
     roster = roster_of(n_members)
-    c = Cohort.open(root)
+    c = Cohort.open(root, db)
     members.import_roster(c.store, root / "members.csv")
     tokens = members.issue_tokens(c.store)
     rng = np.random.default_rng(7)
@@ -117,13 +117,28 @@ def populated_source(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """The session's one built populated cohort and its members' tokens (do not modify it)."""
     if "populated" not in _BUILT:
         root = tmp_path_factory.mktemp("populated") / "cohort"
-        _BUILT["populated"] = (root, build_populated(root))
+        # Always its own SQLite file: in the Postgres lane each test's database is dropped
+        # after it, and copy_cohort moves this one into the next test's database.
+        _BUILT["populated"] = (root, build_populated(root, db=f"sqlite:///{root / 'cohort.db'}"))
     return _BUILT["populated"]
 
 
 def copy_cohort(source: Path, target: Path) -> Path:
-    """A private copy of a built cohort, so a test may change it."""
+    """A private copy of a built cohort, so a test may change it (in the Postgres lane, its
+    rows copied into the test's own database)."""
+    import os
+
     shutil.copytree(source, target)
+    lane_url = os.environ.get("COHORT_DATABASE_URL")
+    if lane_url:
+        from cohort.store import Store
+        from cohort.store.transfer import copy_store
+
+        source_store = Store(f"sqlite:///{target / 'cohort.db'}")
+        target_store = Store(lane_url)
+        copy_store(source_store, target_store)
+        source_store.dispose()
+        target_store.dispose()
     return target
 
 
