@@ -382,3 +382,27 @@ def test_final_follows_the_frozen_selection(root: Path, fake_kaggle: FakeKaggle)
         "from_selection": True,
     }
     assert ("ListTeamPublicSubmissions", {"teamId": 102}) not in fake_kaggle.calls
+
+
+def test_a_leaderboard_import_keeps_the_finalists_late_submissions(
+    root: Path, fake_kaggle: FakeKaggle, tmp_path: Path
+) -> None:
+    from cohort.kaggle.final import import_late_csv
+
+    export = tmp_path / "ann.csv"
+    export.write_text(
+        "ref,fileName,date,description,status,publicScore,privateScore\n"
+        "41,sub.csv,2027-03-01 10:00:00,late,SubmissionStatus.COMPLETE,2.41,2.52\n"
+    )
+    done = import_late_csv(Cohort.open(root), "ann", export)
+    assert (done.submissions, done.best_private) == (1, 2.52)
+    fake_kaggle.leaderboards["LANL-Earthquake-Prediction"] = LEADERBOARD
+    fake_kaggle.team_submissions[102] = []
+    fake_kaggle.team_submissions[103] = []
+    assert invoke(root, "final").exit_code == 0
+    with sqlite3.connect(root / "cohort.db") as db:
+        late = db.execute(
+            "select f.score, m.handle from final_entries f join members m on m.id = f.member_id "
+            "where f.kind = 'late_submission'"
+        ).fetchall()
+    assert late == [(2.52, "ann")]
