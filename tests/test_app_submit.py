@@ -165,3 +165,34 @@ def test_final_selections_are_chosen_in_the_app(populated, monkeypatch) -> None:
     at.button(key="final_save").click().run()
     assert [s.value for s in at.success][-1] == f"Saved: #{ids[0]} count."
     assert boards.counted_submissions(Cohort.open(root), "02-beta")["m03"] == ids[:1]
+
+
+def test_the_final_project_is_offered_only_to_the_frozen_finalists(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from cohort.season import selection
+    from cohort.sheets import roster as members
+    from tests.conftest import write_week
+
+    root = write_cohort(tmp_path / "final")
+    write_week(root, "03-final", title="Final project: Lab quakes", opens=7, closes=14)
+    toml = root / "cohort.toml"
+    toml.write_text(toml.read_text() + 'final = "03-final"\n')
+    c = Cohort.open(root)
+    members.import_roster(c.store, root / "members.csv")
+    tokens = members.issue_tokens(c.store)
+    c.store.dispose()
+    at = sign_in(root, monkeypatch, tokens["m01"])
+    assert at.selectbox(key="submit_week").options == ["Week 2 · Beta"]  # nobody is frozen yet
+    frozen = selection.freeze(Cohort.open(root), "ada")
+    chosen = {s["handle"] for s in selection.frozen(Cohort.open(root))[0].result["selected"]}
+    assert frozen and len(chosen) == 8
+    finalist = sorted(chosen)[0]
+    outsider = sorted(set(tokens) - chosen)[0]
+    at = sign_in(root, monkeypatch, tokens[finalist])
+    assert at.selectbox(key="submit_week").options == [
+        "Week 2 · Beta",
+        "Final project: Lab quakes",
+    ]
+    at = sign_in(root, monkeypatch, tokens[outsider])
+    assert at.selectbox(key="submit_week").options == ["Week 2 · Beta"]
