@@ -31,6 +31,7 @@ from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 from tests.conftest import write_roster
 from tests.fake_kaggle.server import FakeKaggle
+from tests.test_kernels import assert_beats_trivial
 
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
 runner = CliRunner()
@@ -231,6 +232,10 @@ def test_the_whole_loop_runs_on_the_simulator(
     roots = {p.split("/")[0] for p in kernel.inputs}
     assert roots == {dataset.split("/")[1], *([competition] if competition else [])}
     assert "submission.csv" in kernel.outputs
+    # The one execution of this starter in the run: its output must beat the trivial baseline.
+    produced = tmp_path / "starter-submission.csv"
+    produced.write_bytes(kernel.outputs["submission.csv"])
+    assert_beats_trivial(season, week_id, produced)
 
     # Ann runs the starter as her kernel and gives its link; collect takes its submission.csv.
     at = week.opens_at + timedelta(hours=1)
