@@ -1,11 +1,11 @@
-"""Run every benchmark: `python -m cohort.bench [scoring|app|lanl] [--quick]`."""
+"""Run every benchmark: `python -m cohort.bench [scoring|standings|app|lanl] [--quick]`."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-SUITES = ("scoring", "app", "lanl")
+SUITES = ("scoring", "standings", "app", "lanl")
 
 
 def main(argv: list[str]) -> int:
