@@ -13,6 +13,7 @@ from cohort.demo import MARKER, demo_db_url
 from cohort.scoring import boards
 from cohort.sheets.roster import member_for_token
 from cohort.workspace import Cohort, utcnow
+from tests.conftest import FINISHED_DEMO, LIVE_DEMO, copy_demo
 
 runner = CliRunner()
 pytestmark = pytest.mark.slow
@@ -35,11 +36,9 @@ def select_json(directory: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> tuple[Path, str]:
-    directory = tmp_path_factory.mktemp("demo") / "demo-cohort"
-    result = runner.invoke(app, ["demo", str(directory), "--members", "24", "--seed", "7"])
-    assert result.exit_code == 0, result.output
-    return directory, result.stdout
+def demo_run(demo_builds, tmp_path_factory) -> tuple[Path, str]:
+    """`cohort demo --members 24 --seed 7`, run once per session; this module's own copy."""
+    return copy_demo(demo_builds, tmp_path_factory, LIVE_DEMO)
 
 
 def test_the_demo_says_its_members_are_simulated(demo_run) -> None:
@@ -79,14 +78,14 @@ def test_the_live_demo_prints_a_token_that_signs_a_member_in(demo_run) -> None:
     assert member is not None and f"(member {member.handle})" in line
 
 
-def test_the_finished_demo_ends_with_the_final_of_the_selected(tmp_path: Path) -> None:
-    directory = tmp_path / "finished"
-    result = runner.invoke(app, ["demo", str(directory), "--members", "12", "--finished"])
-    assert result.exit_code == 0, result.output
+def test_the_finished_demo_ends_with_the_final_of_the_selected(
+    demo_builds, tmp_path_factory
+) -> None:
+    directory, output = copy_demo(demo_builds, tmp_path_factory, FINISHED_DEMO)
     cohort = Cohort.open(directory, demo_db_url(directory))
     assert all(w.is_closed(utcnow()) for w in cohort.config.season_weeks)
     assert entries(directory, "05-lanl-final") > 0
-    assert "05-lanl-final: the 8 selected members made" in result.stdout
+    assert "05-lanl-final: the 8 selected members made" in output
 
 
 def test_the_demo_selects_exactly_eight_members(demo_run) -> None:

@@ -20,6 +20,7 @@ from cohort.errors import AccessDenied, ValidationError
 from cohort.kaggle import final
 from cohort.kaggle.client import KaggleClient
 from cohort.workspace import Cohort
+from tests.conftest import FINISHED_DEMO, copy_demo
 from tests.fake_kaggle.server import FakeKaggle
 
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
@@ -29,12 +30,9 @@ ANN_TOKEN = "ann-token"
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The finished demo with 12 members: the season is over and the 8 selected played the final."""
-    directory = tmp_path_factory.mktemp("final") / "demo"
-    result = runner.invoke(app, ["demo", str(directory), "--members", "12", "--finished"])
-    assert result.exit_code == 0, result.output
-    return directory
+def finished(demo_builds, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The finished demo (built once per session): the season is over, the 8 selected played the final."""
+    return copy_demo(demo_builds, tmp_path_factory, FINISHED_DEMO)[0]
 
 
 def board_json(directory: Path) -> dict:
