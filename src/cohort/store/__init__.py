@@ -12,7 +12,7 @@ import ast
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,14 @@ class Store:
     def table_names(self) -> list[str]:
         """The tables in the database (for checks and tests)."""
         return sorted(inspect(self.engine).get_table_names())
+
+    def __del__(self) -> None:
+        # A store dropped without dispose() still closes its pooled connections cleanly;
+        # psycopg warns about a connection garbage-collected while open.
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            with suppress(Exception):  # nothing to report from a finalizer
+                engine.dispose()
 
     def dispose(self) -> None:
         """Close every pooled connection (before a file is copied or replaced)."""
