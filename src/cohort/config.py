@@ -221,8 +221,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, Required | Derived):
         return repr(value)
     if value is None:
-        return "none"
-    if value is None:
         return "(none)"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
