@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +142,9 @@ def run_demo(
 
 def live_start(today: date | None = None) -> date:
     """The live demo's season start: `LIVE_DAY` days before today."""
-    return (today or date.today()) - timedelta(days=LIVE_DAY)
+    # Today in UTC, not the machine's zone: the template's zone (Amsterdam) is never behind it,
+    # so the demo's "now" (day LIVE_DAY, midnight in the cohort's zone) is never in the future.
+    return (today or datetime.now(UTC).date()) - timedelta(days=LIVE_DAY)
 
 
 def demo_cutoff(cohort: Cohort) -> datetime:
