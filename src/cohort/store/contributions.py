@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from cohort.errors import NotFound
 from cohort.store import Tx
 from cohort.store.tables import Contribution, Member, Notebook, Submission
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EVENT_COLUMNS = [
     "id",
@@ -101,6 +103,8 @@ def import_key_exists(tx: Tx, key: str) -> bool:
 
 def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
     """Current (not superseded) events, oldest first, as a DataFrame of EVENT_COLUMNS."""
+    import pandas as pd  # not on the intake path, which imports this module
+
     later = aliased(Contribution)
     c = Contribution
     # Columns, not ORM objects: the standings read every event, and entity loading dominated.
