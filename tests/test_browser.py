@@ -163,15 +163,16 @@ PAGES = [
     ("/?mode=workshop", "Refreshes every"),
     ("/?mode=workshop&view=standings", "Refreshes every"),
 ]
-# Any element sticking out of the phone's viewport, unless a box that scrolls (a grid) and
-# itself fits holds it: that is the grid's own scrolling, not the page's.
+# Any element wider than the phone or sticking out on its right, unless a box that scrolls (a
+# grid) and itself fits holds it: that is the grid's own scrolling, not the page's.
 OVERFLOW_JS = """() => {
   const w = window.innerWidth;
   const out = [];
   for (const e of document.querySelectorAll('body *')) {
     const r = e.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
-    if (r.right <= w + 1 && r.left >= -1) continue;
+    // A collapsed sidebar waits off-canvas on the left; it makes nothing pan (scrollWidth says).
+    if (r.right <= w + 1 && r.width <= w + 1) continue;
     let p = e.parentElement, held = false;
     while (p && p !== document.body) {
       const s = getComputedStyle(p);
