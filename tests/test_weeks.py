@@ -88,8 +88,8 @@ def test_every_week_has_its_files(prepared: Cohort) -> None:
     assert len(list((data / "01-pets" / "test").glob("img_*.jpg"))) == 450
     assert list(pd.read_csv(data / "03-sequences" / "test.csv").columns[:3]) == [
         "id",
-        "lag_12",
-        "lag_11",
+        "lag_14",
+        "lag_13",
     ]
     digits = pd.read_csv(data / "04-optimizers" / "test.csv")
     assert digits.shape[1] == 784 and digits.to_numpy().max() <= 255

@@ -27,6 +27,7 @@
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import GradientBoostingRegressor
@@ -68,6 +69,9 @@ def find_data() -> Path:
 
 
 DATA = find_data()
+
+# %% tags=["parameters"]
+SEED = 42  # the gradient boosting's random state
 
 # %%
 sample = pd.read_csv(DATA / "sample_submission.csv")
@@ -114,20 +118,44 @@ x, y = pd.DataFrame(rows), np.asarray(targets)
 print(x.shape[0], "training segments")
 
 # %% [markdown]
+# ## Look before modelling
+# The sawtooth of `time_to_failure`, one point per segment, and the segments' spread:
+# it rises before most quakes, but by how much, and how early, differs from cycle to
+# cycle, and a few cycles fail with hardly any warning.
+
+# %%
+fig, ax = plt.subplots(figsize=(12, 4))
+ax.plot(y, color="tab:blue", label="time to failure (s)")
+ax.set_xlabel("training segment")
+ax.set_ylabel("seconds")
+spread = ax.twinx()
+spread.plot(x["std"].to_numpy(), color="tab:red", alpha=0.6, label="segment std")
+spread.set_ylabel("acoustic std")
+ax.set_title("Time to failure and the acoustic spread, segment by segment")
+plt.show()
+
+# %% [markdown]
 # ## Validate on the last fifth of the record (the future), then refit on all of it
 
 # %%
 split = int(len(x) * 0.8)
 model = GradientBoostingRegressor(
-    loss="absolute_error", n_estimators=200, max_depth=3, random_state=0
+    loss="absolute_error", n_estimators=200, max_depth=3, random_state=SEED
 )
 model.fit(x[:split], y[:split])
+predicted = model.predict(x[split:])
 print(
     "validation MAE",
-    round(mean_absolute_error(y[split:], model.predict(x[split:])), 3),
+    round(mean_absolute_error(y[split:], predicted), 3),
     "| predicting the median:",
     round(mean_absolute_error(y[split:], np.full(len(y) - split, np.median(y[:split]))), 3),
 )
+plt.figure(figsize=(12, 3))
+plt.plot(y[split:], label="actual")
+plt.plot(predicted, label="gradient boosting")
+plt.title("Validation segments: the model is sure near a quake, vague far from one")
+plt.legend()
+plt.show()
 model.fit(x, y)
 
 # %%
