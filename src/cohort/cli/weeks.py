@@ -115,7 +115,11 @@ def report(
 
     chosen = _seeds(seeds)
     cohort = open_cohort(ctx)
-    reports = [measure(cohort, week_id, chosen) for week_id in _week_ids(cohort, week)]
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
+    reports = [measure(cohort, w, chosen, progress) for w in _week_ids(cohort, week)]
     rows = table_rows(reports)
     if json:
         print_json([{**r.__dict__, "mean": r.mean, "sd": r.sd} for r in reports])

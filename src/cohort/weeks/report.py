@@ -19,6 +19,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,7 +160,12 @@ def run_starter(
     return submission
 
 
-def report(cohort: Cohort, week_ref: str, seeds: tuple[int, ...] = DEFAULT_SEEDS) -> WeekReport:
+def report(
+    cohort: Cohort,
+    week_ref: str,
+    seeds: tuple[int, ...] = DEFAULT_SEEDS,
+    progress: Callable[[str], None] | None = None,
+) -> WeekReport:
     """Measure one week: the starter over `seeds`, the baseline and the trivial submission."""
     import pandas as pd
 
@@ -181,6 +187,8 @@ def report(cohort: Cohort, week_ref: str, seeds: tuple[int, ...] = DEFAULT_SEEDS
             path = run_starter(week.path / "kernel.py", data, scratch / f"work-{seed}", seed)
             seconds.append(time.perf_counter() - start)
             scores.append(score(week, solution, pd.read_csv(path, dtype=str)))
+            if progress is not None:
+                progress(f"{week.id} seed {seed}: {scores[-1]:.4f} ({seconds[-1]:.0f} s)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return WeekReport(
