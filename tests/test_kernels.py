@@ -51,8 +51,12 @@ def test_build_writes_notebook_and_kaggle_metadata(cohort: Cohort) -> None:
     week4 = json.loads(
         (cohort.config.week("04").path / "build" / "kernel-metadata.json").read_text()
     )
-    # week.toml asks for a GPU, but the code never moves to CUDA: none is requested.
-    assert (week4["enable_gpu"], week4["competition_sources"]) == (False, ["digit-recognizer"])
+    # week.toml asks for a GPU and the code moves to CUDA when there is one.
+    assert (week4["enable_gpu"], week4["competition_sources"]) == (True, ["digit-recognizer"])
+    week2 = json.loads(
+        (cohort.config.week("02").path / "build" / "kernel-metadata.json").read_text()
+    )
+    assert week2["enable_gpu"] is False  # week.toml asks for none
     assert week4["dataset_sources"] == ["your-kaggle-username/kernels-04-optimizers-data"]
     final = json.loads(
         (cohort.config.week("final").path / "build" / "kernel-metadata.json").read_text()
