@@ -4,6 +4,7 @@ fast open when it already stands at every migration head."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -74,6 +75,8 @@ def test_submit_imports_no_pandas_and_skips_alembic(cohort_root: Path) -> None:
     result = _run(cohort_root, "submit", "--member", "ann", "--week", "1", "sub.csv")
     assert result["code"] in (0, None), result["stderr"]
     assert _heavy(result["modules"]) == []
+    if not os.environ.get("COHORT_DATABASE_URL"):  # SQLite: no PostgreSQL dialect either
+        assert "sqlalchemy.dialects.postgresql" not in result["modules"]
 
 
 def test_store_at_heads_opens_without_alembic_and_a_newer_one_is_refused(
