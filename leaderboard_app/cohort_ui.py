@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cohort import present, revision
+from cohort import present, revision, textsafe
 from cohort.config import CONTRIBUTION_KINDS, Week
 from cohort.errors import CohortError
 from cohort.scoring import boards
@@ -118,7 +118,9 @@ def pick_week(
         try:
             chosen = c.config.week(asked)
         except CohortError:
-            st.warning(f"No week '{asked}' in this cohort; showing the current week.")
+            st.warning(
+                f"No week '{textsafe.markdown(asked, 40)}' in this cohort; showing the current week."
+            )
     index = next((i for i, w in enumerate(weeks) if w.id == chosen.id), 0)
     return st.selectbox(label, weeks, index=index, format_func=week_label, key=key)
 
