@@ -9,12 +9,14 @@ done in .xlsx, where openpyxl would otherwise store such a string as a formula.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from cohort import textsafe
 from cohort.errors import NotFound, StorageError, ValidationError
 from cohort.season.selection import cut_size
 from cohort.season.standings import Standings, standings
@@ -24,9 +26,19 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".csv", ".xlsx", ".md")
 
 
+# Control characters are not allowed in .xlsx (openpyxl refuses the whole file) and break CSV rows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A spreadsheet that splits cells on ';' would start a new cell after it: guard that one too.
+_AFTER_SEMICOLON = re.compile(r";(\s*)(?=[=+\-@\t\r])")
+
+
 def neutralize(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula, made inert; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A text cell a spreadsheet would run as a formula, made inert (also after a ';');
+    control characters dropped; other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_SEMICOLON.sub(r";\1'", _CONTROL.sub("", value))
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -49,8 +61,10 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _markdown(frame: pd.DataFrame) -> str:
     def cell(v: object) -> str:
-        text = f"{v:g}" if isinstance(v, float) else str(v)
-        return text.replace("|", "\\|").replace("\n", " ")
+        if isinstance(v, float):
+            return f"{v:g}"
+        # Members' names are data: no links, images or emphasis from a name.
+        return textsafe.markdown(v, limit=10_000)
 
     head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
