@@ -128,7 +128,9 @@ def test_a_member_submits_to_the_hosted_app_and_a_restart_loses_nothing(
             page.get_by_label("Organizer password", exact=True).fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             # The form goes only once the password from the secrets file is accepted.
-            page.get_by_label("Organizer password", exact=True).wait_for(state="detached", timeout=60_000)
+            page.get_by_label("Organizer password", exact=True).wait_for(
+                state="detached", timeout=60_000
+            )
             browser.close()
     finally:
         stop(server)
