@@ -155,3 +155,31 @@ def test_a_demo_season_on_postgres_gives_the_same_boards_standings_and_selection
             assert json.loads(_cli(demo, url, *args)) == json.loads(
                 _cli(demo, sqlite_url, *args)
             ), args
+
+
+def test_a_database_of_the_first_release_upgrades_with_its_rows(any_store_url: str) -> None:
+    # The first release's schema (0001 only) with a member in it, as a season left it.
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from cohort.store import MIGRATIONS
+    from cohort.store.tables import Base
+
+    engine = create_engine(any_store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO members (handle, name, email, kaggle_username, created_at) "
+                "VALUES ('ann', 'Ann Lee', '', '', '2026-11-01 10:00:00')"
+            )
+        )
+    engine.dispose()
+    store = Store(any_store_url)
+    assert set(Base.metadata.tables) <= set(store.table_names())
+    assert transfer.row_counts(store)["members"] == 1
+    store.dispose()
