@@ -121,13 +121,16 @@ def test_bad_deadline_commands_are_one_error_line_and_change_nothing(
 
 
 def test_an_extension_lets_one_member_submit_after_the_close_and_counts(
-    season: Cohort, tmp_path: Path
+    season: Cohort, tmp_path: Path, monkeypatch
 ) -> None:
     path = tmp_path / "late.csv"
     pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
     late = cli(season, "submit", "--member", "dee", "--week", "1", str(path))
     assert late.exit_code == 0 and "this is a late submission" in late.output
     until = (utcnow() + timedelta(days=2)).astimezone(season.config.tz)
+    # The organizer grants it before week 1 closes (2026-01-12), while the board is hidden.
+    granted = season.config.week("1").closes_at - timedelta(days=1)
+    monkeypatch.setattr("cohort.scoring.deadlines.utcnow", lambda: granted)
     result = cli(
         season,
         "extend",
@@ -150,3 +153,20 @@ def test_an_extension_lets_one_member_submit_after_the_close_and_counts(
     assert board(season, "1")[0] == "ann" and "dee" in board(season, "1")
     entries = json.loads(cli(season, "audit", "--json", "--action", "extend").stdout)
     assert entries[0]["target"] == "01-a/dee" and "ill" in entries[0]["detail"]
+
+
+def test_an_extension_on_a_revealed_week_is_refused_in_one_line(season: Cohort) -> None:
+    # Week 1 closed (so revealed): an extension would show dee the private score of new files.
+    logged = json.loads(cli(season, "audit", "--json").stdout)
+    result = cli(season, "extend", "1", "-m", "dee", "--until", "2099-01-10")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Week '01-a' is already revealed, so its private scores are public and an "
+        "extension would show dee the private score of each new file; accept a late "
+        "submission instead (`cohort submit` marks it late).\n"
+    )
+    assert json.loads(cli(season, "audit", "--json").stdout) == logged
+    from cohort.store import extensions as store_ext
+
+    with season.store.transaction() as tx:
+        assert store_ext.for_week(tx, "01-a") == {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cohort.config import WEEK_FILE, Week
-from cohort.errors import ConfigError, ValidationError
+from cohort.errors import ConfigError, Conflict, ValidationError
 from cohort.store import audit
 from cohort.store import contributions as store_contrib
 from cohort.store import extensions as store_ext
@@ -104,6 +104,16 @@ def extend(
             "an extension must give more time."
         )
     now = utcnow()
+    from cohort.scoring.boards import is_revealed
+
+    with cohort.store.transaction() as tx:
+        store_members.by_handle(tx, handle)  # an unknown member is named first
+    if is_revealed(cohort, week.id, now):
+        raise Conflict(
+            f"Week '{week.id}' is already revealed, so its private scores are public and an "
+            f"extension would show {handle} the private score of each new file; accept a late "
+            "submission instead (`cohort submit` marks it late)."
+        )
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         old = store_ext.put(tx, member.id, week.id, until, reason, actor, now)
