@@ -76,13 +76,21 @@ def test_a_bundle_holds_no_answer_by_its_bytes(
         r[week.competition.id_column]: tuple(r[c] for c in week.competition.target_columns)
         for r in _csv_rows(secret)
     }
+    data_dir = season.config.week_data_dir(week)
+    baseline = (data_dir / "baseline.csv").read_bytes()  # a strong ready-made submission
+    private = json.loads((data_dir / "baseline.json").read_text())["private_score"]
     made = bundle(season, week_id, tmp_path / "bundle")
     files = [p for p in made.directory.rglob("*") if p.is_file()]
     assert sorted(p.relative_to(made.directory).as_posix() for p in files) == sorted(made.files)
     assert "sample_submission.csv" in made.files and MARKER in made.files
+    assert not {"baseline.json", "baseline.csv", "solution.csv"} & {p.name for p in files}
     for path in files:
         data = path.read_bytes()
         assert secret not in data, path
+        assert baseline not in data, path  # the stored baseline's predictions
+        assert b"private_score" not in data, path
+        if private is not None:
+            assert repr(float(private)).encode() not in data, path
         assert b"Usage" not in data or path.name == MARKER, path  # the public/private split
         rows = _csv_rows(data) if path.suffix == ".csv" else []
         if rows and week.competition.id_column in rows[0]:

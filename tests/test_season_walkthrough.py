@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cohort.cli import app
-from cohort.workspace import utcnow
+from cohort.workspace import Cohort, utcnow
 
 runner = CliRunner()
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
@@ -65,7 +65,11 @@ def test_a_season_through_commands_only_survives_backup_and_restore(
     run(root, "prepare", "1")
     run(root, "prepare", "2")
     later = (utcnow() + timedelta(days=1)).astimezone().strftime("%Y-%m-%d %H:%M%z")
-    run(root, "extend", "1", "--member", "ann", "--until", later, "--reason", "ill")
+    # Granted before week 1 closed: a revealed week takes no extensions.
+    closes = Cohort.open(root).config.week("1").closes_at
+    with monkeypatch.context() as m:
+        m.setattr("cohort.scoring.deadlines.utcnow", lambda: closes - timedelta(hours=1))
+        run(root, "extend", "1", "--member", "ann", "--until", later, "--reason", "ill")
     run(
         root,
         "submit",

@@ -1,7 +1,9 @@
 """`cohort bundle`: exactly what members get of a week's data, ready to publish as a Kaggle dataset.
 
-A bundle is data/<week>/ without solution.csv: the public files prepare wrote
-(train, test, images, segments) and sample_submission.csv, plus cohort-week.json,
+A bundle is data/<week>/ without the organizer's files (solution.csv, and the stored
+baseline: baseline.json with its private score, baseline.csv, a ready-made strong
+submission): the public files prepare wrote (train, test, images, segments) and
+sample_submission.csv, plus cohort-week.json,
 the marker the starter kernels look for under /kaggle/input (cohort, week id,
 solution hash, the files; nothing secret). Before anything is written the files are
 checked by their bytes, not their names: no file may hold solution.csv's bytes or
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 MARKER = "cohort-week.json"
 SOLUTION = "solution.csv"
+# What prepare writes for the organizer only: the answers and the stored baseline (its
+# private score, and predictions that would be a strong submission handed to everyone).
+ORGANIZER_FILES = frozenset({SOLUTION, "baseline.json", "baseline.csv"})
 # Files above this size are not scanned for labels: a CSV of test labels is small, and
 # LANL's train.csv (gigabytes) is the training signal, published on purpose.
 SCAN_LIMIT_BYTES = 64 * 1024 * 1024
@@ -49,12 +54,13 @@ def default_dir(cohort: Cohort, week: Week) -> Path:
 
 
 def member_files(data: Path) -> list[Path]:
-    """Every file of a prepared week's folder that members get: all but solution.csv and dot-files."""
+    """Every file of a prepared week's folder that members get: all but the organizer's files
+    (solution.csv, baseline.json, baseline.csv) and dot-files."""
     return sorted(
         p
         for p in data.rglob("*")
         if p.is_file()
-        and p.relative_to(data).as_posix() != SOLUTION
+        and p.relative_to(data).as_posix() not in ORGANIZER_FILES
         and not any(part.startswith(".") for part in p.relative_to(data).parts)
     )
 
