@@ -289,7 +289,7 @@ def test_a_sheet_without_member_or_week_columns_is_refused(cohort: Cohort, tmp_p
 
 
 def test_on_time_kernels_are_derived_from_notebook_links(cohort: Cohort) -> None:
-    link = "https://www.kaggle.com/code/ann/week-1"
+    link = "https://www.kaggle.com/code/ANNK/week-1"  # ann's own Kaggle account, any case
     intake.submit(cohort, "ann", "1", None, link, at=datetime(2027, 1, 12, 10, tzinfo=UTC))
     assert _current(cohort) == [("ann", "01-a", "on_time_kernel", 1.0, "derived")]
     assert _current(cohort, handle="bob") == []
@@ -298,6 +298,24 @@ def test_on_time_kernels_are_derived_from_notebook_links(cohort: Cohort) -> None
         cohort, "ann", "on_time_kernel", value=0, week_ref="1", note="link was private"
     )
     assert _current(cohort) == [("ann", "01-a", "on_time_kernel", 0.0, "manual")]
+
+
+def test_a_kaggle_kernel_earns_on_time_credit_only_for_its_owner(cohort: Cohort) -> None:
+    at = datetime(2027, 1, 12, 10, tzinfo=UTC)
+    # bob sends ann's kernel, then the starter's address; he has no kaggle_username at all
+    sent = intake.submit(cohort, "bob", "1", None, "https://www.kaggle.com/code/annk/my-reg", at=at)
+    assert sent.warnings[-1].startswith(
+        "the notebook belongs to Kaggle user 'annk' and your kaggle_username is blank"
+    )
+    starter = "https://www.kaggle.com/code/your-kaggle-username/cohort-01-a"
+    intake.submit(cohort, "bob", "1", None, starter, at=at)
+    # ann sends the starter's address: accepted, with a warning, and no credit
+    sent = intake.submit(cohort, "ann", "1", None, starter, at=at)
+    assert sent.warnings == [
+        "the notebook belongs to Kaggle user 'your-kaggle-username', not to you ('annk'); "
+        "it earns no on-time credit."
+    ]
+    assert _current(cohort) == []
 
 
 def test_help_rows_repeat_but_reimporting_them_does_not(cohort: Cohort, tmp_path: Path) -> None:

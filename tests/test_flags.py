@@ -79,7 +79,8 @@ def test_each_kind_is_flagged_with_its_evidence_and_nothing_changes(cohort: Coho
         ("same_file", ("ann", "bob"), (ann, bob)),
         ("near_identical", ("cy", "dee"), (cy, dee)),
     ]
-    assert found[0].evidence.startswith("public accuracy 1 of ann (#1, 2027-01-12 09:00 UTC)")
+    # in the cohort's zone (Europe/Amsterdam), as every other table
+    assert found[0].evidence.startswith("public accuracy 1 of ann (#1, 2027-01-12 10:00 CET)")
     assert found[0].evidence.endswith("is beyond the week's plausible best 0.9 (higher is better)")
     assert "the same file (sha256 " in found[4].evidence
     assert found[5].evidence.endswith("identical predictions on all 20 rows, in different files")
@@ -127,6 +128,32 @@ def test_copied_notebooks_are_flagged(cohort: Cohort) -> None:
     assert found[0].evidence == (
         "the notebooks of ann and bob share 12 of their 13 lines beyond the starter (92%)"
     )
+
+
+def test_notebook_links_the_member_does_not_own_are_flagged(cohort: Cohort) -> None:
+    rows = [(h, h.title(), f"{h}@example.org", f"{h}k" if h != "eve" else "") for h in HANDLES]
+    write_roster(cohort.root, rows)
+    import_roster(cohort.store, cohort.root / "members.csv")
+    at = T0 + timedelta(hours=1)
+    for handle, url in [
+        ("ann", "https://www.kaggle.com/code/annk/my-regularization"),  # her own: fine
+        ("dee", "https://www.kaggle.com/code/annk/my-regularization"),  # ann's
+        ("bob", "https://www.kaggle.com/code/your-kaggle-username/cohort-01-a"),  # the starter
+        ("eve", "https://www.kaggle.com/code/someone/nb"),  # eve has no kaggle_username
+    ]:
+        intake.submit(cohort, handle, "1", None, url, at=at)
+    closes = cohort.config.week("1").closes_at
+    intake.submit(cohort, "cy", "1", None, "https://www.kaggle.com/code/annk/x", at=closes)  # late
+    found = [f for f in flags(cohort, "1") if f.kind == "foreign_notebook"]
+    assert [f.handles for f in found] == [("dee",), ("bob",), ("eve",)]
+    assert found[0].evidence == (
+        "notebook link owned by another member (ann), not by dee (kaggle_username deek): "
+        "https://www.kaggle.com/code/annk/my-regularization, sent 2027-01-12 11:00 CET"
+    )
+    assert found[1].evidence.startswith(
+        "notebook link owned by the organizer (the starter's placeholder address), not by bob"
+    )
+    assert "owned by Kaggle user 'someone', not by eve (kaggle_username blank)" in found[2].evidence
 
 
 def test_cohort_flags_lists_them_and_says_when_there_are_none(cohort: Cohort) -> None:

@@ -358,7 +358,8 @@ def flags_(
     json: JsonOption = False,
 ) -> None:
     """Suspicious results with their evidence: implausible scores, one file from two members,
-    near-identical predictions, copied notebooks. Nothing is changed."""
+    near-identical predictions, copied notebooks, notebook links the member does not own.
+    Times are in the cohort's zone. Nothing is changed."""
     from cohort.season.flags import flags
 
     found = flags(open_cohort(ctx), week)

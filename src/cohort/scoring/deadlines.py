@@ -72,24 +72,27 @@ def on_time(tx: Tx, week: Week, closes_at: datetime) -> dict[str, datetime]:
     revealed = _revealed_at(tx, week.id)
     latest = max([closes_at, *ext.values()])
     found: dict[str, datetime] = {}
+    usernames = {m.handle: m.kaggle_username for m in store_members.all_members(tx)}
     for handle, at, url in store_contrib.notebook_links(tx, week.id, latest):
         deadline = ext.get(handle, closes_at)
         if revealed is not None:
             deadline = min(deadline, revealed)
-        if handle not in found and at < deadline and _good_link(url):
+        if handle not in found and at < deadline and _good_link(url, usernames.get(handle, "")):
             found[handle] = at
     return found
 
 
-def _good_link(url: str) -> bool:
-    """A notebook link that passed its check without a warning."""
+def _good_link(url: str, kaggle_username: str) -> bool:
+    """A notebook link that passed its check without a warning; a Kaggle code link only when
+    its owner is the member's kaggle_username (not another member's kernel, nor the starter)."""
     from cohort.errors import ValidationError
-    from cohort.scoring.links import check_notebook_url
+    from cohort.scoring.links import check_notebook_url, owner_warning
 
     try:
-        return not check_notebook_url(url).warnings
+        link = check_notebook_url(url)
     except ValidationError:
         return False
+    return not link.warnings and not owner_warning(link, kaggle_username)
 
 
 def extend(
@@ -104,11 +107,11 @@ def extend(
             "an extension must give more time."
         )
     now = utcnow()
-    from cohort.scoring.boards import is_revealed
-
     with cohort.store.transaction() as tx:
         store_members.by_handle(tx, handle)  # an unknown member is named first
-    if is_revealed(cohort, week.id, now):
+        # boards.is_revealed, inline: boards imports this module (no import cycle).
+        revealed = week.is_closed(now) or _revealed_by_hand(tx, week.id)
+    if revealed:
         raise Conflict(
             f"Week '{week.id}' is already revealed, so its private scores are public and an "
             f"extension would show {handle} the private score of each new file; accept a late "

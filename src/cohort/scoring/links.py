@@ -184,3 +184,29 @@ def _ipynb(url: str, kind: str, segments: list[str], label: str) -> NotebookLink
         None,
         (f"{label} link does not point to an .ipynb file; link the notebook itself.",),
     )
+
+
+def kaggle_owner(link: NotebookLink) -> str:
+    """The Kaggle user owning a Kaggle code link ('' for other links)."""
+    return link.kaggle_ref.split("/", 1)[0] if link.kaggle_ref else ""
+
+
+def owner_warning(link: NotebookLink, kaggle_username: str) -> str:
+    """Why a Kaggle code link earns no on-time credit for a member with this kaggle_username
+    ('' when they own it, or when it is no Kaggle code link): only the member's own kernel counts,
+    not another member's, nor the organizer's starter."""
+    owner = kaggle_owner(link)
+    if not owner:
+        return ""
+    mine = kaggle_username.strip()
+    if not mine:
+        return (
+            f"the notebook belongs to Kaggle user '{owner}' and your kaggle_username is blank, "
+            "so it earns no on-time credit; ask the organizer to set your kaggle_username in members.csv."
+        )
+    if owner.casefold() != mine.casefold():
+        return (
+            f"the notebook belongs to Kaggle user '{owner}', not to you ('{mine}'); "
+            "it earns no on-time credit."
+        )
+    return ""

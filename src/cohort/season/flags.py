@@ -9,13 +9,18 @@ Per week, over the submissions that count (late ones count nowhere, so are left 
   SAME_ROWS of the rows and share at least SAME_ERRORS of their wrong answers (labels),
   or differ on average by under NUMERIC_CLOSE of the answers' spread (numbers);
 - copied notebook: two members' latest notebooks share at least COPIED_LINES of the
-  lines neither took from the week's starter (each with at least MIN_OWN_LINES of them).
+  lines neither took from the week's starter (each with at least MIN_OWN_LINES of them);
+- foreign notebook: a Kaggle code link, sent before the member's deadline, owned by another
+  member, by the organizer (the starter) or by anyone not the member's kaggle_username.
+
+Times are shown in the cohort's zone, as in every other table.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from datetime import UTC, tzinfo
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +36,7 @@ MIN_ERRORS = 3
 NUMERIC_CLOSE = 0.001
 COPIED_LINES = 0.9
 MIN_OWN_LINES = 10
-KINDS = ("implausible", "same_file", "near_identical", "copied_notebook")
+KINDS = ("implausible", "same_file", "near_identical", "copied_notebook", "foreign_notebook")
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,22 @@ def flags(cohort: Cohort, week_ref: str | None = None) -> list[Flag]:
     for week in weeks:
         frame = boards.week_frame(cohort, week)
         files = frame[frame["file_sha256"] != ""]
-        out += implausible(week, files)
-        out += same_files(week, files)
+        tz = cohort.config.tz
+        out += implausible(week, files, tz)
+        out += same_files(week, files, tz)
         out += near_identical(cohort, week, files)
         out += copied_notebooks(cohort, week)
+        out += foreign_notebooks(cohort, week)
     return out
 
 
-def _ref(row: Any) -> str:
-    return f"{row.handle} (#{int(row.submission_id)}, {row.submitted_at:%Y-%m-%d %H:%M} UTC)"
+def _ref(row: Any, tz: tzinfo = UTC) -> str:
+    from cohort.present import when_full
+
+    return f"{row.handle} (#{int(row.submission_id)}, {when_full(row.submitted_at, tz)})"
 
 
-def implausible(week: Week, files: pd.DataFrame) -> list[Flag]:
+def implausible(week: Week, files: pd.DataFrame, tz: tzinfo = UTC) -> list[Flag]:
     """Scores better than the week's plausible best."""
     comp = week.competition
     if comp.plausible_best is None:
@@ -90,14 +99,14 @@ def implausible(week: Week, files: pd.DataFrame) -> list[Flag]:
                         "implausible",
                         (row.handle,),
                         (int(row.submission_id),),
-                        f"{board} {comp.metric} {score:.6g} of {_ref(row)} is beyond the week's "
+                        f"{board} {comp.metric} {score:.6g} of {_ref(row, tz)} is beyond the week's "
                         f"plausible best {ceiling:g} ({better} is better)",
                     )
                 )
     return out
 
 
-def same_files(week: Week, files: pd.DataFrame) -> list[Flag]:
+def same_files(week: Week, files: pd.DataFrame, tz: tzinfo = UTC) -> list[Flag]:
     """One stored file submitted by more than one member."""
     out = []
     for sha, group in files.groupby("file_sha256", sort=True):
@@ -111,7 +120,7 @@ def same_files(week: Week, files: pd.DataFrame) -> list[Flag]:
                 tuple(sorted(group["handle"].unique())),
                 tuple(int(i) for i in group["submission_id"]),
                 f"the same file (sha256 {str(sha)[:12]}) from "
-                + ", ".join(_ref(r) for r in group.itertuples()),
+                + ", ".join(_ref(r, tz) for r in group.itertuples()),
             )
         )
     return out
@@ -150,7 +159,7 @@ def near_identical(cohort: Cohort, week: Week, files: pd.DataFrame) -> list[Flag
                     "near_identical",
                     (a.handle, b.handle),
                     (int(a.submission_id), int(b.submission_id)),
-                    f"{_ref(a)} and {_ref(b)}: {why}",
+                    f"{_ref(a, cohort.config.tz)} and {_ref(b, cohort.config.tz)}: {why}",
                 )
             )
     return out
@@ -238,4 +247,57 @@ def copied_notebooks(cohort: Cohort, week: Week) -> list[Flag]:
                     f"beyond the starter ({share:.0%})",
                 )
             )
+    return out
+
+
+def foreign_notebooks(cohort: Cohort, week: Week) -> list[Flag]:
+    """Kaggle code links, sent in time, that the member does not own (so they earn no
+    on-time credit): another member's kernel, the organizer's starter, anybody else's."""
+    from cohort.errors import ValidationError
+    from cohort.present import when_full
+    from cohort.scoring.links import check_notebook_url, kaggle_owner, owner_warning
+    from cohort.store import contributions as store_contrib
+    from cohort.store import extensions as store_ext
+    from cohort.store import members as store_members
+
+    with cohort.store.transaction() as tx:
+        members = store_members.all_members(tx)
+        ext = store_ext.for_week(tx, week.id)
+        latest = max([week.closes_at, *ext.values()])
+        links = store_contrib.notebook_links(tx, week.id, latest)
+    usernames = {m.handle: m.kaggle_username for m in members}
+    owners = {m.kaggle_username.casefold(): m.handle for m in members if m.kaggle_username}
+    organizer = cohort.config.kaggle_owner.strip().casefold()
+    out: list[Flag] = []
+    seen: set[tuple[str, str]] = set()
+    for handle, at, url in links:
+        if at >= max(week.closes_at, ext.get(handle, week.closes_at)):
+            continue  # late: earns nothing anyway
+        try:
+            link = check_notebook_url(url)
+        except ValidationError:
+            continue
+        owner = kaggle_owner(link)
+        if not owner_warning(link, usernames.get(handle, "")) or (handle, owner) in seen:
+            continue
+        seen.add((handle, owner))
+        if owner.casefold() in owners:
+            whose = f"another member ({owners[owner.casefold()]})"
+        elif owner.casefold() == organizer:
+            whose = "the organizer"
+        elif owner == "your-kaggle-username":
+            whose = "the organizer (the starter's placeholder address)"
+        else:
+            whose = f"Kaggle user '{owner}'"
+        mine = usernames.get(handle, "") or "blank"
+        out.append(
+            Flag(
+                week.id,
+                "foreign_notebook",
+                (handle,),
+                (),
+                f"notebook link owned by {whose}, not by {handle} (kaggle_username {mine}): "
+                f"{link.url}, sent {when_full(at, cohort.config.tz)}",
+            )
+        )
     return out
