@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cohort.cli import app
 from cohort.scoring import boards
 from cohort.season import contributions
+from cohort.sheets import roster
 from cohort.workspace import Cohort, utcnow
 
 from .test_standings import IDS, PREDICTIONS, build_season
@@ -22,7 +23,10 @@ runner = CliRunner()
 
 @pytest.fixture
 def season(make_cohort, tmp_path: Path) -> Cohort:
-    return build_season(make_cohort, tmp_path)
+    cohort = build_season(make_cohort, tmp_path)
+    # On-time credit needs the Kaggle link to be the member's own (kaggle.com/code/ann/...).
+    roster.edit_member(cohort.store, "ann", "lead", kaggle_username="ann")
+    return cohort
 
 
 def cli(cohort: Cohort, *args: str):  # noqa: ANN201
