@@ -294,3 +294,33 @@ def test_backup_never_overwrites_a_file_the_live_database_or_the_season(
         backup(season, season.root / "data" / "x.tar.gz")
     backup(season, tmp_path / "season.tar.gz", force=True)
     assert tarfile.is_tarfile(tmp_path / "season.tar.gz")
+
+
+def test_a_backup_taken_after_a_bundle_restores_without_the_bundle(
+    season: Cohort, tmp_path: Path
+) -> None:
+    """The bundle hard-links the week's files; the archive holds regular files only, leaves
+    the (rebuildable) data/bundle/ out, and carries the cohort's secret."""
+    from cohort.kaggle.bundle import bundle
+    from cohort.weeks.prepare import SECRET_FILE, cohort_secret
+
+    data = season.root / "data" / "01-a"
+    pd.DataFrame({"id": IDS, "label": ["a"] * len(IDS)}).to_csv(
+        data / "sample_submission.csv", index=False
+    )
+    (data / "train.csv").write_text("id,x,label\nt1,0.5,a\n")
+    secret = cohort_secret(season)
+    made = bundle(season, "1")
+    assert (made.directory / "train.csv").stat().st_nlink == 2  # a hard link, as tar sees it
+    archive = backup(season, tmp_path / "season.tar.gz").path
+    with tarfile.open(archive, "r:gz") as tar:
+        members = tar.getmembers()
+    assert all(m.isreg() for m in members)
+    assert not [m.name for m in members if m.name.startswith("data/bundle/")]
+    assert f"data/{SECRET_FILE}" in {m.name for m in members}
+    fresh_root = tmp_path / "new-machine" / "cohort"
+    restore_into(archive, fresh_root)
+    restored = fresh_root / "data" / "01-a" / "train.csv"
+    assert restored.read_bytes() == (data / "train.csv").read_bytes()
+    assert not (fresh_root / "data" / "bundle").exists()
+    assert (fresh_root / "data" / SECRET_FILE).read_text().strip() == secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from cohort.cli import app
 from cohort.errors import CohortError, ConfigError, NotFound
 from cohort.template import init_cohort
-from cohort.weeks.prepare import baseline_predictions, prepare
+from cohort.weeks.prepare import SECRET_FILE, baseline_predictions, prepare
 from cohort.workspace import Cohort
 
 runner = CliRunner()
@@ -54,17 +55,33 @@ def tree_digest(directory: Path) -> str:
 
 
 @pytest.mark.parametrize("week", ["02-regularization", "05-lanl-final"])
-def test_prepare_is_deterministic_for_a_seed(tmp_path: Path, week: str) -> None:
+def test_prepare_is_deterministic_for_a_cohort_and_secret_between_cohorts(
+    tmp_path: Path, week: str
+) -> None:
+    """week.toml's seed is public: two cohorts from the same template get different hidden
+    data (ids, split, jitter), each from its own data/.cohort-secret; one cohort re-prepared
+    gets the same bytes (a restored backup brings the secret: tests/test_backup.py)."""
     first, second = new_cohort(tmp_path / "a"), new_cohort(tmp_path / "b")
-    prepare(first, week, seed=5)
-    prepare(second, week, seed=5)
-    data_first = first.config.week_data_dir(first.config.week(week))
-    assert tree_digest(data_first) == tree_digest(
-        second.config.week_data_dir(second.config.week(week))
+    made = prepare(first, week)
+    prepare(second, week)
+    wk = first.config.week(week)
+    id_col = wk.competition.id_column
+    one, two = (
+        pd.read_csv(c.config.solution_path(wk), dtype={id_col: str}) for c in (first, second)
     )
+    assert one.to_csv() != two.to_csv()
+    assert set(one[id_col]) != set(two[id_col]) or not one.equals(two)
+    secret = (first.config.data_dir / SECRET_FILE).read_text()
+    assert secret != (second.config.data_dir / SECRET_FILE).read_text()
+    data_first = first.config.week_data_dir(wk)
+    digest = tree_digest(data_first)
+    shutil.rmtree(data_first)
+    again = prepare(first, week)  # the same cohort, prepared again from nothing
+    assert tree_digest(data_first) == digest and again.solution_sha256 == made.solution_sha256
+    assert (first.config.data_dir / SECRET_FILE).read_text() == secret  # written once
     other = prepare(second, week, seed=6)
     assert other.changed
-    assert other.solution_sha256 != prepare(first, week, seed=5).solution_sha256
+    assert other.solution_sha256 != made.solution_sha256
 
 
 def test_prepare_writes_the_competition_layout(prepared: Cohort) -> None:

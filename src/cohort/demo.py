@@ -39,6 +39,8 @@ DEMO_START = "2026-03-02"
 # The live demo: today is this day of the season (week 3 opened 3 days ago, week 4 opens in 4).
 LIVE_DAY = 17
 DEMO_NAME = "Demo cohort (simulated members)"
+# The demo cohort's secret (see cohort.weeks.prepare): public on purpose, it hides nothing real.
+DEMO_SECRET = "cohort-demo-public-secret"
 
 FIRST_NAMES = [
     "Ada",
@@ -108,6 +110,8 @@ def run_demo(
     rng = np.random.default_rng(seed)
     profiles = _roster(directory, members, rng)
     cohort = Cohort.open(directory, db)
+    # A fixed secret (not a random one): the demo's hidden data is the same on every machine.
+    prepare.write_secret(cohort, DEMO_SECRET)
     import_roster(cohort.store, directory / "members.csv")
     echo(f"Demo cohort in {directory}: {members} SIMULATED members (not real people), seed {seed}.")
     # Live: nothing is simulated from today on, so a rerun on the same day is the same season.

@@ -3,9 +3,12 @@
 `cohort backup FILE` writes one gzip'd tar: `manifest.json` (the cohort's identity, the
 hidden solutions' hashes, and the sha256 and size of every other member), the database
 as a consistent SQLite snapshot (`cohort.db`), `cohort.toml`, `members.csv`, `weeks/`,
-the built `data/` (hidden solutions included: the archive is the organizer's secret)
-and the stored `submissions/`. Left out, because they are rebuilt or re-downloaded:
-the parsed-array cache (`submissions/*/parsed/`), `data/raw/` and `__pycache__/`.
+the built `data/` (hidden solutions and the cohort's secret `data/.cohort-secret`
+included: the archive is the organizer's secret) and the stored `submissions/`. Left
+out, because they are rebuilt or re-downloaded: the parsed-array cache
+(`submissions/*/parsed/`), `data/raw/`, the member bundles `data/bundle/` (`cohort
+bundle` writes them again) and `__pycache__/`. Every member is stored as a regular
+file, never as a tar link entry (a restore accepts regular files only).
 
 A restore trusts nothing in the archive. Members are read one by one (regular files
 under the known top-level names only, never extracted by tarfile itself), each checked
@@ -44,6 +47,7 @@ from cohort.errors import (
 )
 from cohort.store import Store, migration_heads
 from cohort.store import snapshot as store_snapshot
+from cohort.weeks.prepare import SECRET_FILE
 from cohort.workspace import Cohort
 
 FORMAT = "cohort-season-backup"
@@ -84,7 +88,7 @@ def backup(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
             tar.add(db_tmp, arcname=DATABASE, recursive=False)
             for name in sorted(files):
-                tar.add(cohort.root / name, arcname=name, recursive=False)
+                _add_file(tar, cohort.root / name, name)
         os.replace(tmp, path)
     except sqlite3.Error as exc:
         raise StorageError(f"Backup failed ({exc}); check the disk space and try again.") from None
@@ -162,10 +166,12 @@ def _season_files(root: Path) -> list[str]:
 
 def _kept(rel: Path) -> bool:
     parts = rel.parts
+    if rel.as_posix() == f"data/{SECRET_FILE}":
+        return True  # the cohort's secret: re-preparing a week needs it to rebuild the same data
     if any(p.startswith(".") or p == "__pycache__" for p in parts):
         return False  # temp files, caches
-    if parts[0] == "data" and len(parts) > 1 and parts[1] == "raw":
-        return False  # Kaggle downloads: `cohort kaggle download` fetches them again
+    if parts[0] == "data" and len(parts) > 1 and parts[1] in ("raw", "bundle"):
+        return False  # Kaggle downloads (fetched again) and member bundles (`cohort bundle`)
     return not (parts[0] == "submissions" and "parsed" in parts[2:-1])
 
 
@@ -211,6 +217,17 @@ def _file_entry(path: Path) -> dict[str, Any]:
             digest.update(chunk)
             size += len(chunk)
     return {"sha256": digest.hexdigest(), "bytes": size}
+
+
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> None:
+    """Add `path` as a regular-file member, even when it is hard-linked to another member
+    (tarfile would store a link entry, which a restore refuses)."""
+    info = tar.gettarinfo(path, arcname=name)
+    info.type = tarfile.REGTYPE
+    info.linkname = ""
+    info.size = path.stat().st_size
+    with path.open("rb") as fh:
+        tar.addfile(info, fh)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

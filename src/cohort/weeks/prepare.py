@@ -6,12 +6,19 @@ writer they share. This module runs it into a scratch folder, adds what every
 week has (solution.csv with its seeded Public/Private split, sample_submission.csv),
 applies the refuse-overwrite rule, and only then swaps the folder into place, so
 a failed prepare leaves data/<week>/ as it was.
+
+The seed a week's build receives is not week.toml's `[data] seed` alone (that file is
+public: anyone with the template could rebuild the hidden ids, split and answers), but
+that seed mixed with the cohort's secret, data/.cohort-secret: random, written once at
+the first prepare, kept in the season backup. Two cohorts from the same template get
+different hidden data; re-preparing one cohort gives the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +36,8 @@ if TYPE_CHECKING:
 CLASSIFICATION_METRICS = {"accuracy", "error_rate", "macro_f1", "log_loss", "roc_auc"}
 # numpy and scikit-learn take seeds in [0, 2**32); outside it they fail with their own internals.
 MAX_SEED = 2**32 - 1
+# The cohort's secret, under data/ (git-ignored, in the season backup); see the module text.
+SECRET_FILE = ".cohort-secret"
 
 
 @dataclass(frozen=True)
@@ -85,13 +94,14 @@ def prepare(
     raw = raw_dir_for(cohort, week, raw_dir)
     target = cohort.config.week_data_dir(week)
     target.parent.mkdir(parents=True, exist_ok=True)
+    secret_seed = build_seed(cohort_secret(cohort), week.id, seed)
     scratch = target.parent / f".{week.id}.building-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     try:
-        built = _run_build(week, module, raw, scratch, seed)
+        built = _run_build(week, module, raw, scratch, secret_seed)
         check_built(week, built)
-        public = write_answers(week, built, scratch, seed)
+        public = write_answers(week, built, scratch, secret_seed)
         sha = _sha256(scratch / "solution.csv")
         scored, warnings = _overwrite_check(cohort, week, sha, force)
         changed = _current_sha(cohort, week) != sha
@@ -115,6 +125,46 @@ def prepare(
         changed=changed,
         warnings=warnings,
     )
+
+
+def cohort_secret(cohort: Cohort) -> str:
+    """The cohort's secret from data/.cohort-secret, created (random, owner-only) if absent."""
+    path = cohort.config.data_dir / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another prepare wrote it a moment ago
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"Cannot read the cohort's secret {path} ({exc}); restore it from the season backup."
+        ) from None
+    if not text:
+        raise ConfigError(
+            f"The cohort's secret {path} is empty; restore it from the season backup "
+            "(or delete it before the first prepare to draw a new one)."
+        )
+    return text
+
+
+def write_secret(cohort: Cohort, secret: str) -> None:
+    """Set the cohort's secret (the demo writes a fixed one so its data is reproducible)."""
+    path = cohort.config.data_dir / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def build_seed(secret: str, week_id: str, seed: int) -> int:
+    """The seed a week's build and split receive: week.toml's seed mixed with the secret."""
+    digest = hashlib.sha256(f"{secret}\0{week_id}\0{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")  # in [0, 2**32), as numpy needs
 
 
 def _run_build(week: Week, module: ModuleType, raw: Path | None, out: Path, seed: int) -> Built:
