@@ -76,7 +76,7 @@ def test_adding_import_torch_to_a_fastai_starter_earns_nothing(starter: str) -> 
 def test_a_bare_import_of_another_framework_earns_nothing(starter: str) -> None:
     verdict = judge(fork(starter, ("code", "import keras")), "fastai", starter)
     assert verdict.reasons == ()
-    assert "keras is only imported, never used" in verdict.verdict[0]
+    assert "keras is imported but builds or trains no model" in verdict.verdict[0]
 
 
 def test_another_framework_used_for_a_model_earns_it(starter: str) -> None:
@@ -127,7 +127,7 @@ def test_on_time_credit_needs_a_checked_link_submitted_before_the_close(
     make_cohort, url: str, credited: bool
 ) -> None:
     root = make_cohort({"01-a": {}})
-    write_roster(root, [("ann", "Ann", "ann@example.org", "")])
+    write_roster(root, [("ann", "Ann", "ann@example.org", "ann")])
     c = Cohort.open(root)
     import_roster(c.store, root / "members.csv")
     week = c.config.week("1")

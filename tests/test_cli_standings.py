@@ -174,7 +174,9 @@ def test_contrib_import_reports_unmatched_rows(season: Cohort) -> None:
 
 def test_notebook_analyze_and_record(season: Cohort) -> None:
     shown = invoke(season.root, "notebook", "analyze", str(DATA / "nb_keras_calls.ipynb"))
-    assert shown.stdout == "Frameworks: keras; explanation cells: 0; plots: 2; code cells: 2.\n"
+    assert (
+        shown.stdout == "Frameworks: tensorflow; explanation cells: 0; plots: 2; code cells: 2.\n"
+    )
     recorded = invoke(
         season.root,
         "notebook",
@@ -185,9 +187,10 @@ def test_notebook_analyze_and_record(season: Cohort) -> None:
         "--week",
         "1",
     )
-    # The verdict explains each rule; keras is only imported (no starter: every cell is new).
+    # The verdict explains each rule; tensorflow is only imported (no starter: every cell is new).
     assert recorded.stdout.splitlines()[1:] == [
-        "  not met: no framework beyond the week's minimum (keras is only imported, never used)",
+        "  not met: no framework beyond the week's minimum "
+        "(tensorflow is imported but builds or trains no model)",
         "  not met: 0 explanation cell(s) (3 needed)",
         "  met: 2 plot(s) (2 needed)",
         "Beyond the minimum: 2 plot(s) (2 needed).",

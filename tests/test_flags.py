@@ -120,9 +120,11 @@ def _notebook(lines: list[str]) -> str:
 
 def test_copied_notebooks_are_flagged(cohort: Cohort) -> None:
     work = [f"step_{k} = train(model, epochs={k})" for k in range(12)]
-    record_notebook(cohort, "ann", "1", _notebook(work))
-    record_notebook(cohort, "bob", "1", _notebook(work + ["print('mine now')"]))
-    record_notebook(cohort, "cy", "1", _notebook([f"other_{k} = fit({k})" for k in range(12)]))
+    record_notebook(cohort, "ann", "1", _notebook(work), at=T0)
+    record_notebook(cohort, "bob", "1", _notebook(work + ["print('mine now')"]), at=T0)
+    record_notebook(
+        cohort, "cy", "1", _notebook([f"other_{k} = fit({k})" for k in range(12)]), at=T0
+    )
     found = flags(cohort, "1")
     assert [(f.kind, f.handles) for f in found] == [("copied_notebook", ("ann", "bob"))]
     assert found[0].evidence == (

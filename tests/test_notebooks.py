@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,9 @@ def _read(name: str) -> str:
     ("name", "frameworks", "explanations", "plots", "code", "used"),
     [
         ("nb_fastai_minimum.ipynb", ("fastai",), 0, 1, 3, ("fastai",)),
-        ("nb_torch_beyond.ipynb", ("fastai", "torch"), 3, 2, 4, ("fastai", "torch")),
-        ("nb_keras_calls.ipynb", ("keras",), 0, 2, 2, ()),  # imported only
+        # fastai is star-imported but builds no learner; torch trains (a loss, backward)
+        ("nb_torch_beyond.ipynb", ("fastai", "torch"), 3, 2, 4, ("torch",)),
+        ("nb_keras_calls.ipynb", ("tensorflow",), 0, 2, 2, ()),  # imported only
         # a Kaggle script kernel, read through jupytext
         ("nb_script_kernel.py", ("torch",), 1, 1, 2, ("torch",)),
     ],
@@ -92,7 +94,7 @@ def _notebook(*cells: tuple[str, str]) -> str:
         (
             [("code", "import torch\nfrom tensorflow import keras\nm = keras.Sequential([])")],
             "pytorch",
-            ("uses keras beyond the week's torch",),
+            ("uses tensorflow beyond the week's torch",),  # tensorflow's keras
         ),
     ],
 )
@@ -137,9 +139,19 @@ def cohort(make_cohort) -> Cohort:
     return c
 
 
+def _open(c: Cohort) -> datetime:
+    """A moment the test week is open (it opens in 2027)."""
+    return c.config.week("1").opens_at + timedelta(hours=1)
+
+
 def test_record_awards_beyond_minimum_once_with_the_evidence(cohort: Cohort) -> None:
     first = record_notebook(
-        cohort, "ann", "1", _read("nb_torch_beyond.ipynb"), url="https://kaggle.com/code/ann/pets"
+        cohort,
+        "ann",
+        "1",
+        _read("nb_torch_beyond.ipynb"),
+        url="https://kaggle.com/code/ann/pets",
+        at=_open(cohort),
     )
     assert first.event_id is not None
     # torch under fastai is not another framework; the explanations and plots are new (the
@@ -149,7 +161,7 @@ def test_record_awards_beyond_minimum_once_with_the_evidence(cohort: Cohort) -> 
         first.verdict[0] == "not met: no framework beyond the week's fastai "
         "(torch is what fastai is built on)"
     )
-    again = record_notebook(cohort, "ann", "1", _read("nb_torch_beyond.ipynb"))
+    again = record_notebook(cohort, "ann", "1", _read("nb_torch_beyond.ipynb"), at=_open(cohort))
     assert again.event_id is None
     frame = contributions.events(cohort, "ann")
     awarded = frame[frame["kind"] == "beyond_minimum"]
@@ -162,12 +174,65 @@ def test_record_awards_beyond_minimum_once_with_the_evidence(cohort: Cohort) -> 
 
 
 def test_a_minimum_notebook_is_stored_but_earns_nothing(cohort: Cohort) -> None:
-    result = record_notebook(cohort, "bob", "1", _read("nb_fastai_minimum.ipynb"))
+    result = record_notebook(cohort, "bob", "1", _read("nb_fastai_minimum.ipynb"), at=_open(cohort))
     assert (result.reasons, result.event_id) == ((), None)
     assert contributions.events(cohort, "bob", derived=False).empty
 
 
 def test_recording_for_an_unknown_member_changes_nothing(cohort: Cohort) -> None:
     with pytest.raises(NotFound, match=r"^No member 'zed'"):
-        record_notebook(cohort, "zed", "1", _read("nb_torch_beyond.ipynb"))
+        record_notebook(cohort, "zed", "1", _read("nb_torch_beyond.ipynb"), at=_open(cohort))
+    assert contributions.events(cohort).empty
+
+
+TF_CHEAP = "import tensorflow as tf\nx = tf.constant(1)\nprint(x)"
+
+
+@pytest.mark.parametrize(
+    ("code", "used"),
+    [
+        (TF_CHEAP, ()),  # a call, but no model
+        (
+            "import tensorflow as tf\nm = tf.keras.Sequential([tf.keras.layers.Dense(2)])",
+            ("tensorflow",),
+        ),
+        ("from tensorflow.keras import layers\nx = layers.Dense(3)", ("tensorflow",)),
+        ("import keras\nclass Net(keras.Model):\n    pass", ("keras",)),
+        ("import torch\nt = torch.tensor([1.0])\nprint(t.sum())", ()),
+        ("import torch\nfrom torch import nn\nnet = nn.Linear(2, 1)", ("torch",)),
+        ("import torch\nopt = torch.optim.SGD(params, lr=0.1)\nopt.step()", ("torch",)),
+        ("from sklearn.linear_model import LogisticRegression\nm = LogisticRegression()", ()),
+        (
+            "from sklearn.linear_model import LogisticRegression\nLogisticRegression().fit(X, y)",
+            ("sklearn",),
+        ),
+        ("from sklearn.model_selection import train_test_split\na = train_test_split(X)", ()),
+    ],
+)
+def test_a_framework_is_used_only_when_it_builds_or_trains_a_model(
+    code: str, used: tuple[str, ...]
+) -> None:
+    assert analyze(_notebook(("code", code))).used == used
+
+
+def test_a_tensorflow_constant_is_not_beyond_a_torch_week() -> None:
+    verdict = judge(_notebook(("code", TF_CHEAP)), "pytorch", None)
+    assert verdict.frameworks == ("tensorflow",)
+    assert verdict.reasons == ()
+    assert verdict.verdict[0] == (
+        "not met: no framework beyond the week's torch "
+        "(tensorflow is imported but builds or trains no model)"
+    )
+
+
+def test_a_notebook_for_a_week_not_yet_open_is_refused(cohort: Cohort) -> None:
+    week = cohort.config.week("1")
+    with pytest.raises(ValidationError, match=r"^Week '01-pets' opens 2027-01-11 00:00 CET; "):
+        record_notebook(
+            cohort,
+            "ann",
+            "1",
+            _notebook(("code", TF_CHEAP)),
+            at=week.opens_at - timedelta(seconds=1),
+        )
     assert contributions.events(cohort).empty

@@ -315,7 +315,7 @@ def build_season(make_cohort, tmp_path: Path, name: str = "cohort") -> Cohort:
     write_roster(
         root,
         [
-            ("ann", "Ann Lee", "ann@example.org", ""),
+            ("ann", "Ann Lee", "ann@example.org", "ann"),  # her week-2 kernel is her own
             ("bob", "Bob Ray", "bob@example.org", ""),
             ("cy", "Cy Young", "cy@example.org", ""),
             ("dee", "Dee Dee", "dee@example.org", ""),

@@ -329,7 +329,12 @@ def notebook_analyze(
     if member:
         result = record_notebook(open_cohort(ctx), member, week or "", text, url=file.name)
     elif week:
-        spec = open_config(ctx).week(week)
+        from cohort.season.notebooks import require_open
+        from cohort.workspace import utcnow
+
+        config = open_config(ctx)
+        spec = config.week(week)
+        require_open(spec, utcnow(), config.tz)
         result = judge(text, spec.framework, starter_text(spec))
     else:
         result = analyze(text)

@@ -180,15 +180,15 @@ def _intake(
         warnings, notebook_url = list(link.warnings), link.url
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
+        if import_key and store_subs.import_key_exists(tx, import_key):
+            raise IntakeRefused(
+                f"Submission with import key '{import_key}' was already imported; nothing to do."
+            )
     if notebook_url:
         from cohort.scoring.links import owner_warning
 
         owned = owner_warning(link, member.kaggle_username)
         warnings += [owned] if owned else []
-        if import_key and store_subs.import_key_exists(tx, import_key):
-            raise IntakeRefused(
-                f"Submission with import key '{import_key}' was already imported; nothing to do."
-            )
     late = check_window(cohort, week, at, handle)
     warnings += late
     if data is None:

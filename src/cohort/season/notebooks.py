@@ -7,8 +7,12 @@ that comes from a submission's checked notebook link (season/contributions.py). 
 rules (documented in docs/standings.md):
 
 - frameworks: `import x` / `from x import` of fastai, torch/torchvision (torch),
-  keras/tensorflow (keras), in code cells; a framework is *used* when a name its
-  import binds is read later (a star import counts as used), not by a bare import;
+  keras, tensorflow, scikit-learn (sklearn), in code cells; a framework is *used* only
+  when it builds or trains a model (see MODEL_USE below): a keras/tf.keras layer, model,
+  optimizer or GradientTape; a torch.nn module (or a subclass of it), a torch.optim
+  optimizer, a torchvision model, or a torch.nn.functional loss with .backward(); a
+  fastai learner; a scikit-learn estimator with a .fit call. A bare import, or any
+  other call (`tf.constant(1)`), is not use;
 - an explanation cell is a markdown cell with at least EXPLANATION_WORDS words
   outside its headings;
 - a plot is an image output of a code cell, or, in a cell without image output,
@@ -28,7 +32,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from cohort.errors import ValidationError
@@ -48,13 +52,43 @@ FRAMEWORK_MODULES = {
     "torchaudio": "torch",
     "torchtext": "torch",
     "keras": "keras",
-    "tensorflow": "keras",
+    "tensorflow": "tensorflow",
     "tf_keras": "keras",
+    "sklearn": "sklearn",
 }
 # How week.toml may spell a framework, mapped to the names above.
-FRAMEWORK_ALIASES = {"pytorch": "torch", "tensorflow": "keras", "tf": "keras"}
-# What a framework is built on: importing (or using) it is not "another framework".
-BUILT_ON = {"fastai": frozenset({"torch"})}
+FRAMEWORK_ALIASES = {
+    "pytorch": "torch",
+    "tf": "tensorflow",
+    "scikit-learn": "sklearn",
+    "tf.keras": "tensorflow",
+}
+# What a framework is built on (or ships with): using it is not "another framework".
+BUILT_ON = {
+    "fastai": frozenset({"torch"}),
+    "keras": frozenset({"tensorflow"}),
+    "tensorflow": frozenset({"keras"}),
+}
+# Dotted-name parts that build or train a model, per framework (see framework_use).
+KERAS_MODEL_PARTS = frozenset(
+    {"layers", "models", "Sequential", "Model", "optimizers", "applications", "GradientTape"}
+)
+SKLEARN_MODEL_MODULES = frozenset(
+    {
+        "linear_model",
+        "ensemble",
+        "tree",
+        "svm",
+        "neighbors",
+        "naive_bayes",
+        "neural_network",
+        "discriminant_analysis",
+        "gaussian_process",
+        "kernel_ridge",
+    }
+)
+FIT_METHODS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit"})
+CALL_RE = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 IMPORT_RE = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 PLOT_CALL_RE = re.compile(
     r"\b(?:plt|pyplot|ax\w*|axes\[[^\]]*\])\.(?:plot|scatter|hist|bar|barh|imshow|boxplot|pie|errorbar"
@@ -166,48 +200,112 @@ def _code_text(cell: dict[str, Any]) -> str:
 
 
 def framework_use(code_cells: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
-    """(frameworks imported, frameworks used: a name their import binds is read somewhere)."""
-    bound: dict[str, str] = {}
+    """(frameworks imported, frameworks used for a model: one builds or trains a model)."""
+    bound: dict[str, str] = {}  # name in the notebook -> dotted module path it stands for
+    stars: list[str] = []  # modules star-imported
     imported: set[str] = set()
-    used: set[str] = set()
-    names: set[str] = set()
+    calls: list[str] = []  # dotted names called (or subclassed), as written
+    methods: set[str] = set()  # attribute names called: fit, backward, ...
     for cell in code_cells:
         code = _code_text(cell)
         try:
             tree = ast.parse(code)
         except SyntaxError:
-            _scan_text(code, bound, imported, names)
+            _scan_text(code, bound, imported, calls, methods)
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    framework = FRAMEWORK_MODULES.get(alias.name.split(".")[0])
-                    if framework:
-                        imported.add(framework)
-                        bound[alias.asname or alias.name.split(".")[0]] = framework
+                    if FRAMEWORK_MODULES.get(alias.name.split(".")[0]):
+                        imported.add(FRAMEWORK_MODULES[alias.name.split(".")[0]])
+                        if alias.asname:
+                            bound[alias.asname] = alias.name
+                        else:
+                            top = alias.name.split(".")[0]
+                            bound[top] = top
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                framework = FRAMEWORK_MODULES.get(node.module.split(".")[0])
-                if framework:
-                    imported.add(framework)
+                if FRAMEWORK_MODULES.get(node.module.split(".")[0]):
+                    imported.add(FRAMEWORK_MODULES[node.module.split(".")[0]])
                     for alias in node.names:
                         if alias.name == "*":
-                            used.add(framework)
+                            stars.append(node.module)
                         else:
-                            bound[alias.asname or alias.name] = framework
-            elif isinstance(node, ast.Name):
-                names.add(node.id)
-    return imported, used | {framework for name, framework in bound.items() if name in names}
+                            bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                if name:
+                    calls.append(name)
+                if isinstance(node.func, ast.Attribute):
+                    methods.add(node.func.attr)
+            elif isinstance(node, ast.ClassDef):
+                calls += [n for n in map(_dotted, node.bases) if n]
+    used: set[str] = set()
+    for name in calls:
+        head, _, rest = name.partition(".")
+        if head in bound:
+            paths = [bound[head] + (f".{rest}" if rest else "")]
+        else:
+            paths = [f"{star}.{name}" for star in stars]
+        for path in paths:
+            framework = _model_use(path, methods)
+            if framework:
+                used.add(framework)
+    return imported, used
 
 
-def _scan_text(code: str, bound: dict[str, str], imported: set[str], names: set[str]) -> None:
-    """framework_use for a cell Python cannot parse: imports by pattern, names as words."""
+def _dotted(node: ast.expr) -> str:
+    """'a.b.c' for a name or attribute chain ('' for anything else)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _model_use(path: str, methods: set[str]) -> str:
+    """The framework a call of this dotted module path uses for a model ('' when it does not
+    build or train one): what "actually used" means for "beyond the minimum"."""
+    parts = path.split(".")
+    framework = FRAMEWORK_MODULES.get(parts[0], "")
+    last = parts[-1]
+    if framework in ("keras", "tensorflow"):
+        return framework if KERAS_MODEL_PARTS & set(parts[1:]) else ""
+    if framework == "torch":
+        if parts[0] == "torchvision" and "models" in parts:
+            return "torch"
+        if "optim" in parts[1:]:
+            return "torch"
+        if "nn" in parts[1:] and "functional" not in parts and last[:1].isupper():
+            return "torch"  # a layer or module: nn.Linear, nn.Module subclass
+        if "functional" in parts and "backward" in methods:
+            return "torch"  # a loss, back-propagated
+        return ""
+    if framework == "fastai":
+        return "fastai" if last == "Learner" or last.endswith("_learner") else ""
+    if framework == "sklearn":
+        estimator = len(parts) > 2 and parts[1] in SKLEARN_MODEL_MODULES and last[:1].isupper()
+        return "sklearn" if estimator and FIT_METHODS & methods else ""
+    return ""
+
+
+def _scan_text(
+    code: str,
+    bound: dict[str, str],
+    imported: set[str],
+    calls: list[str],
+    methods: set[str],
+) -> None:
+    """framework_use for a cell Python cannot parse: imports and calls by pattern."""
     for module in IMPORT_RE.findall(code):
-        framework = FRAMEWORK_MODULES.get(module.split(".")[0])
-        if framework:
-            imported.add(framework)
-            bound[module.split(".")[0]] = framework
-    rest = [line for line in code.splitlines() if not IMPORT_RE.match(line)]
-    names.update(re.findall(r"[A-Za-z_]\w*", "\n".join(rest)))
+        top = module.split(".")[0]
+        if FRAMEWORK_MODULES.get(top):
+            imported.add(FRAMEWORK_MODULES[top])
+            bound[top] = top
+    rest = "\n".join(line for line in code.splitlines() if not IMPORT_RE.match(line))
+    calls += CALL_RE.findall(rest)
+    methods.update(re.findall(r"\.(\w+)\s*\(", rest))
 
 
 def minimum_framework(week_framework: str) -> str:
@@ -283,7 +381,7 @@ def _framework_line(
         return True, f"uses {', '.join(other)} beyond the week's {week}"
     why = [f"{f} is what {minimum} is built on" for f in analysis.frameworks if f in base]
     why += [
-        f"{f} is only imported, never used"
+        f"{f} is imported but builds or trains no model"
         for f in analysis.frameworks
         if f not in analysis.used and f != minimum and f not in base
     ]
@@ -296,6 +394,17 @@ def _framework_line(
     return False, f"no framework beyond the week's {week}{detail}"
 
 
+def require_open(week: Any, at: datetime, tz: tzinfo) -> None:
+    """ValidationError when `week` has not opened at `at`: nobody can have worked on it yet."""
+    if at < week.opens_at:
+        from cohort.present import when_full
+
+        raise ValidationError(
+            f"Week '{week.id}' opens {when_full(week.opens_at, tz)}; "
+            "analyse its notebooks once it is open."
+        )
+
+
 def record_notebook(
     cohort: Cohort,
     handle: str,
@@ -305,12 +414,14 @@ def record_notebook(
     actor: str = "cohort",
     at: datetime | None = None,
 ) -> NotebookAnalysis:
-    """Store a member's notebook and award `beyond_minimum` (once a week) when it qualifies."""
+    """Store a member's notebook and award `beyond_minimum` (once a week) when it qualifies;
+    refused for a week that has not opened yet."""
     week = cohort.config.week(week_ref)
+    at = at or utcnow()
+    require_open(week, at, cohort.config.tz)
     analysis = judge(content, week.framework, starter_text(week))
     reasons = analysis.reasons
     sha = hashlib.sha256(content.encode()).hexdigest()
-    at = at or utcnow()
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         stored = store.add_notebook(
