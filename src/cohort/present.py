@@ -72,6 +72,11 @@ ACTION_LABELS = {
     "challenge_open": "Opened a live challenge",
     "challenge_close": "Closed a live challenge",
     "prepare": "Prepared a week",
+    "roster_import": "Imported the roster",
+    "tokens_issue": "Issued member tokens",
+    "bundle": "Bundled a week's member data",
+    "backup": "Backed up the season",
+    "restore": "Restored the season",
 }
 
 # Audit-detail keys as words; unknown keys fall back to `words()`.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cohort.cli import (
+    ActorOption,
     JsonOption,
     app,
     open_cohort,
@@ -68,11 +69,12 @@ def bundle(
             help="Folder to write; default data/bundle/<week>/. An earlier bundle there is replaced."
         ),
     ] = None,
+    actor: ActorOption = "organizer",
 ) -> None:
     """Write what members get of a week's data (no solution.csv) plus its cohort-week.json marker."""
     from cohort.kaggle.bundle import bundle as make_bundle
 
-    made = make_bundle(open_cohort(ctx), week, directory)
+    made = make_bundle(open_cohort(ctx), week, directory, actor)
     typer.echo(
         f"Bundled {made.week}: {len(made.files)} files ({made.total_bytes:,} bytes) in {made.directory}; "
         f"solution {made.solution_sha256[:12]} stays in data/."

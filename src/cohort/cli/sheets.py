@@ -28,11 +28,12 @@ app.add_typer(members_app, name="members")
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Roster CSV: handle,name,email,kaggle_username.")],
+    actor: ActorOption = "organizer",
 ) -> None:
-    """Import or update members from a roster CSV (re-importing is a no-op)."""
+    """Import or update members from a roster CSV (audited; re-importing changes no member)."""
     from cohort.sheets.roster import import_roster
 
-    report = import_roster(open_cohort(ctx).store, file)
+    report = import_roster(open_cohort(ctx).store, file, actor)
     typer.echo(
         f"Members: {report.added} added, {report.updated} updated, {report.unchanged} unchanged."
     )
@@ -162,19 +163,20 @@ def tokens(
         ),
     ] = None,
     json: JsonOption = False,
+    actor: ActorOption = "organizer",
 ) -> None:
     """Issue new personal tokens for the Submit page; each is shown once and stored only as a hash."""
     from cohort.sheets.roster import issue_tokens, write_tokens_csv
 
     cohort = open_cohort(ctx)
     if csv_file is not None:
-        written = write_tokens_csv(cohort.store, csv_file, handles or None)
+        written = write_tokens_csv(cohort.store, csv_file, handles or None, actor)
         typer.echo(
             f"Wrote {written} new tokens to {csv_file} (readable only by you); "
             "mail-merge it, then delete it."
         )
         return
-    issued = issue_tokens(cohort.store, handles or None)
+    issued = issue_tokens(cohort.store, handles or None, actor)
     if json:
         print_json(issued)
         return
@@ -225,13 +227,14 @@ def backup(
         Path, typer.Argument(help="Where to write the season archive (e.g. season.tar.gz).")
     ],
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    actor: ActorOption = "organizer",
 ) -> None:
     """Back up the whole season into one archive: database, submissions, data, config, weeks.
 
     The archive holds the hidden solutions: keep it as secret as the cohort itself."""
     from cohort.sheets.backup import backup as run_backup
 
-    report = run_backup(open_cohort(ctx), file, force)
+    report = run_backup(open_cohort(ctx), file, force, actor)
     typer.echo(
         f"Backed up {sum(report.rows.values())} rows and {report.files} files to {report.path} "
         f"({report.bytes} bytes). It holds the hidden solutions: keep it secret."
@@ -255,17 +258,18 @@ def restore(
             help="Replace a cohort that holds data, or one whose name, season or solutions differ.",
         ),
     ] = False,
+    actor: ActorOption = "organizer",
 ) -> None:
     """Restore a season archive, after checking every file and row against its hashes."""
     from cohort.sheets.backup import restore_into, restore_over
 
     if into is not None:
         db = (ctx.find_root().obj or {}).get("db")
-        report = restore_into(file, into, db)
+        report = restore_into(file, into, db, actor)
         where = str(into)
     else:
         cohort = open_cohort(ctx)
-        report = restore_over(cohort, file, force)
+        report = restore_over(cohort, file, force, actor)
         where = str(cohort.root)
     for warning in report.warnings:
         typer.echo(f"Warning: {warning}", err=True)

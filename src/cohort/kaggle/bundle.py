@@ -137,8 +137,10 @@ def _place(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def bundle(cohort: Cohort, week_ref: str, directory: Path | None = None) -> Bundle:
-    """Write the week's member files and its marker into `directory` (replaced as a whole)."""
+def bundle(
+    cohort: Cohort, week_ref: str, directory: Path | None = None, actor: str = "organizer"
+) -> Bundle:
+    """Write the week's member files and its marker into `directory` (replaced as a whole; audited)."""
     week = cohort.config.week(week_ref)
     data = cohort.config.week_data_dir(week)
     solution = data / SOLUTION
@@ -176,4 +178,10 @@ def bundle(cohort: Cohort, week_ref: str, directory: Path | None = None) -> Bund
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     total = sum(p.stat().st_size for p in files) + (target / MARKER).stat().st_size
+    from cohort.store import audit
+    from cohort.workspace import utcnow
+
+    with cohort.store.transaction() as tx:
+        detail = {"directory": str(target), "files": len(names) + 1, "solution_sha256": sha}
+        audit.record(tx, utcnow(), actor, "bundle", week.id, **detail)
     return Bundle(week.id, target, (*names, MARKER), sha, total)

@@ -48,7 +48,7 @@ from cohort.errors import (
 from cohort.store import Store, migration_heads
 from cohort.store import snapshot as store_snapshot
 from cohort.weeks.prepare import SECRET_FILE
-from cohort.workspace import Cohort
+from cohort.workspace import Cohort, utcnow
 
 FORMAT = "cohort-season-backup"
 VERSION = 1
@@ -74,8 +74,11 @@ class BackupReport:
 # ---------------------------------------------------------------- backup
 
 
-def backup(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
-    """Write the whole season into one archive at `path` (a consistent database snapshot)."""
+def backup(
+    cohort: Cohort, path: Path, force: bool = False, actor: str = "organizer"
+) -> BackupReport:
+    """Write the whole season into one archive at `path` (a consistent database snapshot;
+    audited in the live store, after the snapshot)."""
     path = Path(path)
     _check_target(cohort, path, force)
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
@@ -99,7 +102,16 @@ def backup(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
     finally:
         for leftover in (tmp, db_tmp, Path(f"{db_tmp}-wal"), Path(f"{db_tmp}-shm")):
             leftover.unlink(missing_ok=True)
-    return BackupReport(path, path.stat().st_size, rows, len(files) + 1)
+    size = path.stat().st_size
+    _audit(cohort.store, actor, "backup", path, bytes=size, files=len(files) + 1)
+    return BackupReport(path, size, rows, len(files) + 1)
+
+
+def _audit(store: Store, actor: str, action: str, path: Path, **detail: Any) -> None:
+    from cohort.store import audit
+
+    with store.transaction() as tx:
+        audit.record(tx, utcnow(), actor, action, str(Path(path).resolve()), **detail)
 
 
 def _check_target(cohort: Cohort, path: Path, force: bool) -> None:
@@ -485,7 +497,9 @@ def _check_columns(path: Path, database: Path) -> None:
 # ---------------------------------------------------------------- restoring
 
 
-def restore_into(path: Path, directory: Path, db: str | None = None) -> BackupReport:
+def restore_into(
+    path: Path, directory: Path, db: str | None = None, actor: str = "organizer"
+) -> BackupReport:
     """Restore the season in archive `path` as a new cohort in `directory` (new or empty)."""
     directory = Path(directory).resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
@@ -509,6 +523,7 @@ def restore_into(path: Path, directory: Path, db: str | None = None) -> BackupRe
             if db:
                 _refuse_data(target, force=False)
             rows = _copy_database(path, season, target)
+            _audit(target, actor, "restore", path, into=str(directory))
         finally:
             season.dispose()
         _swap_files(scratch, directory, manifest)
@@ -524,7 +539,9 @@ def restore_into(path: Path, directory: Path, db: str | None = None) -> BackupRe
     return BackupReport(Path(path), Path(path).stat().st_size, rows, len(manifest["files"]))
 
 
-def restore_over(cohort: Cohort, path: Path, force: bool = False) -> BackupReport:
+def restore_over(
+    cohort: Cohort, path: Path, force: bool = False, actor: str = "organizer"
+) -> BackupReport:
     """Replace this cohort's season with the archive's, after every check; `force` to
     replace data or restore another cohort's or season's backup (the warnings say which)."""
     root = cohort.root
@@ -538,6 +555,7 @@ def restore_over(cohort: Cohort, path: Path, force: bool = False) -> BackupRepor
                 raise Conflict(f"{warnings[0]} Pass --force to replace this cohort with it.")
             _refuse_data(cohort.store, force)
             rows = _copy_database(path, season, cohort.store)
+            _audit(cohort.store, actor, "restore", path, into=str(root), forced=force)
         finally:
             season.dispose()
         _swap_files(scratch, root, manifest)

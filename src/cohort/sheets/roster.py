@@ -113,8 +113,11 @@ def _identity_keys(row: dict[str, str]) -> list[tuple[str, str, str]]:
     return [(what, value, f"{what}:{value.lower()}") for what, value in pairs if value]
 
 
-def import_roster(store: Store, path: Path) -> ImportReport:
-    """Add or update every member of the roster in one transaction; re-importing is a no-op."""
+def import_roster(store: Store, path: Path, actor: str = "organizer") -> ImportReport:
+    """Add or update every member of the roster in one transaction (audited); re-importing
+    changes no member."""
+    from cohort.store import audit
+
     rows = read_roster(path)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     now = utcnow()
@@ -125,6 +128,7 @@ def import_roster(store: Store, path: Path) -> ImportReport:
         missing = tuple(
             m.handle for m in store_members.all_members(tx) if m.active and m.handle not in listed
         )
+        audit.record(tx, now, actor, "roster_import", Path(path).name, **counts)
     return ImportReport(**counts, missing=missing)
 
 
@@ -208,8 +212,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.strip().encode()).hexdigest()
 
 
-def issue_tokens(store: Store, handles: list[str] | None = None) -> dict[str, str]:
-    """New personal tokens for the given members (all when None); returns handle -> token."""
+def issue_tokens(
+    store: Store, handles: list[str] | None = None, actor: str = "organizer"
+) -> dict[str, str]:
+    """New personal tokens for the given members (all when None; audited, by handle only,
+    never the tokens); returns handle -> token."""
+    from cohort.store import audit
+
     with store.transaction() as tx:
         members = [m for m in store_members.all_members(tx) if m.active]
         chosen = members if not handles else [store_members.by_handle(tx, h) for h in handles]
@@ -221,6 +230,8 @@ def issue_tokens(store: Store, handles: list[str] | None = None) -> dict[str, st
         tokens = {m.handle: secrets.token_urlsafe(12) for m in chosen}
         for handle, token in tokens.items():
             store_members.set_token_hash(tx, handle, hash_token(token))
+        target = "all active members" if not handles else ", ".join(sorted(tokens))
+        audit.record(tx, utcnow(), actor, "tokens_issue", target, handles=sorted(tokens))
     return tokens
 
 
@@ -232,7 +243,9 @@ def member_for_token(store: Store, token: str) -> Member | None:
         return store_members.by_token_hash(tx, hash_token(token))
 
 
-def write_tokens_csv(store: Store, path: Path, handles: list[str] | None = None) -> int:
+def write_tokens_csv(
+    store: Store, path: Path, handles: list[str] | None = None, actor: str = "organizer"
+) -> int:
     """Issue tokens and write handle,name,email,token to a new file only the owner can read."""
     if path.exists():
         raise ConfigError(f"{path} already exists; choose a new file name for the tokens.")
@@ -247,7 +260,7 @@ def write_tokens_csv(store: Store, path: Path, handles: list[str] | None = None)
             f"Cannot create {path} ({exc.strerror}); choose a writable path."
         ) from None
     try:
-        tokens = issue_tokens(store, handles)
+        tokens = issue_tokens(store, handles, actor)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(["handle", "name", "email", "token"])
