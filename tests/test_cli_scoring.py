@@ -237,7 +237,29 @@ def test_import_form_maps_respondents_and_skips_reimports(root: Path, tmp_path: 
     assert [(h["status"], h["notebook_url"]) for h in history] == [
         ("notebook", "https://www.kaggle.com/code/ann/pets")
     ]
-    assert history[0]["submitted_at"].endswith(" 09:31:05+00:00")
+    assert history[0]["submitted_at"].endswith("T09:31:05+00:00")  # ISO 8601
+
+
+def test_history_marks_late_submissions_and_its_json_times_are_iso(
+    root: Path, tmp_path: Path
+) -> None:
+    from cohort.scoring import intake
+
+    _submit_two(root, tmp_path)
+    cohort = Cohort.open(root)
+    after = cohort.config.week("1").closes_at + timedelta(hours=1)
+    late = intake.submit(cohort, "ann", "1", _predictions(tmp_path, 3.0, 3.0, "l.csv"), at=after)
+    assert late.late
+    table = _run(root, "history", "-m", "ann").output
+    header = [line for line in table.splitlines() if line.startswith("┃")]
+    rows = [line for line in table.splitlines() if line.startswith("│")]
+    assert "┃ late ┃" in header[0]
+    assert [" late " in line for line in rows] == [True, False]  # newest first
+    assert "late: sent after the deadline; scored, but on no board." in table
+    records = json.loads(_run(root, "history", "-m", "ann", "--json").output)
+    assert [r["late"] for r in records] == [True, False]
+    assert datetime.fromisoformat(records[0]["submitted_at"]) == after
+    assert "T" in records[0]["submitted_at"]
 
 
 def test_every_scoring_command_has_help(root: Path) -> None:

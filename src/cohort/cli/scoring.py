@@ -244,7 +244,8 @@ def history(
     member: MemberOption,
     json: JsonOption = False,
 ) -> None:
-    """A member's submissions (`history -m ann`); private scores only for revealed weeks."""
+    """A member's submissions (`history -m ann`); private scores only for revealed weeks;
+    late ones (after the member's deadline: on no board) are marked in the late column."""
     from cohort import present
     from cohort.scoring.boards import member_history
 
@@ -252,6 +253,8 @@ def history(
     frame = member_history(cohort, member, include_private=False)
     if json:
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        for record in records:  # ISO 8601, as the leaderboard's JSON
+            record["submitted_at"] = record["submitted_at"].isoformat()
         print_json(records)
         return
     tz = cohort.config.tz
@@ -263,14 +266,18 @@ def history(
             _fmt(r.public_score),
             _fmt(r.private_score),
             r.status,
+            "late" if r.late else "",
             "yes" if r.selected else "",
         ]
         for r in _records(frame)
     ]
     print_table(
         f"Submissions of {member}",
-        ["id", "week", "submitted", "public", "private", "status", "final"],
+        ["id", "week", "submitted", "public", "private", "status", "late", "final"],
         rows,
+        caption="late: sent after the deadline; scored, but on no board."
+        if any(row[6] for row in rows)
+        else "",
     )
 
 
