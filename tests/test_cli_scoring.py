@@ -262,6 +262,30 @@ def test_history_marks_late_submissions_and_its_json_times_are_iso(
     assert "T" in records[0]["submitted_at"]
 
 
+def test_late_submissions_have_their_own_daily_allowance(root: Path, tmp_path: Path) -> None:
+    _submit_two(root, tmp_path)  # ann has 4 on-time files left today
+    assert _run(root, "reveal", "1", "--close-now").exit_code == 0  # closes the week now
+    outputs = [
+        _run(root, "submit", "-m", "ann", "-w", "1", str(_predictions(tmp_path, k, k, f"{k}.csv")))
+        for k in range(6)
+    ]
+    assert "late files have their own daily allowance, apart from on-time files." in (
+        outputs[0].stderr
+    )
+    assert outputs[0].stdout.endswith(
+        ": public score 0. late submission: 4 late submission(s) left today; "
+        "late files never count on a board.\n"
+    )
+    assert outputs[4].stdout.endswith(
+        " 0 late submission(s) left today; late files never count on a board.\n"
+    )
+    assert outputs[5].exit_code == 1
+    assert outputs[5].stderr.startswith(
+        "Error: Member 'ann' has used all 5 late submissions (late files have their own daily "
+        "allowance) for week '01-reg' on "
+    )
+
+
 def test_every_scoring_command_has_help(root: Path) -> None:
     for command in (
         "submit",

@@ -160,7 +160,8 @@ def test_a_late_submission_names_the_close_time_in_the_cohort_timezone(
     assert result.warnings == [
         "Week '01-reg' closed at 2027-01-18 00:00 CET (Europe/Amsterdam): this is a late "
         "submission. It is scored and shown to you (the private score once revealed), but counts "
-        "on no leaderboard, in no standings and not toward the daily limit."
+        "on no leaderboard and in no standings; late files have their own daily allowance, "
+        "apart from on-time files."
     ]
 
 

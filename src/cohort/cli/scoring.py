@@ -53,9 +53,15 @@ def submit(
             else "stored, not scored yet"
         )
     )
+    left = (
+        f"late submission: {result.remaining_today} late submission(s) left today; "
+        "late files never count on a board."
+        if result.late
+        else f"{result.remaining_today} submission(s) left today."
+    )
     typer.echo(
         f"Submission {result.submission_id} for week {result.week} by {result.handle}: {what}. "
-        f"{result.remaining_today} submission(s) left today."
+        + left
     )
 
 

@@ -97,7 +97,8 @@ def check_window(cohort: Cohort, week: Week, at: datetime, handle: str | None = 
             return [
                 f"Week '{week.id}' {closed} at {_local(cohort, until)}: this is a late submission. "
                 "It is scored and shown to you (the private score once revealed), but counts on "
-                "no leaderboard, in no standings and not toward the daily limit."
+                "no leaderboard and in no standings; late files have their own daily allowance, "
+                "apart from on-time files."
             ]
     if at < week.opens_at:
         raise IntakeRefused(
@@ -303,7 +304,9 @@ def _record_file(
 
 def _limit_reached(cohort: Cohort, week: Week, handle: str, at: datetime) -> IntakeRefused:
     day = at.astimezone(cohort.config.tz).date()
+    late = counting_window(cohort, week, handle, at)[2]
+    what = "late submissions (late files have their own daily allowance)" if late else "submissions"
     return IntakeRefused(
-        f"Member '{handle}' has used all {week.competition.daily_limit} submissions for week '{week.id}' "
+        f"Member '{handle}' has used all {week.competition.daily_limit} {what} for week '{week.id}' "
         f"on {day} ({cohort.config.timezone}); submit again after midnight there."
     )
