@@ -260,3 +260,20 @@ def test_standings_prints_the_top_and_the_cut_unless_all(season: Cohort, monkeyp
     assert "The top 1 make the cut; 2 more members below (--all lists everyone)." in short.stdout
     full = invoke(season.root, "standings", "--all")
     assert "dee" in full.stdout and "more members below" not in full.stdout
+
+
+def test_select_warns_of_unrevealed_weeks_in_the_singular_or_plural(season: Cohort, capsys) -> None:
+    from dataclasses import replace
+
+    from cohort.cli.season import _print_selection
+    from cohort.season.selection import select
+
+    sel = select(season)
+    _print_selection(replace(sel, unrevealed=["02-b"]))
+    assert "Warning: week 02-b is not revealed; its public scores were used.\n" in (
+        capsys.readouterr().out
+    )
+    _print_selection(replace(sel, unrevealed=["01-a", "02-b"]))
+    assert "Warning: weeks 01-a, 02-b are not revealed; their public scores were used.\n" in (
+        capsys.readouterr().out
+    )

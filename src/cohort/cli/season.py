@@ -102,8 +102,11 @@ def _print_selection(sel: Selection) -> None:
     for note in sel.notes:
         typer.echo(f"Note: {note}")
     if sel.unrevealed:
+        one = len(sel.unrevealed) == 1
         typer.echo(
-            f"Warning: weeks {', '.join(sel.unrevealed)} are not revealed; their public scores were used."
+            f"Warning: {'week' if one else 'weeks'} {', '.join(sel.unrevealed)} "
+            f"{'is' if one else 'are'} not revealed; {'its' if one else 'their'} public scores "
+            "were used."
         )
 
 
