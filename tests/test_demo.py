@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cohort.cli import app
-from cohort.demo import MARKER, demo_db_url
+from cohort.demo import DEMO_SECRET, MARKER, demo_db_url
 from cohort.scoring import boards
 from cohort.sheets.roster import member_for_token
 from cohort.workspace import Cohort, utcnow
@@ -107,6 +107,10 @@ def test_a_second_demo_gives_the_same_standings(demo_run, tmp_path: Path) -> Non
     result = runner.invoke(app, ["demo", str(again), "--members", "24", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert standings_json(again) == first
+    # The demo's hidden data derives from its fixed secret, not a random one per machine.
+    assert (again / "data" / ".cohort-secret").read_text().strip() == DEMO_SECRET
+    for solution in sorted((directory / "data").glob("*/solution.csv")):
+        assert (again / solution.relative_to(directory)).read_bytes() == solution.read_bytes()
 
 
 def test_the_demo_never_replaces_a_directory_it_did_not_build(tmp_path: Path) -> None:
