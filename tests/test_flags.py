@@ -136,18 +136,23 @@ def test_notebook_links_the_member_does_not_own_are_flagged(cohort: Cohort) -> N
     rows = [(h, h.title(), f"{h}@example.org", f"{h}k" if h != "eve" else "") for h in HANDLES]
     write_roster(cohort.root, rows)
     import_roster(cohort.store, cohort.root / "members.csv")
+    with (cohort.root / "cohort.toml").open("a") as fh:
+        fh.write('kaggle_owner = "Organizer"\n')
+    cohort = Cohort.open(cohort.root)
     at = T0 + timedelta(hours=1)
     for handle, url in [
         ("ann", "https://www.kaggle.com/code/annk/my-regularization"),  # her own: fine
         ("dee", "https://www.kaggle.com/code/annk/my-regularization"),  # ann's
         ("bob", "https://www.kaggle.com/code/your-kaggle-username/cohort-01-a"),  # the starter
         ("eve", "https://www.kaggle.com/code/someone/nb"),  # eve has no kaggle_username
+        ("cy", "https://www.kaggle.com/code/organizer/cohort-01-a"),  # the published starter
     ]:
         intake.submit(cohort, handle, "1", None, url, at=at)
     closes = cohort.config.week("1").closes_at
     intake.submit(cohort, "cy", "1", None, "https://www.kaggle.com/code/annk/x", at=closes)  # late
     found = [f for f in flags(cohort, "1") if f.kind == "foreign_notebook"]
-    assert [f.handles for f in found] == [("dee",), ("bob",), ("eve",)]
+    assert [f.handles for f in found] == [("dee",), ("bob",), ("eve",), ("cy",)]
+    assert found[3].evidence.startswith("notebook link owned by the organizer, not by cy ")
     assert found[0].evidence == (
         "notebook link owned by another member (ann), not by dee (kaggle_username deek): "
         "https://www.kaggle.com/code/annk/my-regularization, sent 2027-01-12 11:00 CET"
