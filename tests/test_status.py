@@ -41,6 +41,18 @@ def test_status_lists_who_lacks_a_file_or_a_notebook_with_best_scores_and_flags(
     assert rows.loc["ann", "public_rank"] == 1
     assert "no Kaggle username" in rows.loc["cy", "flags"]
     assert "link:" in rows.loc["bob", "flags"]  # a suspicious link is flagged
+    assert "link:" not in rows.loc["ann", "flags"]  # her own Kaggle kernel
+
+
+def test_status_flags_a_kaggle_kernel_the_member_does_not_own(season: Cohort) -> None:
+    roster.edit_member(season.store, "dee", "lead", kaggle_username="deek")
+    link = "https://www.kaggle.com/code/ann/week-2"  # ann's kernel
+    intake.submit(season, "dee", "2", None, link, at=START.replace(day=14))
+    rows = week_status(season, "2").members.set_index("handle")
+    assert (
+        "link: the notebook belongs to Kaggle user 'ann', not to you ('deek'); "
+        "it earns no on-time credit." in rows.loc["dee", "flags"]
+    )
 
 
 def test_status_cli_shows_the_window_in_the_cohorts_zone_and_as_json(season: Cohort) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from cohort import present
 from cohort.config import Week
 from cohort.scoring import boards, deadlines
-from cohort.scoring.links import check_notebook_url
+from cohort.scoring.links import check_notebook_url, owner_warning
 from cohort.sheets.roster import list_members
 from cohort.workspace import Cohort, utcnow
 
@@ -82,7 +82,9 @@ def week_status(
         if (mine["status"] == "error").any():
             flags.append(f"{int((mine['status'] == 'error').sum())} file(s) in error")
         for url in dict.fromkeys(links):
-            flags += [f"link: {w}" for w in check_notebook_url(url).warnings]
+            link = check_notebook_url(url)
+            owned = owner_warning(link, m.kaggle_username) if m.kaggle_username else ""
+            flags += [f"link: {w}" for w in [*link.warnings, owned] if w]
         if not m.kaggle_username:
             flags.append("no Kaggle username")
         if m.handle in extended:
