@@ -35,10 +35,15 @@ def test_organizer_actions_appear_in_the_audit_log(
     monkeypatch.delenv("COHORT_DATABASE_URL", raising=False)
     season: Cohort = build_season(make_cohort, tmp_path)
     root = season.root
+    before = len(logged(root, "roster_import"))
+    cli(root, "members", "import", str(root / "members.csv"), "--actor", "lead")
+    assert len(logged(root, "roster_import")) == before  # an unchanged re-import changes nothing
+    with (root / "members.csv").open("a") as fh:
+        fh.write("eve,Eve,eve@example.org,evek\n")
     cli(root, "members", "import", str(root / "members.csv"), "--actor", "lead")
     entry = logged(root, "roster_import")[0]
     assert entry["actor"] == "lead" and entry["target"] == "members.csv"
-    assert entry["detail"]["unchanged"] == 4
+    assert (entry["detail"]["added"], entry["detail"]["unchanged"]) == (1, 4)
 
     shown = json.loads(cli(root, "members", "tokens", "ann", "bob", "--json", "--actor", "lead"))
     entry = logged(root, "tokens_issue")[0]

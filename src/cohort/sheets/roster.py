@@ -128,7 +128,8 @@ def import_roster(store: Store, path: Path, actor: str = "organizer") -> ImportR
         missing = tuple(
             m.handle for m in store_members.all_members(tx) if m.active and m.handle not in listed
         )
-        audit.record(tx, now, actor, "roster_import", Path(path).name, **counts)
+        if counts["added"] or counts["updated"]:  # an unchanged re-import changes nothing shown
+            audit.record(tx, now, actor, "roster_import", Path(path).name, **counts)
     return ImportReport(**counts, missing=missing)
 
 
