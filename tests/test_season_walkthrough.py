@@ -114,6 +114,7 @@ def test_a_season_through_commands_only_survives_backup_and_restore(
     assert as_json(elsewhere, "members", "list", "--all") == as_json(
         root, "members", "list", "--all"
     )
+
     # The backup is logged in the live store after its snapshot, the restore in the restored
     # one; every other entry comes back as it was.
     def season_log(log: list[dict]) -> list[dict]:

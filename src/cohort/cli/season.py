@@ -326,7 +326,9 @@ def notebook_analyze(
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read notebook {file} ({exc}); pass an .ipynb file.") from None
+        raise ValidationError(
+            f"Cannot read notebook {file} ({exc}); pass an .ipynb file."
+        ) from None
     if member and not week:
         raise ValidationError("Recording a notebook needs its week; pass --week W with --member.")
     if member:
