@@ -44,7 +44,7 @@ def season(make_cohort, tmp_path: Path) -> Cohort:
     write_roster(
         cohort.root,
         [
-            ("ann", "=1+2", "ann@example.org", ""),
+            ("ann", "=1+2", "ann@example.org", "ann"),  # keeps her own week-2 kernel
             ("bob", "@SUM(A1)", "bob@example.org", ""),
             ("cy", "Cy | Young", "cy@example.org", ""),
             ("dee", "Dee Dee", "dee@example.org", ""),
