@@ -59,7 +59,8 @@ def season(make_cohort) -> Cohort:
     )
     cohort = Cohort.open(root)
     members.import_roster(
-        cohort.store, write_roster(root, [(h, h.title(), "", f"{h}-kg") for h in LINKS])
+        cohort.store,
+        write_roster(root, [(h, h.title(), "", h) for h in LINKS]),  # each owns their kernel
     )
     for handle, url in LINKS.items():
         intake.submit(cohort, handle, "01-test", None, url, at=NOW)

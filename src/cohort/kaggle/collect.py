@@ -243,12 +243,17 @@ def _submit_output(
         return _Outcome("failed", "refused", str(exc), sha)
     except CohortError as exc:  # e.g. the week is not prepared yet: worth another try later
         return _Outcome("failed", "deferred", str(exc), sha)
-    note = _store_notebook(cohort, client, link, ref, tmp / "source")
+    note = _store_notebook(cohort, client, link, ref, tmp / "source", now)
     return _Outcome("collected", "collected", note, sha, result.submission_id)
 
 
 def _store_notebook(
-    cohort: Cohort, client: KaggleClient, link: kernel_runs.NotebookLink, ref: str, dest: Path
+    cohort: Cohort,
+    client: KaggleClient,
+    link: kernel_runs.NotebookLink,
+    ref: str,
+    dest: Path,
+    now: datetime,
 ) -> str:
     """Pull the kernel's source and store it for the contribution metrics; '' or why it was not."""
     try:
@@ -256,7 +261,12 @@ def _store_notebook(
         from cohort.season.notebooks import record_notebook
 
         record_notebook(
-            cohort, link.handle, link.week, path.read_text(encoding="utf-8"), url=link.url
+            cohort,
+            link.handle,
+            link.week,
+            path.read_text(encoding="utf-8"),
+            url=link.url,
+            at=now,  # collected now: the analysis is dated by this run, not the machine's clock
         )
     except ImportError:
         return "notebook source not stored: the notebooks module is not installed yet"
