@@ -144,7 +144,7 @@ def settle(page, text: str) -> None:  # noqa: ANN001
 
 GRIDS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
   .filter(g => g.offsetParent !== null && g.getClientRects().length)  // not in a hidden tab
-  .every(g => g.offsetHeight > 60 && g.querySelector('canvas'))"""
+  .every(g => g.offsetHeight > 30 && g.querySelector('canvas'))  // header-only: ~35 px"""
 WIDE = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 PHONE_AGENT = (
