@@ -69,7 +69,7 @@ def test_revealing_an_open_week_needs_close_now_and_changes_nothing_without(
     )
     assert not boards.is_revealed(cohort, "1", now=T0)
     with cohort.store.transaction() as tx:
-        assert audit.entries(tx) == []
+        assert [e for e in audit.entries(tx) if e.action != "roster_import"] == []
 
 
 def test_a_submission_after_an_early_reveal_is_late_on_no_board_and_not_in_the_standings(
@@ -80,7 +80,7 @@ def test_a_submission_after_an_early_reveal_is_late_on_no_board_and_not_in_the_s
         _submit(cohort, handle, 0.1 * (k + 1), T0 + timedelta(minutes=k))
     assert boards.reveal(cohort, "1", "org", close_now=True, at=REVEAL) == REVEAL
     with cohort.store.transaction() as tx:
-        entry = audit.entries(tx)[-1]
+        entry = [e for e in audit.entries(tx) if e.action == "reveal"][-1]
     assert (entry.action, entry.detail["closed_early"]) == ("reveal", True)
     public, private = _board(cohort, False), _board(cohort, True)
     table = [
