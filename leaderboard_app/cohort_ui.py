@@ -97,14 +97,10 @@ def week_label(week: Week) -> str:
 
 
 def current_week(c: Cohort, now: datetime | None = None) -> Week:
-    """The week open now; else the latest one that has opened; else the first."""
-    now = now or utcnow()
-    weeks = c.config.weeks
-    open_now = [w for w in weeks if w.opens_at <= now < w.closes_at]
-    if open_now:
-        return open_now[-1]
-    started = [w for w in weeks if w.opens_at <= now]
-    return started[-1] if started else weeks[0]
+    """The week open now; else the latest one that has opened; else the first (as `cohort status`)."""
+    from cohort.season.status import current_week as week_now
+
+    return week_now(c, now)
 
 
 def pick_week(
