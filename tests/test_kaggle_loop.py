@@ -89,7 +89,9 @@ def test_a_bundle_holds_no_answer_by_its_bytes(
         assert secret not in data, path
         assert baseline not in data, path  # the stored baseline's predictions
         assert b"private_score" not in data, path
-        if private is not None:
+        # A round score (a perfect 1.0 AUC on a small private split) appears in any data file
+        # by chance; only a score specific enough to identify would leak it.
+        if private is not None and len(repr(float(private))) >= 6:
             assert repr(float(private)).encode() not in data, path
         assert b"Usage" not in data or path.name == MARKER, path  # the public/private split
         rows = _csv_rows(data) if path.suffix == ".csv" else []

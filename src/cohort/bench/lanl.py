@@ -25,12 +25,15 @@ TARGET_BYTES = 2**30
 SEGMENT = 150_000
 STEADY = {"MALLOC_ARENA_MAX": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 _MEASURE = """
-import resource, sys
+import sys
 from pathlib import Path
 from cohort.weeks.prepare import prepare
 from cohort.workspace import Cohort
 report = prepare(Cohort.open(Path(sys.argv[1])), "final", raw_dir=Path(sys.argv[2]))
-print(report.test_rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM is this process's own peak. ru_maxrss is not: Linux carries the spawning parent's
+# peak across fork and exec, so a child of a 7 GB pytest process reported 7 GB.
+peak = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
+print(report.test_rows, int(peak.split()[1]) * 1024)
 """
 
 
