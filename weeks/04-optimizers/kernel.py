@@ -38,6 +38,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import torch
+from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 # --- cohort: where the data is (one block; keep it as it is, the Kaggle loop tests rely on it) ---
@@ -271,14 +272,89 @@ else:
     plt.show()
 
 # %% [markdown]
-# ## Train the best setting longer, predict the test images, write the submission
+# ## A stronger network for the submission
+#
+# The search's 2-epoch trials on a two-layer network favour what learns fastest, not
+# what ends best, and that network trails a plain linear model. Logistic regression on
+# the raw pixels is the bar to clear (scikit-learn, on the same validation images).
+# Three changes, none of them a bigger optimizer budget, make the CNN clear it:
+#
+# - **normalized inputs** (mean 0, sd 1 over the training pixels) and **batch
+#   normalization** after each convolution, so every layer sees activations of one
+#   scale and one learning rate suits all of them;
+# - a **third convolution block** and global average pooling: more features, fewer
+#   weights in the last layer;
+# - a **one-cycle schedule**: the learning rate warms up to its maximum, then anneals to
+#   almost zero, so a large rate explores early and a small one settles late.
 
 # %%
-best = study.best_params
-model, curve = run(best["optimizer"], best["lr"], max(best["width"], 16), epochs=10)
-print("validation accuracy by epoch", [round(a, 3) for a in curve])
+linear = LogisticRegression(max_iter=300).fit(x_tr.flatten(1).cpu().numpy(), y_tr.cpu().numpy())
+linear_acc = linear.score(x_val.flatten(1).cpu().numpy(), y_val.cpu().numpy())
+print(f"logistic regression on the pixels: validation accuracy {linear_acc:.3f}")
+
+MEAN, STD = x_tr.mean().item(), x_tr.std().item()
+
+
+def block(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+def make_strong_model(width: int = 16) -> nn.Module:
+    return nn.Sequential(
+        *block(1, width),
+        nn.MaxPool2d(2),
+        *block(width, 2 * width),
+        nn.MaxPool2d(2),
+        *block(2 * width, 4 * width),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Linear(4 * width, 10),
+    ).to(device)
+
+
+FINAL_EPOCHS, MAX_LR = 10, 1e-2
+torch.manual_seed(SEED)
+strong = make_strong_model()
+optimizer = torch.optim.Adam(strong.parameters(), lr=MAX_LR)
+batches = (len(x_tr) + 63) // 64
+schedule = torch.optim.lr_scheduler.OneCycleLR(
+    optimizer, MAX_LR, total_steps=FINAL_EPOCHS * batches
+)
+generator = torch.Generator().manual_seed(SEED)
+loss_fn = nn.CrossEntropyLoss()
+losses, accuracies = [], []
+for _ in range(FINAL_EPOCHS):
+    strong.train()
+    total = 0.0
+    for batch in torch.randperm(len(x_tr), generator=generator).split(64):
+        optimizer.zero_grad()
+        loss = loss_fn(strong((x_tr[batch] - MEAN) / STD), y_tr[batch])
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        total += loss.item() * len(batch)
+    losses.append(total / len(x_tr))
+    strong.eval()
+    with torch.no_grad():
+        accuracies.append((strong((x_val - MEAN) / STD).argmax(1) == y_val).float().mean().item())
+print("validation accuracy by epoch", [round(a, 3) for a in accuracies])
+
+figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+left.plot(range(1, FINAL_EPOCHS + 1), losses)
+left.set(xlabel="epoch", ylabel="training loss", title="One-cycle training")
+right.plot(range(1, FINAL_EPOCHS + 1), accuracies, label="CNN + batch norm")
+right.axhline(linear_acc, color="grey", linestyle="--", label="logistic regression")
+right.set(xlabel="epoch", ylabel="validation accuracy", title="Against the linear bar")
+right.legend()
+plt.show()
+
+# %% [markdown]
+# ## Predict the test images, write the submission
+
+# %%
 with torch.no_grad():
-    labels = model(images(test).to(device)).argmax(1).cpu().numpy()
+    labels = strong((images(test).to(device) - MEAN) / STD).argmax(1).cpu().numpy()
 submission = pd.DataFrame({"ImageId": np.arange(1, len(test) + 1), "Label": labels})
 submission.to_csv("submission.csv", index=False)
 submission.head()
