@@ -196,6 +196,30 @@ def test_changed_solution_is_never_mixed_and_reports_rank_changes(cohort: Cohort
     assert changes == {("ann", 1, 2), ("bob", 2, 1), ("cy", None, 3)}
 
 
+def test_rank_changes_are_the_boards_read_from_the_store_before_and_after(
+    cohort: Cohort,
+) -> None:
+    # The report is computed from the board before the run and this run's scores (one read
+    # of the week); it must say what reading both boards from the store says, overrides too.
+    _submit(cohort, "ann", 0.5, 0.5, 0)
+    _submit(cohort, "ann", 2.0, 2.0, 1)
+    bob = _submit(cohort, "bob", 1.0, 1.5, 2)
+    _submit(cohort, "cy", 1.5, 3.0, 3)
+    boards.override_score(cohort, bob, 0.05, 2.5, "a mislabeled row", "organizer")
+    _reveal(cohort)
+    week = cohort.config.week("1")
+
+    def ranks() -> dict[str, dict[str, int]]:
+        return runs._ranks(boards.week_frame(cohort, week), week, True)
+
+    before = ranks()
+    _write_solution(cohort, TRUTH + 2.0)
+    report = runs.score_pending(cohort, progress=False)
+    expected = list(runs._diff("01-reg", before, ranks()))
+    assert {c.board for c in expected} == {"public", "private"}
+    assert report.rank_changes == expected
+
+
 def test_a_fixed_metric_makes_old_scores_stale_like_a_fixed_solution(cohort: Cohort) -> None:
     _submit(cohort, "ann", 1.0, 0.0, 0)
     _submit(cohort, "bob", 2.0, 0.0, 1)

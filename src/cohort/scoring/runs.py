@@ -23,6 +23,7 @@ from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
 from cohort.store import Tx, audit
 from cohort.store import scores as store_scores
 from cohort.store import submissions as store_subs
+from cohort.store.submissions import ScoringRows
 from cohort.workspace import Cohort, utcnow
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ INFINITE = (
     "submit finite predictions of a sensible size."
 )
 
-# Submissions scored per transaction: a kill loses at most one batch of work.
-BATCH = 2000
+# Scores (and statuses) written per transaction: a kill loses at most one batch of work.
+BATCH = 5000
 # Bytes of stacked predictions held in memory at once.
 BATCH_BYTES = 16 * 1024 * 1024  # under glibc's mmap threshold, so batches reuse memory
 
@@ -156,10 +157,10 @@ def _score_all(cohort: Cohort, rescore: bool, progress: bool) -> ScoreReport:
         # file, say) leaves the store as it was.
         with cohort.store.transaction() as tx:
             audit.record(tx, since, "scorer", store_scores.RESCORE_STARTED, "all weeks")
-    total = sum(len(todo) for _, todo in plan)
+    total = sum(len(due) for _, _, due in plan)
     with _progress(total, progress and not _quiet()) as advance:
-        for solution, todo in plan:
-            _score_week(cohort, solution, todo, report, advance)
+        for solution, rows, due in plan:
+            _score_week(cohort, solution, rows, due, report, advance)
     if rescore:
         with cohort.store.transaction() as tx:
             audit.record(
@@ -184,7 +185,8 @@ def _rescore_since(cohort: Cohort, report: ScoreReport) -> datetime:
 
 def _plan(
     cohort: Cohort, rescore: bool, since: datetime | None, report: ScoreReport
-) -> list[tuple[Solution, pd.DataFrame]]:
+) -> list[tuple[Solution, ScoringRows, np.ndarray]]:
+    """Per week with work: its solution, every file submission's row, and which are due."""
     plan = []
     for week in cohort.config.weeks:
         try:
@@ -195,74 +197,119 @@ def _plan(
         with cohort.store.transaction() as tx:
             rows = store_subs.scoring_rows(tx, week.id, solution.sha256, SCORER_VERSION, since)
             stale = store_scores.scored_sha(tx, week.id) != solution.sha256
-        due = ~rows["scored"] | (~rows["scored_since"] if rescore else False)
+        due = ~rows.scored | (~rows.scored_since if rescore else False)
         if due.any() or (stale and len(rows)):
-            plan.append((solution, rows[due]))
+            plan.append((solution, rows, np.flatnonzero(due)))
     return plan
 
 
 def _score_week(
-    cohort: Cohort, solution: Solution, todo: pd.DataFrame, report: ScoreReport, advance: Any
+    cohort: Cohort,
+    solution: Solution,
+    rows: ScoringRows,
+    due: np.ndarray,
+    report: ScoreReport,
+    advance: Any,
 ) -> None:
-    from cohort.scoring.boards import is_revealed, week_frame  # pandas: not on the intake path
-
     week = cohort.config.week(solution.week)
     with cohort.store.transaction() as tx:
         switch = store_scores.scored_sha(tx, week.id) != solution.sha256
     # The board as members saw it, read just before the first write (none may be needed).
-    before = week_frame(cohort, week) if switch else None
+    before = _board_before(cohort, week) if switch else None
+    # The week's scores for this solution as the run leaves them, for the board after it.
+    public, private = rows.scored_public.copy(), rows.scored_private.copy()
+    place = {sid: i for i, sid in enumerate(rows.submission_id.tolist())}
     per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
-    batches = [todo.iloc[start : start + per_batch] for start in range(0, len(todo), per_batch)]
-    for batch, read in zip(batches, _prefetched(cohort, solution, batches), strict=True):
-        rows, statuses, scored = _score_batch(solution, batch, read)
-        if rows or statuses:
-            before = week_frame(cohort, week) if before is None else before
-            with cohort.store.transaction() as tx:
-                store_scores.upsert_many(tx, rows)
-                store_subs.set_status(tx, statuses)
+    batches = [due[start : start + per_batch] for start in range(0, len(due), per_batch)]
+    written: list[dict[str, Any]] = []
+    statuses: dict[int, tuple[str, str]] = {}
+    for n, (at, read) in enumerate(
+        zip(batches, _prefetched(cohort, solution, rows, batches), strict=True)
+    ):
+        rows_out, status_out, scored = _score_batch(solution, rows[at], read)
+        written += rows_out
+        statuses.update(status_out)
+        for row in rows_out:
+            public[place[row["submission_id"]]] = _nan(row["public_score"])
+            private[place[row["submission_id"]]] = _nan(row["private_score"])
         report.scored += scored
-        report.errors += len(batch) - scored
-        advance(len(batch))
-    report.weeks[week.id] = len(todo)
+        report.errors += len(at) - scored
+        advance(len(at))
+        # Written in transactions of about BATCH rows (each commit is a disk sync).
+        if len(written) + len(statuses) >= BATCH or (
+            n == len(batches) - 1 and (written or statuses)
+        ):
+            before = _board_before(cohort, week) if before is None else before
+            with cohort.store.transaction() as tx:
+                store_scores.upsert_many(tx, written)
+                store_subs.set_status(tx, statuses)
+            written, statuses = [], {}
+    report.weeks[week.id] = len(due)
     if switch:
         with cohort.store.transaction() as tx:
             # Only now, with every file scored, does the leaderboard switch to this solution.
             store_scores.set_scored_sha(tx, week.id, solution.sha256)
     if before is not None:
-        revealed = is_revealed(cohort, week.id)
-        after = week_frame(cohort, week)
+        frame, revealed = before
+        after = _with_scores(frame, rows.submission_id, public, private)
         report.rank_changes.extend(
-            _diff(week.id, _ranks(before, week, revealed), _ranks(after, week, revealed))
+            _diff(week.id, _ranks(frame, week, revealed), _ranks(after, week, revealed))
         )
 
 
-def _prefetched(cohort: Cohort, solution: Solution, batches: list[pd.DataFrame]) -> Iterator[Any]:
+def _board_before(cohort: Cohort, week: Week) -> tuple[pd.DataFrame, bool]:
+    """The week's frame as members see it now, and whether its private board shows."""
+    from cohort.scoring.boards import is_revealed, week_frame  # pandas: not on the intake path
+
+    return week_frame(cohort, week), is_revealed(cohort, week.id)
+
+
+def _with_scores(
+    frame: pd.DataFrame, ids: np.ndarray, public: np.ndarray, private: np.ndarray
+) -> pd.DataFrame:
+    """The week's frame with each file's computed scores replaced by this run's (overrides
+    still win): the board after the run, without reading the week again."""
+    import pandas as pd
+
+    at = pd.Index(ids).get_indexer(frame["submission_id"].to_numpy())
+    found = at >= 0
+    after = frame.copy()
+    after["scored_public"] = np.where(found, public[at], np.nan)
+    after["scored_private"] = np.where(found, private[at], np.nan)
+    after["public_score"] = after["override_public"].fillna(after["scored_public"])
+    after["private_score"] = after["override_private"].fillna(after["scored_private"])
+    return after
+
+
+def _nan(x: float | None) -> float:
+    return np.nan if x is None else x
+
+
+def _prefetched(
+    cohort: Cohort, solution: Solution, rows: ScoringRows, batches: list[np.ndarray]
+) -> Iterator[Any]:
     """Each batch's stored predictions, the next one read in a thread while this one is scored."""
     from concurrent.futures import ThreadPoolExecutor
 
     from cohort.scoring.parsed import read_stack
 
+    shas = rows.file_sha256
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = [
-            pool.submit(read_stack, cohort, solution, b["file_sha256"].tolist())
-            for b in batches[:1]
-        ]
+        ahead = [pool.submit(read_stack, cohort, solution, shas[b].tolist()) for b in batches[:1]]
         for i in range(len(batches)):
             if i + 1 < len(batches):
                 ahead.append(
-                    pool.submit(
-                        read_stack, cohort, solution, batches[i + 1]["file_sha256"].tolist()
-                    )
+                    pool.submit(read_stack, cohort, solution, shas[batches[i + 1]].tolist())
                 )
             yield ahead.pop(0).result()
 
 
 def _score_batch(
-    solution: Solution, batch: pd.DataFrame, read: tuple[np.ndarray, dict[int, str]]
+    solution: Solution, batch: ScoringRows, read: tuple[np.ndarray, dict[int, str]]
 ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]], int]:
     """Score a batch; returns the changed score rows, the changed statuses, and how many scored."""
-    ids = batch["submission_id"].tolist()
-    status, error = batch["status"].tolist(), batch["error"].tolist()
+    ids = batch.submission_id.tolist()
+    status, error = batch.status.tolist(), batch.error.tolist()
     stack, failed = read
     statuses = {
         ids[i]: ("error", msg)
@@ -280,11 +327,8 @@ def _score_batch(
                 statuses[ids[good[j]]] = ("error", INFINITE)
         keep = ~infinite
         good, pub, priv = [g for g, k in zip(good, keep, strict=True) if k], pub[keep], priv[keep]
-    old_pub, old_priv = (
-        batch["scored_public"].to_numpy()[good],
-        batch["scored_private"].to_numpy()[good],
-    )
-    changed = ~batch["scored"].to_numpy()[good] | ~(_same(old_pub, pub) & _same(old_priv, priv))
+    old_pub, old_priv = batch.scored_public[good], batch.scored_private[good]
+    changed = ~batch.scored[good] | ~(_same(old_pub, pub) & _same(old_priv, priv))
     at = utcnow()
     rows = [
         _score_row(solution, ids[good[j]], pub[j], priv[j], at) for j in np.flatnonzero(changed)

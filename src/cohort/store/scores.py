@@ -21,12 +21,14 @@ def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
     dialect = tx.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         module = _insert_dialect(dialect)
-        stmt = module.insert(Score)
+        # The Table, not the mapped class: a Core executemany, without the ORM's bulk-insert
+        # bookkeeping (two thirds of the time of a 20,000-score metric-fix rescore).
+        stmt = module.insert(Score.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["submission_id", "solution_sha256", "scorer_version"],
             set_={c: stmt.excluded[c] for c in ("public_score", "private_score", "scored_at")},
         )
-        tx.execute(stmt, rows)
+        tx.connection().execute(stmt, rows)
         return
     keys = [(r["submission_id"], r["solution_sha256"], r["scorer_version"]) for r in rows]
     for start in range(0, len(keys), 500):  # stay under bound-parameter limits

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import DateTime, Integer, and_, func, insert, literal, select, type_coerce, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 
 from cohort.errors import NotFound
 from cohort.store import Tx
@@ -118,24 +130,35 @@ def import_key_exists(tx: Tx, key: str) -> bool:
     return tx.scalar(select(Submission.id).where(Submission.import_key == key)) is not None
 
 
-SCORING_COLUMNS = [
-    "submission_id",
-    "file_sha256",
-    "status",
-    "error",
-    "scored_public",
-    "scored_private",
-    "scored",
-    "scored_since",
-]
+@dataclass(frozen=True)
+class ScoringRows:
+    """A week's file submissions with their stored score for one (sha, version), as arrays.
+
+    Column access (`rows["status"]`) and row selection (`rows[mask]`, `rows[a:b]`) read as
+    a DataFrame's do, without importing pandas: scoring runs do not need it."""
+
+    submission_id: np.ndarray  # int64
+    file_sha256: np.ndarray  # object (str)
+    status: np.ndarray  # object (str)
+    error: np.ndarray  # object (str)
+    scored_public: np.ndarray  # float64, NaN when unscored
+    scored_private: np.ndarray  # float64, NaN when unscored
+    scored: np.ndarray  # bool: a score exists
+    scored_since: np.ndarray  # bool: written at or after `since`
+
+    def __len__(self) -> int:
+        return len(self.submission_id)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return getattr(self, key)
+        return ScoringRows(*(getattr(self, f.name)[key] for f in fields(self)))
 
 
-def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | None) -> pd.DataFrame:
+def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | None) -> ScoringRows:
     """A week's file submissions with their stored score for (sha, version), lean for scoring runs.
 
     `scored` says a score exists; `scored_since` that it was written at or after `since`."""
-    import pandas as pd
-
     conn = tx.connection()  # Core level: seasons have tens of thousands of rows
     subs = conn.execute(
         select(Submission.id, Submission.file_sha256, Submission.status, Submission.error).where(
@@ -154,27 +177,33 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
     ).all()
     ids, shas, status, error = _columns(subs, 4)
     score_ids, public, private, fresh = _columns(scores, 4)
-    at = pd.Index(np.asarray(score_ids, dtype=np.int64)).get_indexer(
-        pd.Index(np.asarray(ids, dtype=np.int64))
-    )
-    found = at >= 0
+    sub_ids = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(np.asarray(score_ids, dtype=np.int64), kind="stable")
+    sorted_ids = np.asarray(score_ids, dtype=np.int64)[order]
+    slot = np.minimum(np.searchsorted(sorted_ids, sub_ids), max(len(sorted_ids) - 1, 0))
+    found = sorted_ids[slot] == sub_ids if len(sorted_ids) else np.zeros(len(sub_ids), bool)
+    at = order[slot] if len(sorted_ids) else slot
 
-    def pick(values: tuple[Any, ...], empty: Any) -> np.ndarray:
+    def pick(values: tuple[Any, ...]) -> np.ndarray:
         arr = np.asarray(values, dtype=float)
-        return np.where(found, arr[at] if len(arr) else empty, empty)
+        return np.where(found, arr[at], np.nan) if len(arr) else np.full(len(sub_ids), np.nan)
 
-    return pd.DataFrame(
-        {
-            "submission_id": np.asarray(ids, dtype=np.int64),
-            "file_sha256": pd.Series(shas, dtype=object),
-            "status": pd.Series(status, dtype=object),
-            "error": pd.Series(error, dtype=object),
-            "scored_public": pick(public, np.nan),
-            "scored_private": pick(private, np.nan),
-            "scored": found,
-            "scored_since": pick(tuple(f or 0 for f in fresh), 0.0).astype(bool),
-        }
+    return ScoringRows(
+        sub_ids,
+        _objects(shas),
+        _objects(status),
+        _objects(error),
+        pick(public),
+        pick(private),
+        found,
+        np.nan_to_num(pick(tuple(f or 0 for f in fresh))).astype(bool),
     )
+
+
+def _objects(values: tuple[Any, ...]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _columns(rows: Any, width: int) -> list[tuple[Any, ...]]:
@@ -193,9 +222,13 @@ def stored_files(tx: Tx, week: str) -> list[tuple[int, str, str]]:
 def set_status(tx: Tx, statuses: dict[int, tuple[str, str]]) -> None:
     """Set (status, error) of many submissions."""
     if statuses:
-        tx.execute(
-            update(Submission),
-            [{"id": i, "status": s, "error": e} for i, (s, e) in statuses.items()],
+        table: Any = Submission.__table__
+        # Core executemany: a first scoring run sets tens of thousands of statuses at once.
+        tx.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), error=bindparam("b_error")),
+            [{"b_id": i, "b_status": s, "b_error": e} for i, (s, e) in statuses.items()],
         )
 
 
@@ -301,3 +334,135 @@ def scored_frame(
     frame["public_score"] = frame["override_public"].fillna(frame["scored_public"])
     frame["private_score"] = frame["override_private"].fillna(frame["scored_private"])
     return frame.sort_values("submission_id", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """One file submission that can be a member's line on a week's board (see `board_lines`)."""
+
+    submission_id: int
+    member_id: int
+    handle: str
+    name: str
+    submitted_at: datetime
+    file_sha256: str
+    public_score: float | None
+    private_score: float | None
+    public_order: int  # 1 = the member's best public score (ties: earlier, then lower id)
+    counted: bool  # counts for the private board: selected, else among the best `limit` public
+    entries: int  # the member's file submissions that count for the week (scored or not)
+    last_submitted_at: datetime
+
+
+def board_lines(
+    tx: Tx,
+    week: str,
+    sha: str,
+    version: str,
+    closes_at: datetime,
+    revealed_at: datetime | None,
+    direction: str,
+    limit: int,
+    every_scored: bool = False,
+) -> list[BoardLine]:
+    """Each active member's best public submission and counted ones for a week: a few rows per
+    member, ranked by the database, instead of every submission through pandas.
+
+    The rules are those of the week frame (`scoring.boards.week_frame`): file submissions only,
+    deactivated members left out, late ones left out (at or after the member's deadline, the
+    close or a later extension, and at or after a reveal), effective scores = the latest
+    override, else the score for `sha` and `version`. Counted = the member's selected scored
+    files if any, else their best `limit` by public score. `every_scored` adds every file
+    with a public score (the tie check's candidates before a reveal)."""
+    from cohort.store.tables import Extension, UTCDateTime
+
+    ov = _latest_overrides()
+    public = func.coalesce(ov.c.public_score, Score.public_score)
+    private = func.coalesce(ov.c.private_score, Score.private_score)
+    in_time = Submission.submitted_at < closes_at
+    in_time = in_time | (Extension.until.is_not(None) & (Submission.submitted_at < Extension.until))
+    eligible = [
+        Submission.week == week,
+        Submission.file_sha256 != "",
+        Member.active.is_(True),
+        in_time,
+    ]
+    if revealed_at is not None:
+        eligible.append(Submission.submitted_at < revealed_at)
+    best_first = public.asc() if direction == "min" else public.desc()
+    by_member = Submission.member_id
+    scored = case((public.is_(None), 1), else_=0)
+    inner = (
+        select(
+            Submission.id.label("sid"),
+            Submission.member_id.label("mid"),
+            Member.handle,
+            Member.name,
+            Submission.submitted_at.label("at"),
+            Submission.file_sha256.label("sha"),
+            public.label("pub"),
+            private.label("priv"),
+            Submission.selected.label("selected"),
+            func.row_number()
+            .over(
+                partition_by=by_member,
+                order_by=(scored, best_first, Submission.submitted_at, Submission.id),
+            )
+            .label("pub_order"),
+            func.max(case((public.is_not(None) & Submission.selected, 1), else_=0))
+            .over(partition_by=by_member)
+            .label("has_choice"),
+            func.count().over(partition_by=by_member).label("entries"),
+            type_coerce(
+                func.max(Submission.submitted_at).over(partition_by=by_member), UTCDateTime()
+            ).label("last"),
+        )
+        .join(Member, Member.id == Submission.member_id)
+        .outerjoin(
+            Score,
+            and_(
+                Score.submission_id == Submission.id,
+                Score.solution_sha256 == sha,
+                Score.scorer_version == version,
+            ),
+        )
+        .outerjoin(ov, ov.c.submission_id == Submission.id)
+        .outerjoin(Extension, and_(Extension.member_id == by_member, Extension.week == week))
+        .where(*eligible)
+        .subquery()
+    )
+    counted = inner.c.pub.is_not(None) & (
+        ((inner.c.has_choice == 1) & inner.c.selected)
+        | ((inner.c.has_choice == 0) & (inner.c.pub_order <= limit))
+    )
+    stmt = select(
+        inner.c.sid,
+        inner.c.mid,
+        inner.c.handle,
+        inner.c.name,
+        inner.c.at,
+        inner.c.sha,
+        inner.c.pub,
+        inner.c.priv,
+        inner.c.pub_order,
+        counted.label("counted"),
+        inner.c.entries,
+        inner.c.last,
+    ).where((inner.c.pub_order == 1) | (inner.c.pub.is_not(None) if every_scored else counted))
+    return [
+        BoardLine(
+            int(r[0]),
+            int(r[1]),
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            None if r[6] is None else float(r[6]),
+            None if r[7] is None else float(r[7]),
+            int(r[8]),
+            bool(r[9]),
+            int(r[10]),
+            r[11],
+        )
+        for r in tx.connection().execute(stmt)
+    ]
