@@ -125,3 +125,75 @@ def test_kernel_titles_resolve_to_their_slugs(cohort: Cohort) -> None:
 
     for week in cohort.config.weeks:
         assert re.sub(r"[^a-z0-9]+", "-", week.kernel.title.lower()).strip("-") == week.kernel.slug
+
+
+# Test-only: the finder tries 12 batches (fastai needs more than 10 for its suggestion),
+# so a CPU run of the 224-px recipe takes seconds per step instead of minutes.
+SHORT_LR_FIND = """\
+import fastai.callback.schedule  # noqa: F401  (adds Learner.lr_find)
+from fastai.learner import Learner as _Learner
+
+_lr_find = _Learner.lr_find
+_Learner.lr_find = lambda self, *args, num_it=100, **kwargs: _lr_find(self, *args, num_it=12, **kwargs)
+"""
+
+
+def _tiny_pets(raw: Path, per_breed: int = 24) -> None:
+    """Pets-layout colour JPEGs (breed_n.jpg, 3 breeds) made from scikit-learn's digits."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    (raw / "images").mkdir(parents=True)
+    for breed, digit, tint in [
+        ("Abyssinian", 0, (1, 0.6, 0.3)),
+        ("beagle", 1, (0.4, 0.7, 1)),
+        ("Bengal", 7, (0.5, 1, 0.5)),
+    ]:
+        for n, image in enumerate(digits.images[digits.target == digit][:per_breed], start=1):
+            grey = np.kron(image / 16, np.ones((6, 7)))  # 48 x 56 px
+            rgb = (np.stack([grey * c for c in tint], axis=-1) * 255).astype(np.uint8)
+            Image.fromarray(rgb, mode="RGB").save(raw / "images" / f"{breed}_{n}.jpg")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("parameters", "expect"),
+    [
+        ({"PHOTOS": True}, "resnet34, pretrained=False"),  # Kaggle's recipe without internet
+        ({"AUGMENT": False}, "resnet18, pretrained=False"),
+    ],
+)
+def test_week1_branches_the_offline_default_skips_still_run(
+    tmp_path: Path, parameters: dict[str, object], expect: str
+) -> None:
+    """Week 1's Kaggle recipe (presizing to 460 px, aug_transforms at 224 px, resnet34) and its
+    AUGMENT=False branch run to a full submission on tiny Pets-layout data, pretrained=False."""
+    import nbformat
+
+    from cohort.weeks.contract import load_module
+    from cohort.weeks.kernels import to_notebook
+    from cohort.weeks.prepare import check_built, write_answers
+    from cohort.weeks.report import run_notebook, with_harness
+
+    week = Cohort.open(Path(__file__).resolve().parents[1]).config.week("01-pets")
+    _tiny_pets(tmp_path / "raw")
+    data = tmp_path / "data"
+    data.mkdir()
+    built = load_module(week).build(tmp_path / "raw", data, week.data.seed)
+    check_built(week, built)
+    write_answers(week, built, data, week.data.seed)
+    notebook = with_harness(
+        to_notebook(week.path / "kernel.py"), 0, {**parameters, "EPOCHS": 1, "BATCH_SIZE": 8}
+    )
+    where = next(i for i, c in enumerate(notebook.cells) if c.source.startswith("SEED = 0"))
+    notebook.cells.insert(where + 1, nbformat.v4.new_code_cell(SHORT_LR_FIND))
+    submission = run_notebook(notebook, data, tmp_path / "work", f"week 1 with {parameters}")
+    printed = "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert expect in printed
+    frame = pd.read_csv(submission, dtype=str)
+    sample = pd.read_csv(data / "sample_submission.csv", dtype=str)
+    assert list(frame["id"]) == list(sample["id"])
+    assert set(frame["label"]) <= {"Abyssinian", "beagle", "Bengal"}

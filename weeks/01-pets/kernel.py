@@ -91,6 +91,9 @@ print("data from", DATA)
 # %% tags=["parameters"]
 SEED = 42  # change it to see how much a result owes to luck
 AUGMENT = True  # random crops, rotations and lighting on every training batch
+PHOTOS = ON_KAGGLE  # the lesson's recipe for the Pets photos; small digit images offline
+EPOCHS = 4
+BATCH_SIZE = 64  # smaller if the GPU runs out of memory
 
 
 # %% [markdown]
@@ -135,7 +138,6 @@ plt.show()
 
 # %%
 set_seed(SEED, reproducible=True)
-PHOTOS = ON_KAGGLE  # the real Pets photos on Kaggle; small digit images offline
 fnames = sorted((DATA / "images").glob("*.jpg"))
 broken = set(verify_images(fnames))
 fnames = [f for f in fnames if f not in broken]
@@ -157,7 +159,7 @@ dls = ImageDataLoaders.from_name_re(
     batch_tfms=augment if AUGMENT else None,
     valid_pct=0.2,
     seed=SEED,
-    bs=64,
+    bs=BATCH_SIZE,
 )
 print(len(dls.vocab), "classes:", list(dls.vocab)[:10])
 dls.show_batch(max_n=9, figsize=(6, 6))
@@ -202,9 +204,9 @@ print(f"lr_find suggests about {suggestion.valley:.1e}")
 
 # %%
 if PRETRAINED:
-    learn.fine_tune(4, base_lr=2e-3)
+    learn.fine_tune(EPOCHS, base_lr=2e-3)
 else:
-    learn.fit_one_cycle(4, 3e-3)
+    learn.fit_one_cycle(EPOCHS, 3e-3)
 learn.recorder.plot_loss()
 plt.title("Learning curves")
 plt.show()

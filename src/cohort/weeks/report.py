@@ -19,7 +19,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,8 +109,12 @@ def prepare_embedded(week: Week, out: Path) -> None:
     write_answers(week, built, out, week.data.seed)
 
 
-def with_harness(notebook: Any, seed: int) -> Any:
-    """The notebook with the harness cell on top and `SEED = seed` after its parameters cell."""
+def with_harness(notebook: Any, seed: int, parameters: Mapping[str, object] | None = None) -> Any:
+    """The notebook with the harness cell on top and `SEED = seed` after its parameters cell.
+
+    `parameters` sets more of the parameters cell's names (papermill-style), e.g.
+    `{"PHOTOS": True}` runs week 1's Kaggle recipe off Kaggle.
+    """
     import nbformat
 
     cells = list(notebook.cells)
@@ -123,7 +127,9 @@ def with_harness(notebook: Any, seed: int) -> Any:
             "The starter kernel has no cell tagged 'parameters'; "
             'mark the cell that sets SEED with `# %% tags=["parameters"]`.'
         )
-    cells.insert(where + 1, nbformat.v4.new_code_cell(f"SEED = {int(seed)}  # cohort harness"))
+    lines = [f"SEED = {int(seed)}  # cohort harness"]
+    lines += [f"{name} = {value!r}" for name, value in (parameters or {}).items()]
+    cells.insert(where + 1, nbformat.v4.new_code_cell("\n".join(lines)))
     cells.insert(0, nbformat.v4.new_code_cell(HARNESS_CELL))
     notebook.cells = cells
     return notebook
@@ -133,12 +139,19 @@ def run_starter(
     source: Path, data: Path, work: Path, seed: int, timeout: int = KERNEL_TIMEOUT_S
 ) -> Path:
     """Execute a starter kernel (jupytext script `source`) on `data` in `work`; its submission."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     from cohort.weeks.kernels import to_notebook
 
     notebook = with_harness(to_notebook(source), seed)
+    return run_notebook(notebook, data, work, f"{source} with seed {seed}", timeout)
+
+
+def run_notebook(
+    notebook: Any, data: Path, work: Path, label: str, timeout: int = KERNEL_TIMEOUT_S
+) -> Path:
+    """Execute a harnessed starter notebook on `data` in `work`; the submission.csv it wrote."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "COHORT_DATA_DIR": str(data)}
     client = NotebookClient(
@@ -151,12 +164,10 @@ def run_starter(
         client.execute(env=env)
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}" if exc.ename else type(exc).__name__
-        raise ConfigError(
-            f"{source} failed with seed {seed} ({last}); run it by hand to see why."
-        ) from None
+        raise ConfigError(f"{label} failed ({last}); run it by hand to see why.") from None
     submission = work / "submission.csv"
     if not submission.is_file():
-        raise ConfigError(f"{source} ran but wrote no submission.csv; its last cell must write it.")
+        raise ConfigError(f"{label} ran but wrote no submission.csv; its last cell must write it.")
     return submission
 
 
