@@ -197,3 +197,44 @@ def test_week1_branches_the_offline_default_skips_still_run(
     sample = pd.read_csv(data / "sample_submission.csv", dtype=str)
     assert list(frame["id"]) == list(sample["id"])
     assert set(frame["label"]) <= {"Abyssinian", "beagle", "Bengal"}
+
+
+@pytest.mark.slow  # starts a Jupyter kernel
+def test_progress_bars_stay_in_the_notebook_not_the_fake_kaggle_log(tmp_path: Path) -> None:
+    """The simulator sets no quiet switch: fastai's bars (fastprogress) are notebook output,
+    and the run's log carries only the runner's own lines, as the server collects them."""
+    import subprocess
+    import sys
+
+    from tests.fake_kaggle import server
+
+    cell = (
+        "from fastprogress.fastprogress import master_bar, progress_bar\n"
+        "bars = master_bar(range(2))\n"
+        "for _ in bars:\n"
+        "    for _ in progress_bar(range(30), parent=bars):\n"
+        "        pass\n"
+        "print('trained')"
+    )
+    notebook = tmp_path / "kernel.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), notebook)
+    working = tmp_path / "kaggle" / "working"
+    working.mkdir(parents=True)
+    environment = server._run_environment(tmp_path, tmp_path / "kaggle" / "input")
+    assert not any("QUIET" in name for name in environment)
+    run = subprocess.run(
+        [sys.executable, str(server.RUNNER), str(notebook), str(working)],
+        cwd=working,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=300,
+        check=False,
+    )
+    log = run.stdout.decode(errors="replace")
+    assert run.returncode == 0, log
+    outputs = json.dumps(nbformat.read(tmp_path / "executed.ipynb", as_version=4).cells[0].outputs)
+    # fastprogress drew its HTML bars (its stylesheet stays) and the print, in the notebook ...
+    assert "table.fastprogress" in outputs and "trained" in outputs
+    # ... and none of it reached the log the simulator keeps.
+    assert "progress" not in log and "/30" not in log and "trained" not in log, log

@@ -542,7 +542,6 @@ def _run_environment(root: Path, input_root: Path) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "KAGGLE_INPUT_ROOT": str(input_root),
         "KAGGLE_KERNEL_RUN_TYPE": "Batch",
-        "COHORT_QUIET": "1",
         "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
