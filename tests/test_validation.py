@@ -205,6 +205,16 @@ def test_labels_are_compared_as_strings(make_cohort) -> None:
     assert set(ok.values.tolist()) == {1}
 
 
+def test_labels_with_spaces_and_rows_in_any_order_give_the_same_codes(cls) -> None:
+    labels = ["cat", "dog", "bird", "cat", "dog", "bird", "cat", "dog", "bird", "cat"]
+    exact = validation.parse(_csv(list(zip(IDS, labels, strict=True)), "id,label"), "s.csv", cls)
+    padded = [(i, f" {label} ") for i, label in zip(IDS, labels, strict=True)]
+    shuffled = validation.parse(_csv(padded[::-1], "id,label"), "s.csv", cls)
+    assert exact.values.tolist() == shuffled.values.tolist()
+    assert cls.decode_labels(exact.values).tolist() == labels
+    assert exact.values.flags.writeable and exact.values is not cls.positions
+
+
 def test_bom_and_crlf_are_accepted(reg) -> None:
     data = b"\xef\xbb\xbf" + _csv(GOOD).replace(b"\n", b"\r\n")
     assert validation.parse(data, "sub.csv", reg).values.tolist() == [float(n) for n in range(10)]

@@ -23,6 +23,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -351,10 +352,15 @@ def parse(data: Bytes, file_name: str, solution: Solution) -> Parsed:
     assert table is not None
     _check_extras(table, header, width)
     pos = _check_ids(table.column(solution.id_column), solution)
-    order = np.empty(len(pos), dtype=np.intp)
-    order[pos] = np.arange(len(pos))
+    in_order = pos is solution.positions  # the file lists the ids in the solution's order
+    order = pos if in_order else np.empty(len(pos), dtype=np.intp)
+    if not in_order:
+        order[pos] = np.arange(len(pos))
     lines = order + 2  # file line of each row, in solution order (header is line 1)
-    values = _text_values(table, order, lines, solution) if values is None else values[order]
+    if values is None:
+        values = _text_values(table, order, lines, solution)
+    elif not in_order:
+        values = values[order]
     _check_values(values, order, lines, solution)
     _check_time(deadline)
     if values.ndim == 2 and values.shape[1] == 1 and solution.kind != "proba":
@@ -407,7 +413,7 @@ def _want(solution: Solution) -> str:
 def _check_header(header: list[str], solution: Solution) -> None:
     expected = [solution.id_column, *solution.target_columns]
     want = ",".join(expected)
-    if header and header[0] in set(solution.ids[:1000].tolist()):
+    if header and header[0] in solution.first_ids:
         raise ValidationError(
             f"The file has no header row; add the line '{want}' as its first line."
         )
@@ -467,11 +473,8 @@ def _read(
 
     names = header + [f"\0extra{i}" for i in range(width - len(header))]
     numeric = typed and solution.kind != "label"
-    types = {n: pa.string() for n in names}
-    if numeric:
-        types.update({c: pa.float64() for c in solution.target_columns})
     if body < 0 or body >= len(data):  # only the header
-        return pa.table({n: pa.array([], t) for n, t in types.items()})
+        return _empty_table(names, solution, numeric)
     invalid = _Invalid()
     try:
         return pa_csv.read_csv(
@@ -484,12 +487,7 @@ def _read(
                 block_size=min(max(len(data) + 1, 1 << 16), 1 << 30),
             ),
             parse_options=pa_csv.ParseOptions(invalid_row_handler=invalid),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=types,
-                null_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            convert_options=_convert_options(tuple(names), solution.target_columns, numeric),
         )
     except (pa.ArrowException, ValueError, OverflowError, MemoryError) as exc:
         if invalid.row is not None:
@@ -499,6 +497,30 @@ def _read(
             return None
         detail = _clip(" ".join(str(exc).split()))
         raise ValidationError(_not_csv(f"the CSV reader could not read it: {detail}")) from None
+
+
+@lru_cache(maxsize=64)
+def _convert_options(names: tuple[str, ...], targets: tuple[str, ...], numeric: bool) -> Any:
+    """The reader's column types for one header layout, built once (re-parsing a season
+    reads thousands of files of the same layout)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    return pa_csv.ConvertOptions(
+        column_types={n: pa.float64() if numeric and n in targets else pa.string() for n in names},
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+
+
+def _empty_table(names: list[str], solution: Solution, numeric: bool) -> Any:
+    """The table of a file with a header and no rows."""
+    import pyarrow as pa
+
+    targets = solution.target_columns
+    fields = [pa.field(n, pa.float64() if numeric and n in targets else pa.string()) for n in names]
+    return pa.schema(fields).empty_table()
 
 
 def _wrong_width(line: int, saw: int, want: int, width: int) -> str:
@@ -536,10 +558,10 @@ def _check_ids(raw: Any, solution: Solution) -> np.ndarray:
     ids = raw.combine_chunks() if hasattr(raw, "combine_chunks") else raw
     n = len(solution.ids)
     if len(ids) == n and ids.equals(solution.id_array):
-        return np.arange(n, dtype=np.intp)
+        return solution.positions
     ids = pc.utf8_trim_whitespace(ids)
     if len(ids) == n and ids.equals(solution.id_array):
-        return np.arange(n, dtype=np.intp)
+        return solution.positions
     texts = ids.to_pylist()
     if len(set(texts)) != len(texts):
         seen: set[str] = set()
@@ -577,8 +599,12 @@ def _typed_values(table: Any, solution: Solution) -> np.ndarray | None:
     if solution.kind == "label":
         dtype = np.int16 if len(solution.classes) < 32000 else np.int32
         out: list[np.ndarray] = []
-        for col in cols:  # labels repeat: map each distinct label once
-            encoded = pc.dictionary_encode(col)
+        for col in cols:
+            found = pc.index_in(col, options=solution.class_lookup)
+            if not found.null_count:  # every label exactly as written in the classes
+                out.append(numpy_of(found, np.int32).astype(dtype))
+                continue
+            encoded = pc.dictionary_encode(col)  # labels repeat: strip each distinct one once
             code_of = solution.class_codes
             known = [code_of.get(t.strip(), -1) for t in encoded.dictionary.to_pylist()]
             if -1 in known:
