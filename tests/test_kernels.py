@@ -165,7 +165,7 @@ def _tiny_pets(raw: Path, per_breed: int = 24) -> None:
     ],
 )
 def test_week1_branches_the_offline_default_skips_still_run(
-    tmp_path: Path, parameters: dict[str, object], expect: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parameters: dict[str, object], expect: str
 ) -> None:
     """Week 1's Kaggle recipe (presizing to 460 px, aug_transforms at 224 px, resnet34) and its
     AUGMENT=False branch run to a full submission on tiny Pets-layout data, pretrained=False."""
@@ -176,6 +176,7 @@ def test_week1_branches_the_offline_default_skips_still_run(
     from cohort.weeks.prepare import check_built, write_answers
     from cohort.weeks.report import run_notebook, with_harness
 
+    monkeypatch.setenv("COHORT_DATABASE_URL", f"sqlite:///{tmp_path / 'cohort.db'}")
     week = Cohort.open(Path(__file__).resolve().parents[1]).config.week("01-pets")
     _tiny_pets(tmp_path / "raw")
     data = tmp_path / "data"
