@@ -258,6 +258,26 @@ def test_killed_rescore_resumes_where_it_stopped(cohort: Cohort, monkeypatch) ->
     assert runs.score_pending(cohort, rescore=True, progress=False).resumed is False
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(5, dtype=np.float64) / 3,
+        np.array([3, 0, 36], dtype=np.int16),
+        np.arange(12, dtype=np.float64).reshape(4, 3),
+        np.empty(0, dtype=np.float64),
+    ],
+)
+def test_parsed_copies_are_written_byte_for_byte_as_np_save_writes_them(values) -> None:
+    import io
+
+    from cohort.scoring import parsed
+
+    ours, numpy_s = io.BytesIO(), io.BytesIO()
+    parsed.write_npy(ours, values)
+    np.save(numpy_s, values)
+    assert ours.getvalue() == numpy_s.getvalue()
+
+
 def test_override_score_wins_and_is_audited(cohort: Cohort) -> None:
     sid = _submit(cohort, "ann", 1.0, 1.0)
     _submit(cohort, "bob", 0.5, 1.0, 1)

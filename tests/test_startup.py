@@ -39,7 +39,8 @@ def _run(root: Path, *args: str) -> dict:
         text=True,
         timeout=120,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1]) | {"stderr": out.stderr}
+    lines = out.stdout.strip().splitlines()
+    return json.loads(lines[-1]) | {"stderr": out.stderr, "stdout": "\n".join(lines[:-1])}
 
 
 @pytest.fixture
@@ -77,6 +78,37 @@ def test_submit_imports_no_pandas_and_skips_alembic(cohort_root: Path) -> None:
     assert _heavy(result["modules"]) == []
     if not os.environ.get("COHORT_DATABASE_URL"):  # SQLite: no PostgreSQL dialect either
         assert "sqlalchemy.dialects.postgresql" not in result["modules"]
+
+
+def test_help_imports_no_numeric_library_and_no_database(cohort_root: Path) -> None:
+    result = _run(cohort_root, "--help")
+    assert result["code"] in (0, None), result["stderr"]
+    found = {m.split(".")[0] for m in result["modules"]}
+    assert found & {"numpy", "pyarrow", "sqlalchemy", "pydantic", *HEAVY} == set()
+
+
+def test_rescore_with_nothing_to_change_imports_no_pandas(cohort_root: Path) -> None:
+    for args in (
+        ("members", "import", "members.csv"),
+        ("submit", "--member", "ann", "--week", "1", "sub.csv"),
+        ("score",),
+    ):
+        assert _run(cohort_root, *args)["code"] in (0, None)
+    result = _run(cohort_root, "score", "--rescore")
+    assert result["code"] in (0, None), result["stderr"]
+    assert _heavy(result["modules"]) == []  # no board is read when no score changes
+
+
+def test_leaderboard_imports_nothing_it_does_not_use(cohort_root: Path) -> None:
+    for args in (
+        ("members", "import", "members.csv"),
+        ("submit", "--member", "ann", "--week", "1", "sub.csv"),
+    ):
+        assert _run(cohort_root, *args)["code"] in (0, None)
+    result = _run(cohort_root, "leaderboard", "1")
+    assert result["code"] in (0, None), result["stderr"]
+    assert "ann" in result["stdout"]
+    assert _heavy(result["modules"]) == ["pandas"]  # the board is a DataFrame; nothing else
 
 
 def test_store_at_heads_opens_without_alembic_and_a_newer_one_is_refused(

@@ -13,6 +13,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ def week_dir(cohort: Cohort, week: Week) -> Path:
 
 def raw_path(cohort: Cohort, week: Week, sha: str) -> Path | None:
     """The stored file with this sha, whatever its suffix, if any."""
-    for suffix in SUFFIXES:
+    for suffix in (".csv", ".csv.gz", ".zip"):  # most files are plain CSV: one lookup
         path = week_dir(cohort, week) / f"{sha}{suffix}"
         if path.exists():
             return path
@@ -84,7 +85,6 @@ def stored_values(
 ) -> np.ndarray:
     """Encoded predictions of a stored file: the parsed cache, rebuilt from the file if missing
     (or, with `rebuild`, if it does not hold what the validator makes of the file)."""
-    import numpy as np
 
     week = cohort.config.week(solution.week)
     cached = parsed_path(cohort, week, sha, solution.key)
@@ -106,7 +106,7 @@ def stored_values(
             f"Stored file {sha[:12]} of week '{week.id}' is missing from {week_dir(cohort, week)}; restore it from a backup."
         )
     values = parse(raw.read_bytes(), raw.name, solution).values
-    _write_once(cached, lambda fh: np.save(fh, values))
+    _write_once(cached, lambda fh: write_npy(fh, values))
     return values
 
 
@@ -122,6 +122,19 @@ def values_layout(solution: Solution) -> tuple[Any, tuple[int, ...]]:
     return np.dtype(np.float64), ((n,) if t == 1 and solution.kind != "proba" else (n, t))
 
 
+def write_npy(fh: Any, values: np.ndarray) -> None:
+    """Write `values` as np.save does (a .npy file, format 1.0), with the header of its
+    layout built once instead of once per file."""
+    import numpy as np
+
+    if not values.flags.c_contiguous or values.dtype.hasobject:
+        np.save(fh, values)
+        return
+    fh.write(_npy_header(values.dtype, values.shape))
+    fh.write(values.data.cast("B"))
+
+
+@lru_cache(maxsize=64)
 def _npy_header(dtype: Any, shape: tuple[int, ...]) -> bytes:
     import io
 
@@ -366,7 +379,6 @@ def store_file(
     cohort: Cohort, solution: Solution, data: bytes, file_name: str, parsed: Parsed
 ) -> tuple[str, list[Path]]:
     """Store the raw file and its parsed form by sha256; returns the sha and the paths created."""
-    import numpy as np
 
     week = cohort.config.week(solution.week)
     sha = hashlib.sha256(data).hexdigest()
@@ -376,6 +388,6 @@ def store_file(
         if _write_once(raw, lambda fh: fh.write(data)):
             created.append(raw)
     cached = parsed_path(cohort, week, sha, solution.key)
-    if _write_once(cached, lambda fh: np.save(fh, parsed.values)):
+    if _write_once(cached, lambda fh: write_npy(fh, parsed.values)):
         created.append(cached)
     return sha, created
