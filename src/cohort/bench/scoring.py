@@ -138,6 +138,10 @@ def _generate(cohort: Any, week: str, count: int, seed: int, parsed: bool = True
     members = [m.id for m in list_members(cohort.store)]
     rng = np.random.default_rng(seed)
     rows = []
+    head = f"{sol.id_column},{sol.target_columns[0]}\n"
+    starts = [f"{a}," for a in ids]
+    # Each value's text looked up, not formatted per cell: the same bytes, ~4x faster.
+    texts = np.asarray(list(sol.classes) if sol.kind == "label" else _fixed4(sol.truth), object)
     for i in range(count):
         values: np.ndarray
         if sol.kind == "label":
@@ -146,19 +150,16 @@ def _generate(cohort: Any, week: str, count: int, seed: int, parsed: bool = True
                 sol.truth,
                 rng.integers(0, CLASSES, len(ids)),
             )
-            values, cells = codes.astype(np.int16), [sol.classes[c] for c in codes]
+            values = codes.astype(np.int16)
         else:
             k = np.clip(
                 np.round(sol.truth * 10000 + rng.normal(0, rng.uniform(1e4, 4e4), len(ids))),
                 0,
-                None,
+                len(texts) - 1,
             )
-            values, cells = k / 10000.0, [f"{v:.4f}" for v in (k / 10000.0).tolist()]
-        data = (
-            f"{sol.id_column},{sol.target_columns[0]}\n"
-            + "\n".join(f"{a},{b}" for a, b in zip(ids, cells, strict=True))
-            + "\n"
-        ).encode()
+            values, codes = k / 10000.0, k.astype(np.int64)
+        cells = texts[codes].tolist()
+        data = (head + "\n".join(map(str.__add__, starts, cells)) + "\n").encode()
         sha = hashlib.sha256(data).hexdigest()
         raw = cohort.config.submissions_dir / week / f"{sha}.csv"
         raw.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +186,12 @@ def _generate(cohort: Any, week: str, count: int, seed: int, parsed: bool = True
     with cohort.store.transaction() as tx:
         store_subs.bulk_add(tx, rows)
     return count
+
+
+def _fixed4(truth: np.ndarray) -> list[str]:
+    """f"{k / 10000:.4f}" for every k a generated prediction takes (clipped 6 sd above)."""
+    top = int(truth.max() * 10000 + 6 * 4e4) + 1
+    return [f"{k / 10000:.4f}" for k in range(top)]
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -808,7 +815,7 @@ def run(quick: bool = False) -> bool:
         )
         ok &= _first_time(tmp, n_reg // 10, n_cls // 10, repeat)
         ok &= _worst_figures(root, tmp)
-        ok &= _startup_figures(tmp, root, 5 if quick else 9)
+        ok &= _startup_figures(tmp, root, 5 if quick else 7)
         cohort.store.dispose()
     print(f"  scoring targets {'met' if ok else 'NOT met'}")
     return ok
