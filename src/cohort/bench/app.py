@@ -119,7 +119,8 @@ def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
             subs.append(
                 {
                     "id": sid,
-                    "member_id": member_ids[k % len(member_ids)],
+                    # Every member in every week (k % 4 picks the week, k // 4 the member).
+                    "member_id": member_ids[(k // len(WEEKS)) % len(member_ids)],
                     "week": week.id,
                     "submitted_at": week.opens_at + timedelta(minutes=int(rng.integers(60, 9000))),
                     "source": "bench",
@@ -149,7 +150,7 @@ def _bulk_fill(cohort: Cohort, submissions: int, events: int) -> None:
             "contributions",
             [
                 {
-                    "member_id": member_ids[k % len(member_ids)],
+                    "member_id": member_ids[(k // len(WEEKS)) % len(member_ids)],
                     "week": WEEKS[k % len(WEEKS)],
                     "kind": kinds[k % 2],
                     "value": 1.0,

@@ -111,11 +111,11 @@ class Leaderboard:
     rows: list[LeaderboardRow]
 
 
-# The last few week frames, keyed on the store's revision (bumped by every write): the standings
-# read each week's board and then its tie check from the same frame instead of twice.
+# The last few week frames and board lines, keyed on the store's revision (bumped by every
+# write): the standings read each week's board and then its tie check from the same lines.
 # The engine is held weakly and compared by identity: a database recreated at the same URL
 # (its revision starting over) never matches a frame of the old one.
-_FRAMES: dict[tuple[str, str, int | None], tuple[Any, int, pd.DataFrame]] = {}
+_FRAMES: dict[tuple[str, str, int | None], tuple[Any, Any, Any]] = {}
 _FRAMES_KEPT = 16
 
 
@@ -217,50 +217,98 @@ def leaderboard(
     if private and not revealed:
         raise _hidden(cohort, week)
     comp = week.competition
-    frame = week_frame(cohort, week)
-    files = frame[frame["file_sha256"] != ""]
-    public = _board_frame(files, comp, False)
-    board = _board_frame(files, comp, True) if private else public
-    stats = files.groupby("member_id").agg(
-        entries=("submission_id", "size"), last=("submitted_at", "max")
-    )
-    public_rank = dict(zip(public["member_id"], public["rank"], strict=True))
-    # Plain dicts: a pandas .at lookup per row costs ~1 ms, which 1,000 members notice.
-    per_member = (stats["entries"].to_dict(), stats["last"].to_dict())
-    rows = [
-        _row(
-            r,
-            per_member,
-            "private_score" if private else "public_score",
-            public_rank.get(r.member_id) if private else None,
-        )
-        for r in board.itertuples()
-    ]
+    lines = board_lines(cohort, week)
+    public = _ranked([ln for ln in lines if ln.public_order == 1], "public_score", comp.direction)
+    if private:
+        board = _ranked([ln for ln in lines if ln.counted], "private_score", comp.direction)
+        public_rank = {ln.member_id: rank for rank, ln in public}
+        rows = [
+            _line_row(rank, ln, ln.private_score, public_rank[ln.member_id]) for rank, ln in board
+        ]
+    else:
+        rows = [_line_row(rank, ln, ln.public_score, None) for rank, ln in public]
     return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, rows)
 
 
+def board_lines(
+    cohort: Cohort, week: Week, every_scored: bool = False
+) -> list[store_subs.BoardLine]:
+    """The week's candidate lines (each member's best public file and counted files), ranked
+    by the store: a few rows per member however many they submitted (`every_scored`: and
+    every file with a public score)."""
+    from cohort.store import revision as store_revision
+
+    comp = week.competition
+    key = (cohort.store.url, f"lines:{week.id}:{every_scored}", None)
+    with cohort.store.transaction() as tx:
+        # Keyed on the week's own revision, which the database's triggers bump on any change
+        # to the week's submissions, scores, overrides, extensions or state, or to members:
+        # a submission to one week (or any write elsewhere) leaves the other weeks' lines.
+        now = (
+            store_revision.week_stamp(tx, week.id),
+            week.closes_at,
+            comp.direction,
+            comp.final_selections,
+            SCORER_VERSION,
+        )
+        kept = _FRAMES.get(key)
+        if kept is not None and kept[0]() is cohort.store.engine and kept[1] == now:
+            return list(kept[2])
+        lines = store_subs.board_lines(
+            tx,
+            week.id,
+            store_scores.scored_sha(tx, week.id),
+            SCORER_VERSION,
+            week.closes_at,
+            store_scores.revealed_at(tx, week.id),
+            comp.direction,
+            comp.final_selections,
+            every_scored,
+        )
+    if len(_FRAMES) >= _FRAMES_KEPT:
+        _FRAMES.pop(next(iter(_FRAMES)))
+    _FRAMES[key] = (weakref.ref(cohort.store.engine), now, lines)
+    return list(lines)
+
+
+def _ranked(
+    lines: list[store_subs.BoardLine], col: str, direction: str
+) -> list[tuple[int, store_subs.BoardLine]]:
+    """Each member's best line by `col`, ranked 1..n; ties go to the earlier submission, then
+    the lower id (the rule of `best_per_member`)."""
+    sign = 1.0 if direction == "min" else -1.0
+    scored = [ln for ln in lines if getattr(ln, col) is not None]
+    scored.sort(key=lambda ln: (sign * getattr(ln, col), ln.submitted_at, ln.submission_id))
+    best: dict[int, store_subs.BoardLine] = {}
+    for ln in scored:
+        best.setdefault(ln.member_id, ln)
+    return list(enumerate(best.values(), start=1))
+
+
+def _line_row(
+    rank: int, ln: store_subs.BoardLine, score: float | None, public_rank: int | None
+) -> LeaderboardRow:
+    return LeaderboardRow(
+        rank,
+        ln.handle,
+        ln.name,
+        float(score),  # type: ignore[arg-type]  # _ranked keeps scored lines only
+        ln.entries,
+        ln.last_submitted_at,
+        ln.submission_id,
+        public_rank,
+        None if public_rank is None else public_rank - rank,
+    )
+
+
 def _board_frame(files: pd.DataFrame, comp: Competition, private: bool) -> pd.DataFrame:
-    """Each member's ranked line: best public score, or best private score of the counted ones."""
+    """Each member's ranked line from a week frame: best public score, or best private score of
+    the counted ones (the frame form of `leaderboard`, for callers that hold a frame)."""
     if not private:
         return best_per_member(files, "public_score", comp.direction)
     counted = counted_ids(files, comp.direction, comp.final_selections)
     ids = [i for group in counted.values() for i in group]
     return best_per_member(files[files["submission_id"].isin(ids)], "private_score", comp.direction)
-
-
-def _row(r: Any, stats: Any, col: str, public_rank: int | None) -> LeaderboardRow:
-    change = None if public_rank is None else int(public_rank) - int(r.rank)
-    return LeaderboardRow(
-        int(r.rank),
-        r.handle,
-        r.name,
-        float(getattr(r, col)),
-        int(stats[0][r.member_id]),
-        stats[1][r.member_id].to_pydatetime(),
-        int(r.submission_id),
-        None if public_rank is None else int(public_rank),
-        change,
-    )
 
 
 def counted_submissions(cohort: Cohort, week_ref: str) -> dict[str, list[int]]:

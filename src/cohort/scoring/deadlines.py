@@ -61,7 +61,9 @@ def deadline(cohort: Cohort, week: Week, handle: str) -> datetime:
     return until if revealed is None else min(until, revealed)
 
 
-def on_time(tx: Tx, week: Week, closes_at: datetime) -> dict[str, datetime]:
+def on_time(
+    tx: Tx, week: Week, closes_at: datetime, members: list[store_members.Member] | None = None
+) -> dict[str, datetime]:
     """Handle -> first submission of a good notebook link before their deadline, were the week
     to close then (and never after a reveal, which closes it).
 
@@ -72,7 +74,9 @@ def on_time(tx: Tx, week: Week, closes_at: datetime) -> dict[str, datetime]:
     revealed = _revealed_at(tx, week.id)
     latest = max([closes_at, *ext.values()])
     found: dict[str, datetime] = {}
-    usernames = {m.handle: m.kaggle_username for m in store_members.all_members(tx)}
+    # `members`: the roster the caller already read in this transaction (one read per view).
+    roster = store_members.all_members(tx) if members is None else members
+    usernames = {m.handle: m.kaggle_username for m in roster}
     for handle, at, url in store_contrib.notebook_links(tx, week.id, latest):
         deadline = ext.get(handle, closes_at)
         if revealed is not None:

@@ -202,16 +202,24 @@ def add(
     return event_id
 
 
-def events(cohort: Cohort, handle: str | None = None, derived: bool = True) -> pd.DataFrame:
+def events(
+    cohort: Cohort, handle: str | None = None, derived: bool = True, evidence: bool = True
+) -> pd.DataFrame:
     """Current (not superseded) events, plus on-time kernels derived from submissions.
 
     A recorded `on_time_kernel` event for a member and week replaces the derived one,
-    so an organizer can correct it (value 0 withdraws it).
+    so an organizer can correct it (value 0 withdraws it). `evidence=False` leaves recorded
+    events' evidence empty (the standings never read it, and decoding it is most of the read).
     """
     with cohort.store.transaction() as tx:
-        recorded = store.current(tx, handle)
-        names = {m.handle: m.name for m in store_members.all_members(tx)}
-        extra = _derived_on_time(tx, cohort.config.season_weeks, recorded, names) if derived else []
+        recorded = store.current(tx, handle, evidence=evidence)
+        members = store_members.all_members(tx)
+        names = {m.handle: m.name for m in members}
+        extra = (
+            _derived_on_time(tx, cohort.config.season_weeks, recorded, names, members)
+            if derived
+            else []
+        )
     if handle is not None:
         extra = [e for e in extra if e["handle"] == handle]
     if not extra:
@@ -223,13 +231,17 @@ def events(cohort: Cohort, handle: str | None = None, derived: bool = True) -> p
 
 
 def _derived_on_time(
-    tx: Tx, weeks: tuple[Week, ...], recorded: pd.DataFrame, names: dict[str, str]
+    tx: Tx,
+    weeks: tuple[Week, ...],
+    recorded: pd.DataFrame,
+    names: dict[str, str],
+    members: list[Any],
 ) -> list[dict[str, Any]]:
     manual = recorded[recorded["kind"] == "on_time_kernel"]
     overridden = set(zip(manual["handle"], manual["week"], strict=True))
     rows = []
     for week in weeks:
-        found = deadlines.on_time(tx, week, week.closes_at)  # extensions count
+        found = deadlines.on_time(tx, week, week.closes_at, members)  # extensions count
         for handle, at in sorted(found.items()):
             if (handle, week.id) in overridden:
                 continue

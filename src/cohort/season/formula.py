@@ -32,7 +32,9 @@ def percentile_ranks(scores: np.ndarray, direction: str) -> np.ndarray:
         values = -values
     # A NaN score (a metric that failed) ranks below every real score.
     values = np.where(np.isnan(values), -np.inf, values)
-    ranks = pd.Series(values).rank(method="max").to_numpy()
+    # rank(method="max") is the count of scores at or below each one: a sorted search, which the
+    # bootstrap calls 800 times per view (pandas' rank cost 0.6 s of a 1,000-member standings).
+    ranks = np.searchsorted(np.sort(values), values, side="right").astype(float)
     return ranks / max(len(values), 1)
 
 

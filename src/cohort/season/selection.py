@@ -219,29 +219,25 @@ def _week_resample(
 
     wk = cohort.config.week(week)
     revealed = table.revealed[week]
-    frame = boards.week_frame(cohort, wk)
-    files = frame[
-        (frame["file_sha256"] != "")
-        & frame["public_score"].notna()
-        & frame["handle"].isin(position)
-    ]
-    if revealed:
-        counted = boards.counted_ids(
-            files, wk.competition.direction, wk.competition.final_selections
-        )
-        files = files[files["submission_id"].isin([i for ids in counted.values() for i in ids])]
-    files = files.assign(position=files["handle"].map(position)).sort_values(
-        ["position", "submission_id"]
+    # The store's board lines: after reveal the counted files only (a few per member), before
+    # it every file with a public score, never a frame of every submission.
+    lines = boards.board_lines(cohort, wk, every_scored=not revealed)
+    files = sorted(
+        (position[ln.handle], ln.submission_id, ln.file_sha256)
+        for ln in lines
+        if ln.public_score is not None
+        and ln.handle in position
+        and (ln.counted if revealed else True)
     )
     solution = load_solution(cohort, week)
     # Private rows only once revealed, so the tie check never leaks a hidden score.
     mask = ~solution.public if revealed else solution.public
     # Each distinct stored file is read and scored once, however many submissions share it.
-    shas, which = np.unique(files["file_sha256"].to_numpy(dtype=str), return_inverse=True)
+    shas, which = np.unique(np.array([f[2] for f in files], dtype=str), return_inverse=True)
     preds = np.stack([parsed.stored_values(cohort, solution, sha)[mask] for sha in shas])
     return WeekResample(
         col,
-        files["position"].to_numpy(),
+        np.array([f[0] for f in files], dtype=int),
         solution.truth[mask],
         preds,
         metrics.get(solution.metric),

@@ -108,7 +108,7 @@ def _week_scores(
 def _season_events(cohort: Cohort) -> pd.DataFrame:
     from cohort.season import contributions
 
-    frame = contributions.events(cohort)
+    frame = contributions.events(cohort, evidence=False)
     # Final-project events do not count in the season; week-less events (e.g. help on the forum) do.
     season = {w.id for w in cohort.config.season_weeks} | {""}
     return frame[frame["week"].isin(season)].reset_index(drop=True)

@@ -10,8 +10,10 @@ from sqlalchemy import func, insert, select
 from cohort.store import Tx
 from cohort.store.tables import (
     Contribution,
+    Extension,
     Member,
     Score,
+    ScoreOverride,
     Submission,
 )
 
@@ -34,6 +36,8 @@ _TABLES: dict[str, Any] = {
     "submissions": Submission,
     "scores": Score,
     "contributions": Contribution,
+    "score_overrides": ScoreOverride,
+    "extensions": Extension,
 }
 
 

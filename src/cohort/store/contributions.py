@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import aliased
 
 from cohort.errors import NotFound
@@ -101,8 +101,9 @@ def import_key_exists(tx: Tx, key: str) -> bool:
     return tx.scalar(select(Contribution.id).where(Contribution.import_key == key)) is not None
 
 
-def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
-    """Current (not superseded) events, oldest first, as a DataFrame of EVENT_COLUMNS."""
+def current(tx: Tx, handle: str | None = None, evidence: bool = True) -> pd.DataFrame:
+    """Current (not superseded) events, oldest first, as a DataFrame of EVENT_COLUMNS
+    (`evidence=False`: each evidence left empty, not decoded; the standings never read it)."""
     import pandas as pd  # not on the intake path, which imports this module
 
     later = aliased(Contribution)
@@ -117,7 +118,7 @@ def current(tx: Tx, handle: str | None = None) -> pd.DataFrame:
             c.kind,
             c.value,
             c.note,
-            c.evidence,
+            c.evidence if evidence else literal(None),
             c.source,
             c.recorded_by,
             c.recorded_at,

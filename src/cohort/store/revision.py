@@ -10,12 +10,23 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cohort.store import Tx, bump_revision
-from cohort.store.tables import Revision, Score, Submission
+from cohort.store.tables import Revision, Score, Submission, WeekRevision
 
 
 def current(tx: Tx) -> int:
     """The store's revision: how many write transactions it has committed (one-row read)."""
     return int(tx.scalar(select(Revision.value).where(Revision.id == 1)) or 0)
+
+
+def week_stamp(tx: Tx, week: str) -> tuple[int, int]:
+    """(the week's revision, the members' revision): what the database's triggers (migration
+    0010) have counted of changes to the rows the week's boards are built from."""
+    rows = dict(
+        tx.execute(
+            select(WeekRevision.week, WeekRevision.value).where(WeekRevision.week.in_([week, ""]))
+        ).all()
+    )
+    return int(rows.get(week, 0)), int(rows.get("", 0))
 
 
 def advance_past(tx: Tx, value: int) -> None:

@@ -16,10 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from cohort.errors import StorageError
 from cohort.store import Store, Tx
 from cohort.store import revision as store_revision
-from cohort.store.tables import Base, Submission
+from cohort.store.tables import DERIVED_TABLES, Base, Submission
 
 # Bookkeeping that each database keeps for itself.
-SKIPPED = frozenset({"revision", "alembic_version"})
+SKIPPED = frozenset({"revision", "alembic_version"}) | DERIVED_TABLES
 BATCH = 5000
 
 

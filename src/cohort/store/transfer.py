@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cohort.errors import Conflict, StorageError, ValidationError
 from cohort.store import Store
-from cohort.store.tables import Base
+from cohort.store.tables import DERIVED_TABLES, Base
 
 CHUNK = 5000
 
@@ -33,8 +33,9 @@ class TableCopy:
 
 
 def tables() -> list[Table]:
-    """Every table of the schema, parents before children."""
-    return list(Base.metadata.sorted_tables)
+    """Every table of the schema, parents before children (not those the database fills
+    itself: the target's triggers fill them while the rows are copied)."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES]
 
 
 def row_counts(store: Store) -> dict[str, int]:
