@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -176,7 +177,56 @@ def _touch(root: Path) -> None:
     cohort.store.dispose()
 
 
-def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[float, float]]:
+def _submit_one(root: Path, round_: int) -> None:
+    """A member's new scored entry in one week (a different week each round): the write a
+    workshop makes most. That week's lines are read again; the other weeks' stay cached."""
+    from cohort.scoring.solution import SCORER_VERSION
+
+    cohort = Cohort.open(root)
+    week = cohort.config.week(WEEKS[round_ % len(WEEKS)])
+    with cohort.store.transaction() as tx:
+        stamp = revision.score_stamp(tx, week.id)
+        assert stamp is not None, "the bench week has a scored submission to copy"
+        sid = bulk.max_id(tx, "submissions") + 1
+        bulk.insert_rows(
+            tx,
+            "submissions",
+            [
+                {
+                    "id": sid,
+                    "member_id": bulk.member_ids(tx)[round_],
+                    "week": week.id,
+                    "submitted_at": week.closes_at - timedelta(minutes=1 + round_),
+                    "source": "bench",
+                    "notebook_url": "",
+                    "file_sha256": stamp[2],
+                    "file_name": "p.csv",
+                    "status": "scored",
+                    "error": "",
+                    "selected": False,
+                }
+            ],
+        )
+        bulk.insert_rows(
+            tx,
+            "scores",
+            [
+                {
+                    "submission_id": sid,
+                    "solution_sha256": stamp[0],
+                    "scorer_version": SCORER_VERSION,
+                    "public_score": 0.97,
+                    "private_score": 0.97,
+                    "scored_at": week.closes_at,
+                }
+            ],
+        )
+    cohort.store.dispose()
+
+
+def _time_standings(
+    roots: dict[str, Path], repeats: int, write: Any = None
+) -> dict[str, tuple[float, float]]:
     """Per cohort: (cold, warm) median seconds of one AppTest run of the standings page.
 
     Order-neutral: in each round both stores are written first (so both views are cold),
@@ -206,7 +256,10 @@ def _time_standings(roots: dict[str, Path], repeats: int) -> dict[str, tuple[flo
         for round_ in range(repeats + 1):
             order = names if round_ % 2 == 0 else names[::-1]
             for name in names:
-                _touch(roots[name])
+                if write is None:
+                    _touch(roots[name])
+                else:
+                    write(roots[name], round_)
             for name in order:
                 took = timed(name)
                 if round_:
@@ -241,17 +294,25 @@ def run(quick: bool = False) -> bool:
         load = time.perf_counter() - start
         small.store.dispose()
         big.store.dispose()
-        timed = _time_standings({"small": small.root, "big": big.root}, repeats=4 if quick else 6)
+        roots = {"small": small.root, "big": big.root}
+        timed = _time_standings(roots, repeats=4 if quick else 6)
+        entry = _time_standings(roots, repeats=4 if quick else 6, write=_submit_one)
     (small_cold, small_warm), (big_cold, big_warm) = timed["small"], timed["big"]
     cold_ratio, warm_ratio = big_cold / small_cold, big_warm / small_warm
+    entry_ratio = entry["big"][0] / entry["small"][0]
     print(
         f"app: loaded {members} members and {subs} submissions ({ROWS}-row weeks) in {load:.1f} s"
     )
     print(f"app: standings page, 50 submissions: cold {small_cold:.3f} s, warm {small_warm:.3f} s")
     print(f"app: standings page, {subs} submissions: cold {big_cold:.3f} s, warm {big_warm:.3f} s")
-    met = cold_ratio <= TARGET and warm_ratio <= TARGET
     print(
-        f"app: time({subs}) / time(50), order-neutral medians: cold {cold_ratio:.2f}, "
-        f"warm {warm_ratio:.2f}; target <= {TARGET} for both: {'met' if met else 'NOT met'}"
+        f"app: after a new entry in one week: cold {entry['small'][0]:.3f} s (50), "
+        f"{entry['big'][0]:.3f} s ({subs})"
+    )
+    met = cold_ratio <= TARGET and warm_ratio <= TARGET and entry_ratio <= TARGET
+    print(
+        f"app: time({subs}) / time(50), order-neutral medians: cold {cold_ratio:.2f} (after any "
+        f"write), {entry_ratio:.2f} (after a new entry), warm {warm_ratio:.2f}; "
+        f"target <= {TARGET} for all: {'met' if met else 'NOT met'}"
     )
     return met

@@ -222,12 +222,13 @@ class WeekResample:
         return scores if self.files is None else scores[:, self.files]
 
     def best(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each member's best candidate score, as their board line takes it: (positions, scores)."""
+        """Each member's best candidate score, as their board line takes it: (positions, scores);
+        `scores` is one resample's (candidates,) or many resamples' (samples x candidates)."""
         starts = np.flatnonzero(np.r_[True, self.members[1:] != self.members[:-1]])
         pick = (
             np.fmin if self.direction == "min" else np.fmax
         )  # fmin/fmax skip a NaN resample score
-        return self.members[starts], pick.reduceat(scores, starts)
+        return self.members[starts], pick.reduceat(scores, starts, axis=-1)
 
 
 def bootstrap_totals(
@@ -244,15 +245,48 @@ def bootstrap_totals(
     # gives the same resamples. Each week then scores all its resamples at once.
     draws = [[rng.integers(0, len(w.truth), len(w.truth)) for w in weeks] for _ in range(samples)]
     scored = [w.resampled([d[k] for d in draws]) for k, w in enumerate(weeks)]
-    out = np.empty((samples, points.shape[0]))
-    for b in range(samples):
-        resampled = np.array(points, dtype=float)
-        for k, w in enumerate(weeks):
-            members, scores = w.best(scored[k][b])
-            pct = percentile_ranks(scores, w.direction)
-            resampled[members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
-        out[b], _ = season_totals(resampled, contributions, formula.drop_lowest_week)
-    return out
+    # All resamples at once (samples x members x weeks), each step the same arithmetic as one
+    # resample's: a per-resample loop cost ~0.2 s of a 1,000-member standings view.
+    resampled = np.repeat(np.asarray(points, dtype=float)[None, :, :], samples, axis=0)
+    for k, w in enumerate(weeks):
+        members, scores = w.best(scored[k])
+        pct = percentile_rank_rows(scores, w.direction)
+        resampled[:, members, w.column] = np.round(pct * formula.performance_weight, DECIMALS)
+    return _season_totals_rows(resampled, contributions, formula.drop_lowest_week)
+
+
+def percentile_rank_rows(scores: np.ndarray, direction: str) -> np.ndarray:
+    """`percentile_ranks` of each row of a (samples x members) array."""
+    values = np.round(np.asarray(scores, dtype=float), 12)
+    if direction == "min":
+        values = -values
+    values = np.where(np.isnan(values), -np.inf, values)
+    rows, n = values.shape
+    if n == 0:
+        return values
+    order = np.argsort(values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    # rank(method="max"): 1 + the position of the last score equal to each one, in sorted order.
+    last = np.ones((rows, n), dtype=bool)
+    last[:, :-1] = ordered[:, 1:] != ordered[:, :-1]
+    at = np.where(last, np.arange(n), n)
+    ends = np.minimum.accumulate(at[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((rows, n))
+    np.put_along_axis(ranks, order, (ends + 1).astype(float), axis=1)
+    return ranks / n
+
+
+def _season_totals_rows(
+    points: np.ndarray, contributions: np.ndarray, drop_lowest: bool
+) -> np.ndarray:
+    """`season_totals` of each resample of a (samples x members x weeks) array: (samples x members)."""
+    kept = points
+    if drop_lowest and points.shape[2] >= 2:
+        dropped = points.argmin(axis=2)
+        kept = points.copy()
+        np.put_along_axis(kept, dropped[:, :, None], 0.0, axis=2)
+    performance = np.round(kept.sum(axis=2), DECIMALS)
+    return np.round(performance + contributions[None, :], DECIMALS)
 
 
 def ahead_probability(totals: np.ndarray, i: int, j: int) -> float:
