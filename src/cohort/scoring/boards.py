@@ -111,8 +111,7 @@ class Leaderboard:
     rows: list[LeaderboardRow]
 
 
-# The last few week frames and board lines, keyed on the store's revision (bumped by every
-# write): the standings read each week's board and then its tie check from the same lines.
+# The last few week frames, keyed on the store's revision (bumped by every write).
 # The engine is held weakly and compared by identity: a database recreated at the same URL
 # (its revision starting over) never matches a frame of the old one.
 _FRAMES: dict[tuple[str, str, int | None], tuple[Any, Any, Any]] = {}
@@ -239,35 +238,27 @@ def board_lines(
     from cohort.store import revision as store_revision
 
     comp = week.competition
-    key = (cohort.store.url, f"lines:{week.id}:{every_scored}", None)
     with cohort.store.transaction() as tx:
-        # Keyed on the week's own revision, which the database's triggers bump on any change
-        # to the week's submissions, scores, overrides, extensions or state, or to members:
+        # Kept per week on the week's own revision, which the database's triggers bump on any
+        # change to its submissions, scores, overrides, extensions or state, or to members:
         # a submission to one week (or any write elsewhere) leaves the other weeks' lines.
-        now = (
-            store_revision.week_stamp(tx, week.id),
-            week.closes_at,
-            comp.direction,
-            comp.final_selections,
-            SCORER_VERSION,
-        )
-        kept = _FRAMES.get(key)
-        if kept is not None and kept[0]() is cohort.store.engine and kept[1] == now:
-            return list(kept[2])
-        lines = store_subs.board_lines(
+        lines = store_revision.by_weeks(
             tx,
-            week.id,
-            store_scores.scored_sha(tx, week.id),
-            SCORER_VERSION,
-            week.closes_at,
-            store_scores.revealed_at(tx, week.id),
-            comp.direction,
-            comp.final_selections,
-            every_scored,
+            f"lines:{every_scored}",
+            [week.id],
+            (week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
+            lambda: store_subs.board_lines(
+                tx,
+                week.id,
+                store_scores.scored_sha(tx, week.id),
+                SCORER_VERSION,
+                week.closes_at,
+                store_scores.revealed_at(tx, week.id),
+                comp.direction,
+                comp.final_selections,
+                every_scored,
+            ),
         )
-    if len(_FRAMES) >= _FRAMES_KEPT:
-        _FRAMES.pop(next(iter(_FRAMES)))
-    _FRAMES[key] = (weakref.ref(cohort.store.engine), now, lines)
     return list(lines)
 
 

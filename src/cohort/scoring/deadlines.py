@@ -70,6 +70,19 @@ def on_time(
     Only a submitted link counts, at the time it was submitted: a link the link check warned
     about (a Kaggle profile, a competition page, localhost) earns nothing, nor does the time
     an organizer analysed or stored a notebook file."""
+    from cohort.store import revision as store_revision
+
+    # Kept until the week's rows (its submissions, extensions, state) or members change.
+    return dict(
+        store_revision.by_weeks(
+            tx, "on_time", [week.id], closes_at, lambda: _on_time(tx, week, closes_at, members)
+        )
+    )
+
+
+def _on_time(
+    tx: Tx, week: Week, closes_at: datetime, members: list[store_members.Member] | None
+) -> dict[str, datetime]:
     ext = {h: u for h, u in store_ext.for_week(tx, week.id).items() if u > closes_at}
     revealed = _revealed_at(tx, week.id)
     latest = max([closes_at, *ext.values()])

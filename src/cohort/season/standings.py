@@ -65,10 +65,22 @@ class Standings:
 
 def _members(cohort: Cohort, weeks: list[str]) -> pd.DataFrame:
     from cohort.sheets.roster import list_members
+    from cohort.store import revision as store_revision
     from cohort.store import selections as store_sel
 
     with cohort.store.transaction() as tx:
-        first = store_sel.first_submissions(tx, weeks)
+        # A scan of each week's submissions, kept per week until that week changes.
+        first: dict[str, datetime] = {}
+        for week in weeks:
+            kept = store_revision.by_weeks(
+                tx,
+                "first_submissions",
+                [week],
+                None,
+                lambda w=week: store_sel.first_submissions(tx, [w]),  # type: ignore[misc]
+            )
+            for handle, at in kept.items():
+                first[handle] = min(at, first.get(handle, at))
     people = list_members(cohort.store, include_inactive=False)
     return pd.DataFrame(
         {

@@ -132,7 +132,8 @@ def current(tx: Tx, handle: str | None = None, evidence: bool = True) -> pd.Data
     )
     if handle is not None:
         stmt = stmt.where(Member.handle == handle)
-    rows = [[*r[:7], dict(r[7] or {}), *r[8:]] for r in tx.execute(stmt)]
+    # Core execution: the ORM's row handling doubled the time of this read on 5,000 events.
+    rows = [[*r[:7], dict(r[7] or {}), *r[8:]] for r in tx.connection().execute(stmt)]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 

@@ -51,7 +51,7 @@ def all_members(tx: Tx) -> list[Member]:
     """Every member, ordered by handle."""
     # Plain rows, not ORM objects: standings read the roster several times per view, and building
     # 1,000 mapped instances cost about 0.1 s each time.
-    rows = tx.execute(select(*_COLUMNS).order_by(MemberRow.handle))
+    rows = tx.connection().execute(select(*_COLUMNS).order_by(MemberRow.handle))
     return [_plain(r) for r in rows]
 
 

@@ -7,6 +7,10 @@ each writer.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
 from sqlalchemy import select
 
 from cohort.store import Tx, bump_revision
@@ -27,6 +31,38 @@ def week_stamp(tx: Tx, week: str) -> tuple[int, int]:
         ).all()
     )
     return int(rows.get(week, 0)), int(rows.get("", 0))
+
+
+T = TypeVar("T")
+# Results kept per (engine, name): (engine ref, stamp, value). A few dozen small entries.
+_KEPT: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
+_KEEP = 64
+
+
+def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callable[[], T]) -> T:
+    """`build()`, or the value it gave before if none of `weeks` has changed since (their
+    trigger-kept revisions, the members' revision and `extra` all equal): for a week's derived
+    facts that a page reads on every view and that change only when the week's rows do.
+
+    The engine is held weakly and compared by identity, so a database recreated at the same
+    URL (its counters starting over) never matches a value of the old one."""
+    engine = tx.get_bind()
+    ids = sorted(set(weeks))
+    rows = dict(
+        tx.execute(
+            select(WeekRevision.week, WeekRevision.value).where(WeekRevision.week.in_([*ids, ""]))
+        ).all()
+    )
+    stamp = (tuple(int(rows.get(w, 0)) for w in ids), int(rows.get("", 0)), extra)
+    key = (id(engine), f"{name}:{','.join(ids)}")
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0]() is engine and kept[1] == stamp:
+        return kept[2]  # type: ignore[no-any-return]
+    value = build()
+    if len(_KEPT) >= _KEEP:
+        _KEPT.pop(next(iter(_KEPT)))
+    _KEPT[key] = (weakref.ref(engine), stamp, value)
+    return value
 
 
 def advance_past(tx: Tx, value: int) -> None:
