@@ -110,7 +110,7 @@ def test_starter_reproduces_its_readme_figure(week_id: str) -> None:
     print(f"{week_id}: starter {measured.starter[0]:.4f}, README {mean} +- {sd}")
     printed = table_rows([measured])[0]
     for column in ("metric", "scikit-learn baseline", "trivial", "test rows"):
-        assert printed[column] == claim[column], column
+        assert printed[column] == claim[column], (column, printed[column], claim[column])
     assert abs(measured.starter[0] - mean) <= _tolerance(mean, sd)
     sign = 1 if week.competition.direction == "max" else -1
     assert sign * (measured.starter[0] - measured.trivial) > 0
