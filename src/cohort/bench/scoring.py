@@ -825,7 +825,7 @@ def run(quick: bool = False) -> bool:
             ">= 20",
             b / a >= 20,
         )
-        p = _per_process(cohort, root, 4 if quick else 8) * (n_reg + n_cls)
+        p = _per_process(cohort, root, 4 if quick else 6) * (n_reg + n_cls)
         ok &= _line(
             f"p / a (a fresh Python per file, sampled, ~{p / 3600:.1f} h)",
             p / a,
