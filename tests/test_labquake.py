@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cohort.config import load
 from cohort.weeks import labquake
 from cohort.weeks.contract import load_module
-from cohort.workspace import Cohort
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_calibration_feature_gbm_about_2_and_constant_median_about_3() -> None:
     """Time-based 5-fold CV on the embedded record's 150,000-sample segments, as on real LANL."""
     from sklearn.ensemble import GradientBoostingRegressor
 
-    week = Cohort.open(REPO).config.week("final")
+    week = load(REPO).week("final")  # the config only: no store
     features = load_module(week).features  # the shipped feature set
     signal = labquake.simulate(week.data.seed)
     length = labquake.SEGMENT
