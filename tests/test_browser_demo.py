@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LIVE_DEMO, copy_demo
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
 
 pytestmark = [
@@ -28,20 +29,12 @@ COHORT = Path(sys.executable).with_name("cohort")
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
-    """`cohort demo` (live), then `cohort app` on it; yields the URL, the demo and its token."""
-    directory = tmp_path_factory.mktemp("browser-demo") / "demo-cohort"
+def live(demo_builds, tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
+    """The session's live demo (built by `cohort demo`, as test_demo checks), then `cohort app`
+    on a copy of it; yields the URL, the demo and the token the demo printed."""
+    directory, output = copy_demo(demo_builds, tmp_path_factory, LIVE_DEMO)
     env = {k: v for k, v in os.environ.items() if k != "COHORT_DATABASE_URL"}
-    built = subprocess.run(
-        [str(COHORT), "demo", str(directory), "--members", "12"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
-    line = next(x for x in built.stdout.splitlines() if x.startswith("Demo token"))
+    line = next(x for x in output.splitlines() if x.startswith("Demo token"))
     token = line.split(": ", 1)[1].split(" ", 1)[0]
     port = free_port()
     log = directory.parent / "app.log"
