@@ -57,3 +57,10 @@ def test_the_simulators_record_is_written_as_pandas_writes_it(tmp_path: Path) ->
     path = tmp_path / "sim.csv"
     _module().write_signal_csv(path, signal.acoustic_data[rows], signal.time_to_failure[rows])
     assert path.read_bytes() == _pandas(signal.acoustic_data[rows], signal.time_to_failure[rows])
+
+
+def test_a_test_segment_is_written_as_pandas_writes_it(tmp_path: Path) -> None:
+    values = np.array([0, -1, 7, -32768, 32767, 10, -10, 100000 - 1], dtype=np.int64)
+    values = np.concatenate([values, np.random.default_rng(2).integers(-3000, 3000, 10_000)])
+    expected = pd.DataFrame({"acoustic_data": values}).to_csv(index=False).encode()
+    assert b"acoustic_data\n" + _module()._int_lines(values) == expected

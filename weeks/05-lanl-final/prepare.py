@@ -130,6 +130,26 @@ def _digits(values: np.ndarray, width: int, pad: bool = True) -> np.ndarray:
     return out
 
 
+def _signed(values: np.ndarray) -> np.ndarray:
+    """(rows, 7) ASCII of integers of up to 6 digits with their minus sign, blanks as b' '."""
+    value = np.asarray(values, dtype=np.int64)
+    sign = np.where(value < 0, ord("-"), ord(" ")).astype(np.uint8)
+    magnitude = _digits(np.abs(value), 6)
+    # The minus sign sits just before the first digit: shift it into the last leading blank.
+    first = np.argmax(magnitude != ord(" "), axis=1)
+    left = np.concatenate([np.full((len(value), 1), ord(" "), dtype=np.uint8), magnitude], axis=1)
+    left[np.arange(len(value)), first] = sign
+    return left
+
+
+def _int_lines(values: np.ndarray) -> bytes:
+    """One integer per line, as pandas' to_csv writes an integer column (a test segment)."""
+    lines = np.concatenate(
+        [_signed(values), np.full((len(values), 1), ord("\n"), dtype=np.uint8)], axis=1
+    ).ravel()
+    return lines[lines != ord(" ")].tobytes()
+
+
 def _signal_lines(acoustic: np.ndarray, ttf: np.ndarray) -> bytes:
     ttf = np.asarray(ttf, dtype=np.float64)
     if len(ttf) == 0:
@@ -145,22 +165,16 @@ def _signal_lines(acoustic: np.ndarray, ttf: np.ndarray) -> bytes:
     for i in near_half:
         whole, _, frac = f"{ttf[i]:.9f}".partition(".")
         nano[i] = int(whole) * 10**9 + int(frac)
-    value = np.asarray(acoustic, dtype=np.int64)
-    sign = np.where(value < 0, ord("-"), ord(" ")).astype(np.uint8)
-    magnitude = _digits(np.abs(value), 6)
-    # The minus sign sits just before the first digit: shift it into the last leading blank.
-    first = np.argmax(magnitude != ord(" "), axis=1)
-    blanks = np.full((len(value), 1), ord(" "), dtype=np.uint8)
-    left = np.concatenate([blanks, magnitude], axis=1)
-    left[np.arange(len(value)), first] = sign
+    left = _signed(acoustic)
+    rows = len(left)
     whole, frac = np.divmod(nano, 10**9)
     parts = [
         left,
-        np.full((len(value), 1), ord(","), dtype=np.uint8),
+        np.full((rows, 1), ord(","), dtype=np.uint8),
         _digits(whole, 7),
-        np.full((len(value), 1), ord("."), dtype=np.uint8),
+        np.full((rows, 1), ord("."), dtype=np.uint8),
         _digits(frac, 9, pad=False),
-        np.full((len(value), 1), ord("\n"), dtype=np.uint8),
+        np.full((rows, 1), ord("\n"), dtype=np.uint8),
     ]
     text = np.concatenate(parts, axis=1).ravel()
     return text[text != ord(" ")].tobytes()
@@ -229,9 +243,7 @@ def write_segments(
         for j in range(whole):
             part = slice(j * length, (j + 1) * length)
             seg_id = id_of[k]
-            pd.DataFrame({"acoustic_data": acoustic[part]}).to_csv(
-                folder / f"{seg_id}.csv", index=False
-            )
+            (folder / f"{seg_id}.csv").write_bytes(b"acoustic_data\n" + _int_lines(acoustic[part]))
             yield seg_id, round(float(ttf[part][-1]), 9)
             k += 1
         carry_a, carry_t = acoustic[whole * length :].copy(), ttf[whole * length :].copy()
