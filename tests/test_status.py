@@ -90,14 +90,17 @@ def test_a_season_from_before_0004_upgrades_with_its_rows(season: Cohort) -> Non
     db = season.root / "cohort.db"
     season.store.dispose()
     conn = sqlite3.connect(db)
+    # Before 0004 there was no 0010 either (its week-revision triggers watch 0004's table).
+    triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
     conn.executescript(
-        "DROP TABLE extensions; ALTER TABLE members DROP COLUMN active;"
-        "DELETE FROM alembic_version WHERE version_num = '0004';"
+        "".join(f"DROP TRIGGER {name};" for name in triggers)
+        + "DROP TABLE week_revisions; DROP TABLE extensions; ALTER TABLE members DROP COLUMN active;"
+        "DELETE FROM alembic_version WHERE version_num IN ('0004', '0010');"
     )
     conn.close()
     upgraded = Cohort.open(season.root)
     assert [m.active for m in roster.list_members(upgraded.store)] == [True] * 4
-    assert "extensions" in upgraded.store.table_names()
+    assert {"extensions", "week_revisions"} <= set(upgraded.store.table_names())
 
 
 @pytest.mark.parametrize("width", [80, 120])
