@@ -242,3 +242,73 @@ def test_a_cached_board_follows_a_write_to_its_week_and_keeps_the_others(make_co
     assert boards.leaderboard(c, one, now=later).rows[0].handle == last.handle != top.handle
     again = boards.board_lines(c, c.config.week(two))
     assert again == first[two] and all(a is b for a, b in zip(again, first[two], strict=True))
+
+
+def test_postgres_week_counters_never_deadlock_a_selection_against_a_scoring_run() -> None:
+    """Two transactions that write the same week's rows in opposite orders: a scoring chunk
+    (scores, then a submission's status) and a member's final selection (one UPDATE of their
+    rows). Counters bumped at each write deadlocked them; bumped at commit, both finish."""
+    import threading
+    import time as clock
+
+    import psycopg
+
+    from tests.store_lanes import fresh_database
+
+    with fresh_database() as url:
+        from cohort.store import Store
+
+        Store(url).dispose()  # migrated
+        raw = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(raw, autocommit=True) as c:
+            member = c.execute(
+                "INSERT INTO members (handle, name, email, kaggle_username, created_at, active) "
+                "VALUES ('m', 'M', '', '', now(), true) RETURNING id"
+            ).fetchone()[0]
+            ids = [
+                c.execute(
+                    "INSERT INTO submissions (member_id, week, submitted_at, source, notebook_url,"
+                    " file_sha256, file_name, status, error, selected) VALUES"
+                    " (%s, 'W', now(), 'cli', '', 'f', 'x', 'pending', '', false) RETURNING id",
+                    (member,),
+                ).fetchone()[0]
+                for _ in range(3)
+            ]
+        results: dict[str, str] = {}
+
+        def scoring() -> None:
+            try:
+                with psycopg.connect(raw) as c:
+                    c.execute(
+                        "INSERT INTO scores (submission_id, solution_sha256, scorer_version,"
+                        " public_score, private_score, scored_at) VALUES (%s, 'S', 'v', 1, 1, now())",
+                        (ids[2],),
+                    )
+                    clock.sleep(0.5)
+                    c.execute("UPDATE submissions SET status = 'scored' WHERE id = %s", (ids[0],))
+                results["scoring"] = "ok"
+            except psycopg.Error as exc:
+                results["scoring"] = type(exc).__name__
+
+        def selecting() -> None:
+            clock.sleep(0.2)
+            try:
+                with psycopg.connect(raw) as c:
+                    c.execute(
+                        "UPDATE submissions SET selected = (id = %s) WHERE member_id = %s",
+                        (ids[0], member),
+                    )
+                results["select"] = "ok"
+            except psycopg.Error as exc:
+                results["select"] = type(exc).__name__
+
+        threads = [threading.Thread(target=scoring), threading.Thread(target=selecting)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == {"scoring": "ok", "select": "ok"}
+        with psycopg.connect(raw) as c:
+            # Three inserts before, then two writing transactions: each bumps the week once.
+            value = c.execute("SELECT value FROM week_revisions WHERE week = 'W'").fetchone()[0]
+        assert value == 3 + 2

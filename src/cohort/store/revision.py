@@ -7,6 +7,7 @@ each writer.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -36,7 +37,8 @@ def week_stamp(tx: Tx, week: str) -> tuple[int, int]:
 T = TypeVar("T")
 # Results kept per (engine, name): (engine ref, stamp, value). A few dozen small entries.
 _KEPT: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
-_KEEP = 64
+_KEEP = 256
+_KEPT_LOCK = threading.Lock()
 
 
 def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callable[[], T]) -> T:
@@ -59,9 +61,11 @@ def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callabl
     if kept is not None and kept[0]() is engine and kept[1] == stamp:
         return kept[2]  # type: ignore[no-any-return]
     value = build()
-    if len(_KEPT) >= _KEEP:
-        _KEPT.pop(next(iter(_KEPT)))
-    _KEPT[key] = (weakref.ref(engine), stamp, value)
+    with _KEPT_LOCK:  # the app's sessions run in threads and evict from one dict
+        _KEPT.pop(key, None)  # a value kept again moves to the end: evicted last
+        while len(_KEPT) >= _KEEP:
+            _KEPT.pop(next(iter(_KEPT)), None)
+        _KEPT[key] = (weakref.ref(engine), stamp, value)
     return value
 
 

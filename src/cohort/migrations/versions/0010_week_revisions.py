@@ -6,7 +6,8 @@ Revises: 0004 (the triggers watch its extensions table)
 
 Triggers, not application code, bump it: a write through any code path (ORM, Core, a bulk
 load, a restore, psql) moves the week's counter, so a cache of a week's board lines keyed on
-it cannot miss a change. The row '' is bumped by any change to members (names, handles,
+it cannot miss a change. (The app's page stamp still keys on the store's revision, which only
+`Store.transaction` bumps: a hand edit in psql reaches the boards, not pages cached before it.) The row '' is bumped by any change to members (names, handles,
 active), which every week's board shows.
 """
 
@@ -54,14 +55,28 @@ def _sqlite_triggers() -> None:
 
 
 def _postgres_triggers() -> None:
+    # Deferred to the commit, and once per week per transaction: a row trigger that bumped at
+    # each write held the week's counter row from the first write on, which deadlocked a final
+    # selection against a scoring run (their other locks come in the opposite order), and each
+    # of 10,000 bumps of one row in a transaction looked past all the earlier versions of it.
+    # At commit every writer already holds the store's revision row (bumped at the end of
+    # Store.transaction), so no two transactions take week counters at the same time.
     op.execute(
         """
         CREATE FUNCTION cohort_bump_week(w text) RETURNS void AS $$
+        DECLARE
+            flag text;
         BEGIN
-            IF w IS NOT NULL THEN
-                INSERT INTO week_revisions (week, value) VALUES (w, 1)
-                ON CONFLICT (week) DO UPDATE SET value = week_revisions.value + 1;
+            IF w IS NULL THEN
+                RETURN;
             END IF;
+            flag := 'cohort.bumped_' || md5(w);
+            IF current_setting(flag, true) = 'y' THEN
+                RETURN;
+            END IF;
+            PERFORM set_config(flag, 'y', true);
+            INSERT INTO week_revisions (week, value) VALUES (w, 1)
+            ON CONFLICT (week) DO UPDATE SET value = week_revisions.value + 1;
         END $$ LANGUAGE plpgsql
         """
     )
@@ -79,7 +94,8 @@ def _postgres_triggers() -> None:
             f"BEGIN {body} RETURN NULL; END $$ LANGUAGE plpgsql"
         )
         op.execute(
-            f"CREATE TRIGGER week_rev_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"CREATE CONSTRAINT TRIGGER week_rev_{table} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table} DEFERRABLE INITIALLY DEFERRED "
             f"FOR EACH ROW EXECUTE FUNCTION week_rev_{table}()"
         )
 
