@@ -254,6 +254,23 @@ def _latest_overrides() -> Any:
     )
 
 
+def _with_scores(stmt: Any, sha: str, version: str, ov: Any) -> Any:
+    """`stmt` over submissions joined to their member, their score for `sha` and `version`,
+    and their latest override (`_latest_overrides`): the rows every board reads."""
+    return (
+        stmt.join(Member, Member.id == Submission.member_id)
+        .outerjoin(
+            Score,
+            and_(
+                Score.submission_id == Submission.id,
+                Score.solution_sha256 == sha,
+                Score.scorer_version == version,
+            ),
+        )
+        .outerjoin(ov, ov.c.submission_id == Submission.id)
+    )
+
+
 def _naive(column: Any) -> Any:
     """A UTC timestamp column read as a plain DateTime; the frame localizes it in one step."""
     return type_coerce(column, DateTime())
@@ -291,7 +308,7 @@ def scored_frame(
     ov = _latest_overrides()
     rows: list[Any] = []
     for week, sha in sha_by_week.items():
-        stmt = (
+        stmt = _with_scores(
             select(
                 Submission.id,
                 Submission.member_id,
@@ -309,19 +326,11 @@ def scored_frame(
                 _naive(Score.scored_at),
                 ov.c.public_score,
                 ov.c.private_score,
-            )
-            .join(Member, Member.id == Submission.member_id)
-            .outerjoin(
-                Score,
-                and_(
-                    Score.submission_id == Submission.id,
-                    Score.solution_sha256 == sha,
-                    Score.scorer_version == version,
-                ),
-            )
-            .outerjoin(ov, ov.c.submission_id == Submission.id)
-            .where(Submission.week == week)
-        )
+            ),
+            sha,
+            version,
+            ov,
+        ).where(Submission.week == week)
         if member_id is not None:
             stmt = stmt.where(Submission.member_id == member_id)
         # Core-level execution: seasons have tens of thousands of rows and ORM row handling is slow.
@@ -393,40 +402,35 @@ def board_lines(
     by_member = Submission.member_id
     scored = case((public.is_(None), 1), else_=0)
     inner = (
-        select(
-            Submission.id.label("sid"),
-            Submission.member_id.label("mid"),
-            Member.handle,
-            Member.name,
-            Submission.submitted_at.label("at"),
-            Submission.file_sha256.label("sha"),
-            public.label("pub"),
-            private.label("priv"),
-            Submission.selected.label("selected"),
-            func.row_number()
-            .over(
-                partition_by=by_member,
-                order_by=(scored, best_first, Submission.submitted_at, Submission.id),
-            )
-            .label("pub_order"),
-            func.max(case((public.is_not(None) & Submission.selected, 1), else_=0))
-            .over(partition_by=by_member)
-            .label("has_choice"),
-            func.count().over(partition_by=by_member).label("entries"),
-            type_coerce(
-                func.max(Submission.submitted_at).over(partition_by=by_member), UTCDateTime()
-            ).label("last"),
-        )
-        .join(Member, Member.id == Submission.member_id)
-        .outerjoin(
-            Score,
-            and_(
-                Score.submission_id == Submission.id,
-                Score.solution_sha256 == sha,
-                Score.scorer_version == version,
+        _with_scores(
+            select(
+                Submission.id.label("sid"),
+                Submission.member_id.label("mid"),
+                Member.handle,
+                Member.name,
+                Submission.submitted_at.label("at"),
+                Submission.file_sha256.label("sha"),
+                public.label("pub"),
+                private.label("priv"),
+                Submission.selected.label("selected"),
+                func.row_number()
+                .over(
+                    partition_by=by_member,
+                    order_by=(scored, best_first, Submission.submitted_at, Submission.id),
+                )
+                .label("pub_order"),
+                func.max(case((public.is_not(None) & Submission.selected, 1), else_=0))
+                .over(partition_by=by_member)
+                .label("has_choice"),
+                func.count().over(partition_by=by_member).label("entries"),
+                type_coerce(
+                    func.max(Submission.submitted_at).over(partition_by=by_member), UTCDateTime()
+                ).label("last"),
             ),
+            sha,
+            version,
+            ov,
         )
-        .outerjoin(ov, ov.c.submission_id == Submission.id)
         .outerjoin(Extension, and_(Extension.member_id == by_member, Extension.week == week))
         .where(*eligible)
         .subquery()

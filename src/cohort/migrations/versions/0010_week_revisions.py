@@ -43,11 +43,10 @@ def _sqlite_triggers() -> None:
     for table, week in WEEK_OF.items():
         for event in EVENTS:
             rows = {"INSERT": ["NEW"], "UPDATE": ["OLD", "NEW"], "DELETE": ["OLD"]}[event]
-            body = " ".join(
-                _sqlite_bump("''" if week is None else week.format(row=row)) for row in rows
-            )
             if week is None:
                 body = _sqlite_bump("''")
+            else:
+                body = " ".join(_sqlite_bump(week.format(row=row)) for row in rows)
             op.execute(
                 f"CREATE TRIGGER week_rev_{table}_{event.lower()} AFTER {event} ON {table} "
                 f"FOR EACH ROW BEGIN {body} END"
