@@ -26,12 +26,18 @@ def current(tx: Tx) -> int:
 def week_stamp(tx: Tx, week: str) -> tuple[int, int]:
     """(the week's revision, the members' revision): what the database's triggers (migration
     0010) have counted of changes to the rows the week's boards are built from."""
+    (value,), members = weeks_stamp(tx, [week])
+    return value, members
+
+
+def weeks_stamp(tx: Tx, weeks: list[str]) -> tuple[tuple[int, ...], int]:
+    """Each of `weeks`' revisions, in their order, and the members' revision (one query)."""
     rows = dict(
         tx.execute(
-            select(WeekRevision.week, WeekRevision.value).where(WeekRevision.week.in_([week, ""]))
+            select(WeekRevision.week, WeekRevision.value).where(WeekRevision.week.in_([*weeks, ""]))
         ).all()
     )
-    return int(rows.get(week, 0)), int(rows.get("", 0))
+    return tuple(int(rows.get(w, 0)) for w in weeks), int(rows.get("", 0))
 
 
 T = TypeVar("T")
@@ -50,12 +56,7 @@ def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callabl
     URL (its counters starting over) never matches a value of the old one."""
     engine = tx.get_bind()
     ids = sorted(set(weeks))
-    rows = dict(
-        tx.execute(
-            select(WeekRevision.week, WeekRevision.value).where(WeekRevision.week.in_([*ids, ""]))
-        ).all()
-    )
-    stamp = (tuple(int(rows.get(w, 0)) for w in ids), int(rows.get("", 0)), extra)
+    stamp = (*weeks_stamp(tx, ids), extra)
     key = (id(engine), f"{name}:{','.join(ids)}")
     kept = _KEPT.get(key)
     if kept is not None and kept[0]() is engine and kept[1] == stamp:
