@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,7 @@ def test_validate_imports_no_pandas_no_database(cohort_root: Path) -> None:
     assert result["code"] in (0, None), result["stderr"]
     assert _heavy(result["modules"]) == []
     assert "sqlalchemy" not in result["modules"]  # validating stores nothing: no database opened
+    assert "pydantic" not in result["modules"]  # its values are coerced by cli.plain_params
     assert not (cohort_root / "cohort.db").exists()
 
 
@@ -76,6 +78,7 @@ def test_submit_imports_no_pandas_and_skips_alembic(cohort_root: Path) -> None:
     result = _run(cohort_root, "submit", "--member", "ann", "--week", "1", "sub.csv")
     assert result["code"] in (0, None), result["stderr"]
     assert _heavy(result["modules"]) == []
+    assert "pydantic" not in result["modules"]
     if not os.environ.get("COHORT_DATABASE_URL"):  # SQLite: no PostgreSQL dialect either
         assert "sqlalchemy.dialects.postgresql" not in result["modules"]
 
@@ -108,7 +111,8 @@ def test_leaderboard_imports_nothing_it_does_not_use(cohort_root: Path) -> None:
     result = _run(cohort_root, "leaderboard", "1")
     assert result["code"] in (0, None), result["stderr"]
     assert "ann" in result["stdout"]
-    assert _heavy(result["modules"]) == ["pandas"]  # the board is a DataFrame; nothing else
+    assert _heavy(result["modules"]) == []  # the board is read from the store's lines, no frame
+    assert "pydantic" not in result["modules"]
 
 
 def test_store_at_heads_opens_without_alembic_and_a_newer_one_is_refused(
@@ -140,3 +144,87 @@ def test_heads_are_the_migrations_nothing_builds_on() -> None:
 
     script = ScriptDirectory(str(versions.parent))
     assert set(migration_heads()) == set(script.get_heads())
+
+
+def _params() -> list[tuple[Any, Any]]:
+    """(command, parameter) for every parameter of every cohort command."""
+    from typer.main import get_command
+
+    from cohort.cli import app
+
+    found: list[tuple[Any, Any]] = []
+
+    def walk(command: Any) -> None:
+        found.extend((command, p) for p in command.params)
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(get_command(app))
+    return found
+
+
+SAMPLES: dict[Any, tuple[Any, ...]] = {
+    str: ("abc", "", " padded ", "-w", "ünï"),
+    int: ("3", "-2", "0", "-0", "12345678901234567", 5, "007", "3.0", " 4", "abc", "1_000"),
+    float: ("0.5", "-1", "0", "10", "2.25", 2.0, "1e3", ".5", "inf", "nan", "abc", "1.", "1..2"),
+    Path: ("file.csv", "data/x.csv.gz", "-", "", "/no/such/dir/f.csv"),
+}
+
+
+def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
+    from typer._click.exceptions import BadParameter
+
+    try:
+        got = runtime._coerce_value(value, param=param, ctx=ctx)
+    except BadParameter as exc:
+        return "error", exc.format_message()
+    return type(got).__name__, repr(got)  # repr: nan equals nan
+
+
+def test_plain_coercion_gives_what_typers_adapter_gives() -> None:
+    from typer._click import Context
+    from typer._coercion import build_runtime_param
+
+    from cohort.cli.plain_params import PlainParam, is_plain
+
+    checked = 0
+    for command, param in _params():
+        if not is_plain(param) or param.type_descriptor.annotation is bool:
+            continue  # bool flags are never coerced (typer skips values that are bools)
+        desc = param.type_descriptor
+        plain = PlainParam(desc.parameter_info, desc.annotation, desc)
+        typed = build_runtime_param(desc)
+        ctx = Context(command)
+        for value in SAMPLES[desc.annotation]:
+            assert _outcome(plain, value, param, ctx) == _outcome(typed, value, param, ctx), (
+                command.name,
+                param.name,
+                value,
+            )
+            checked += 1
+    assert checked > 500  # every str, int, float and Path parameter of the CLI
+
+
+def test_one_command_app_answers_as_the_whole_app(cohort_root: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cohort.cli import app, app_for
+
+    assert app_for(["--help"]) is app and app_for(["nosuch"]) is app and app_for([]) is app
+    only = app_for(["--root", ".", "--db=sqlite://", "validate", "-w", "1", "f.csv"])
+    assert [c.name for c in only.registered_commands] == ["validate"]
+    assert not only.registered_groups
+    assert [g.name for g in app_for(["members", "import"]).registered_groups] == ["members"]
+    runner = CliRunner()
+    for args in (
+        ["validate", "--help"],
+        ["submit", "--help"],
+        ["leaderboard", "1", "--bogus"],
+        ["members", "imprt"],
+        ["--root", str(cohort_root), "validate", "-w", "1", "sub.csv"],
+        ["--root", str(cohort_root), "validate", "-w", "9", "sub.csv"],
+        ["--root", str(cohort_root), "validate", "-w", "1", "no-such.csv"],
+    ):
+        whole = runner.invoke(app, args, env={"COLUMNS": "100"})
+        one = runner.invoke(app_for(args), args, env={"COLUMNS": "100"})
+        assert (one.exit_code, one.output) == (whole.exit_code, whole.output), args

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from cohort.config import Competition, Week
 from cohort.errors import AccessDenied, Conflict, IntakeRefused, ValidationError
@@ -25,7 +24,7 @@ from cohort.store import submissions as store_subs
 from cohort.workspace import Cohort, utcnow
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd  # imported where a frame is built: `cohort leaderboard` reads none
 
 
 # --- reveal -----------------------------------------------------------------------------
@@ -158,6 +157,8 @@ def late_mask(
 ) -> pd.Series:
     """True for the late submissions: at or after the member's deadline (the close, or their
     extension), or after a reveal, which closes the week for everyone at that moment."""
+    import pandas as pd
+
     late = frame["submitted_at"] >= pd.Timestamp(week.closes_at)
     if extended and late.any():
         until = pd.to_datetime(frame["handle"].map(extended), utc=True)
@@ -216,17 +217,31 @@ def leaderboard(
     if private and not revealed:
         raise _hidden(cohort, week)
     comp = week.competition
+    from cohort.store import revision as store_revision
+
+    with cohort.store.transaction() as tx:
+        # Kept on the week's counter: after a new entry in one week the others' boards stand.
+        rows = store_revision.by_weeks(
+            tx,
+            f"board:{private}",
+            [week.id],
+            (revealed, week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
+            lambda: _board_rows(cohort, week, private),
+        )
+    return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, list(rows))
+
+
+def _board_rows(cohort: Cohort, week: Week, private: bool) -> list[LeaderboardRow]:
+    comp = week.competition
     lines = board_lines(cohort, week)
     public = _ranked([ln for ln in lines if ln.public_order == 1], "public_score", comp.direction)
     if private:
         board = _ranked([ln for ln in lines if ln.counted], "private_score", comp.direction)
         public_rank = {ln.member_id: rank for rank, ln in public}
-        rows = [
+        return [
             _line_row(rank, ln, ln.private_score, public_rank[ln.member_id]) for rank, ln in board
         ]
-    else:
-        rows = [_line_row(rank, ln, ln.public_score, None) for rank, ln in public]
-    return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, rows)
+    return [_line_row(rank, ln, ln.public_score, None) for rank, ln in public]
 
 
 def board_lines(
@@ -239,27 +254,29 @@ def board_lines(
 
     comp = week.competition
     with cohort.store.transaction() as tx:
-        # Kept per week on the week's own revision, which the database's triggers bump on any
-        # change to its submissions, scores, overrides, extensions or state, or to members:
-        # a submission to one week (or any write elsewhere) leaves the other weeks' lines.
-        lines = store_revision.by_weeks(
+        sha, revealed = store_scores.scored_sha(tx, week.id), store_scores.revealed_at(tx, week.id)
+        # Kept per member of the week on counters the database's triggers bump (migrations
+        # 0010-0011): a new entry, score, override, selection or extension re-reads that member's
+        # rows only; the week's state, the roster, the solution or the config read them all.
+        return store_revision.by_members(
             tx,
             f"lines:{every_scored}",
-            [week.id],
-            (week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
-            lambda: store_subs.board_lines(
+            week.id,
+            (sha, revealed, week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
+            lambda members: store_subs.board_lines(
                 tx,
                 week.id,
-                store_scores.scored_sha(tx, week.id),
+                sha,
                 SCORER_VERSION,
                 week.closes_at,
-                store_scores.revealed_at(tx, week.id),
+                revealed,
                 comp.direction,
                 comp.final_selections,
                 every_scored,
+                members,
             ),
+            lambda line: line.member_id,
         )
-    return list(lines)
 
 
 def _ranked(
@@ -466,6 +483,7 @@ def _effective(
         sha = store_scores.scored_sha(tx, week_id)
         frame = store_subs.scored_frame(tx, {week_id: sha}, SCORER_VERSION, member_id)
     row = frame[frame["submission_id"] == submission_id].iloc[0]
+    import pandas as pd
 
     def value(column: str) -> float | None:
         return None if pd.isna(row[column]) else float(row[column])
@@ -495,6 +513,8 @@ HISTORY_COLUMNS = [
 def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.DataFrame:
     """A member's submissions, newest first; private scores only for revealed weeks
     (or everywhere with `include_private`, for the organizer)."""
+    import pandas as pd
+
     with cohort.store.transaction() as tx:
         member = store_members.by_handle(tx, handle)
         shas = {w.id: store_scores.scored_sha(tx, w.id) for w in cohort.config.weeks}
