@@ -158,7 +158,8 @@ def test_the_data_finder_takes_the_marker_not_a_competitions_sample_submission(
     ours = root / "zzz-cohort-data"
     ours.mkdir()
     (ours / MARKER).write_text(json.dumps({"week": week_id}))
-    monkeypatch.setenv("KAGGLE_INPUT_ROOT", str(root))
+    (tmp_path / "working").mkdir()
+    monkeypatch.chdir(tmp_path / "working")  # as on Kaggle: /kaggle/working beside /kaggle/input
     monkeypatch.delenv("COHORT_DATA_DIR", raising=False)
     namespace: dict = {"Path": Path, "os": os}
     exec(_find_data_block(week_id), namespace)  # noqa: S102 - the kernel's own block

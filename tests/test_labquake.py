@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from cohort.config import load
@@ -57,23 +56,10 @@ def test_cycles_differ_and_some_are_slow_slips() -> None:
 @pytest.mark.slow
 def test_calibration_feature_gbm_about_2_and_constant_median_about_3() -> None:
     """Time-based 5-fold CV on the embedded record's 150,000-sample segments, as on real LANL."""
-    from sklearn.ensemble import GradientBoostingRegressor
-
     week = load(REPO).week("final")  # the config only: no store
     features = load_module(week).features  # the shipped feature set
-    signal = labquake.simulate(week.data.seed)
-    length = labquake.SEGMENT
-    ends = np.arange(length, len(signal.acoustic_data) + 1, length)
-    x = pd.DataFrame([features(signal.acoustic_data[e - length : e]) for e in ends])
-    y = signal.time_to_failure[ends - 1]
-    gbm, median = [], []
-    for fold in np.array_split(np.arange(len(x)), 5):  # contiguous in time
-        train = np.setdiff1d(np.arange(len(x)), fold)
-        model = GradientBoostingRegressor(
-            loss="absolute_error", n_estimators=150, max_depth=3, random_state=0
-        ).fit(x.iloc[train], y[train])
-        gbm.append(np.abs(model.predict(x.iloc[fold]) - y[fold]).mean())
-        median.append(np.abs(np.median(y[train]) - y[fold]).mean())
-    print(f"GBM {np.mean(gbm):.3f}, median {np.mean(median):.3f}, {len(x)} segments")
-    assert abs(np.mean(gbm) - 2.0) <= 0.3
-    assert abs(np.mean(median) - 3.0) <= 0.3
+    gbm, median, segments, samples = labquake.calibration(week.data.seed, features)
+    print(f"GBM {gbm:.3f}, median {median:.3f}, {segments} segments, {samples:,} samples")
+    assert abs(gbm - 2.0) <= 0.3
+    assert abs(median - 3.0) <= 0.3
+    assert segments == samples // labquake.SEGMENT

@@ -23,9 +23,11 @@ def test_daily_temperatures_become_non_overlapping_windows(tmp_path: Path) -> No
     train, test = pd.read_csv(data / "train.csv"), pd.read_csv(data / "test.csv")
     solution = pd.read_csv(data / "solution.csv")
     # No dates in test.csv, fresh ids (fair-competition rule; tests/test_leaks.py audits it).
+    # 45 test days hold too few rows of 14 + 1 days for a cohort, so the window is a week.
+    window = 7
     assert list(test.columns) == [
         "id",
-        *[f"lag_{k}" for k in range(14, 0, -1)],
+        *[f"lag_{k}" for k in range(window, 0, -1)],
     ]
     raw = pd.read_csv(RAW / "daily-minimum-temperatures-in-me.csv")
     values = pd.to_numeric(raw.iloc[:, 1].astype(str).str.lstrip("?")).to_numpy()
@@ -40,14 +42,38 @@ def test_daily_temperatures_become_non_overlapping_windows(tmp_path: Path) -> No
     ):
         lags = np.array(list(row)[1:], dtype=float)
         starts = [
-            k for k in range(14, len(values)) if np.allclose(lags, values[k - 14 : k], atol=0.081)
+            k
+            for k in range(window, len(values))
+            if np.allclose(lags, values[k - window : k], atol=0.081)
         ]
         assert len(starts) == 1 and np.isclose(answer.temperature, values[starts[0]])
-        assert np.abs(lags - values[starts[0] - 14 : starts[0]]).min() >= 0.019
+        assert np.abs(lags - values[starts[0] - window : starts[0]]).min() >= 0.019
         positions.append(starts[0])
     # No test row's window holds another test row's answer.
     positions.sort()
-    assert all(b - a > 14 for a, b in zip(positions, positions[1:], strict=False))
+    assert all(b - a > window for a, b in zip(positions, positions[1:], strict=False))
+
+
+def test_a_melbourne_sized_file_gives_enough_test_rows_to_rank_a_cohort(tmp_path: Path) -> None:
+    """Ten years of days (Melbourne's 3,650) leave 1,825 test days: 121 rows of 14 + 1 days,
+    too few to rank a cohort, so the window drops to a week: 228 rows (>= 200)."""
+    days = pd.date_range("1981-01-01", periods=3650, freq="D")
+    rng = np.random.default_rng(0)
+    readings = np.round(11 + 4 * np.cos(2 * np.pi * days.day_of_year / 365.25), 1)
+    readings = readings + np.round(rng.normal(0, 2, len(days)), 1)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Temp": readings.round(1)}).to_csv(
+        raw / "daily-minimum-temperatures-in-me.csv", index=False
+    )
+    init_cohort(tmp_path / "c", "Temps")
+    cohort = Cohort.open(tmp_path / "c")
+    report = prepare(cohort, "3", raw_dir=raw)
+    test = pd.read_csv(cohort.config.data_dir / "03-sequences" / "test.csv")
+    assert report.train_rows == 1825 and report.test_rows == len(test) == 228 >= 200
+    assert [c for c in test.columns if c.startswith("lag_")] == [
+        f"lag_{k}" for k in range(7, 0, -1)
+    ]
 
 
 def _melbourne_copy(folder: Path, footer: str = "", stray: bool = False) -> Path:

@@ -34,23 +34,27 @@ import socket
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 from fastai.vision.all import (
     ClassificationInterpretation,
     ImageDataLoaders,
+    PILImage,
     Resize,
     accuracy,
     aug_transforms,
     load_learner,
+    minimum,
     resnet18,
     resnet34,
     set_seed,
+    steep,
     verify_images,
     vision_learner,
 )
 
-# --- cohort: where the data is (one block; keep it as it is, the Kaggle loop tests rely on it) ---
+# --- cohort: where the data is (the same block in every week's starter) ---
 WEEK = "01-pets"
 ON_KAGGLE = Path("/kaggle/input").is_dir()
 MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the cohort's data dataset
@@ -59,14 +63,15 @@ MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the coh
 def find_data() -> Path:
     """The folder holding this week's cohort-week.json marker; never "the first sample_submission.csv".
 
-    On Kaggle the cohort's data dataset is mounted under /kaggle/input (KAGGLE_INPUT_ROOT
-    replaces that root; the cohort's Kaggle simulator sets it). A competition attached
-    beside it, with its own train.csv and sample_submission.csv, is ignored. Outside
-    Kaggle: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder this runs in.
+    Kaggle runs a notebook in /kaggle/working and mounts its attached data beside it, in
+    /kaggle/input; the cohort's data dataset is the one with this week's marker (a
+    competition attached beside it, with its own train.csv and sample_submission.csv, is
+    ignored). Elsewhere: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder
+    this runs in.
     """
     import json  # the os module comes from the import cell above
 
-    root = Path(os.environ.get("KAGGLE_INPUT_ROOT", "/kaggle/input"))
+    root = Path.cwd().parent / "input"  # /kaggle/input on Kaggle
     for depth in range(1, 5):  # /kaggle/input/<slug>/ today; deeper layouts too
         for marker in sorted(root.glob("*/" * depth + MARKER)):
             if json.loads(marker.read_text(encoding="utf-8")).get("week") == WEEK:
@@ -165,6 +170,32 @@ print(len(dls.vocab), "classes:", list(dls.vocab)[:10])
 dls.show_batch(max_n=9, figsize=(6, 6))
 
 # %% [markdown]
+# ## What a convolution does to an image
+#
+# A convolutional network's first layer slides small grids of weights (kernels) over
+# the image: each output pixel is the sum of the 3x3 input pixels under the kernel,
+# weighted by it. Below, two hand-made kernels on one training image: one responds to
+# left-to-right changes of brightness (vertical edges), one to top-to-bottom changes
+# (horizontal edges). A trained network learns its own kernels, dozens per layer, and
+# stacks layers so later ones see edges of edges: corners, textures, eyes, ears.
+
+# %%
+image = torch.tensor(np.array(PILImage.create(fnames[0]).convert("L")), dtype=torch.float32)
+vertical = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+kernels = torch.stack([vertical, vertical.T]).unsqueeze(1)  # 2 kernels, 1 input channel
+edges = torch.nn.functional.conv2d(image[None, None] / 255, kernels, padding=1)[0]
+fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+for ax, (title, picture) in zip(
+    axes,
+    [(fnames[0].name, image), ("vertical edges", edges[0]), ("horizontal edges", edges[1])],
+    strict=True,
+):
+    ax.imshow(picture, cmap="gray")
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
 # ## A model, and the learning-rate finder
 #
 # `vision_learner` puts a new classification head on a resnet. On Kaggle with the
@@ -172,9 +203,10 @@ dls.show_batch(max_n=9, figsize=(6, 6))
 # network there are no weights to download, so it starts from random weights.
 #
 # `lr_find` trains for a few batches with a learning rate growing from tiny to huge
-# and plots the loss: pick a rate on the steep downward slope, well before the
-# minimum (its `valley` suggestion). Too small and training crawls; too large and
-# the loss explodes.
+# and plots the loss: pick a rate on the steep downward slope, well before the loss
+# is lowest. We take its `minimum` suggestion, a tenth of the rate where the loss was
+# lowest, and train with it below. Too small and training crawls; too large and the
+# loss explodes.
 
 
 # %%
@@ -191,22 +223,24 @@ PRETRAINED = ON_KAGGLE and internet()
 arch = resnet34 if PHOTOS else resnet18
 learn = vision_learner(dls, arch, metrics=accuracy, pretrained=PRETRAINED, path=Path("."))
 print(f"{arch.__name__}, pretrained={PRETRAINED}")
-suggestion = learn.lr_find(num_it=100 if PHOTOS else 20)
-print(f"lr_find suggests about {suggestion.valley:.1e}")
+suggestion = learn.lr_find(num_it=100 if PHOTOS else 20, suggest_funcs=(minimum, steep))
+LR = float(suggestion.minimum)  # a tenth of the rate where the loss was lowest
+print(f"lr_find suggests {LR:.1e} (steepest descent at {suggestion.steep:.1e}): we train with it")
 
 # %% [markdown]
 # ## Train
 #
-# Pretrained: `fine_tune` trains the new head for one epoch with the body frozen, then
-# the whole network, its early layers with smaller steps. From random weights there
-# is nothing to protect, so we train every layer at once with `fit_one_cycle`: the
-# learning rate warms up, then anneals, which keeps a from-scratch resnet stable.
+# With the finder's rate `LR`. Pretrained: `fine_tune` trains the new head for one
+# epoch with the body frozen, then the whole network, its early layers with smaller
+# steps. From random weights there is nothing to protect, so we train every layer at
+# once with `fit_one_cycle`: the learning rate warms up to `LR`, then anneals, which
+# keeps a from-scratch resnet stable.
 
 # %%
 if PRETRAINED:
-    learn.fine_tune(EPOCHS, base_lr=2e-3)
+    learn.fine_tune(EPOCHS, base_lr=LR)
 else:
-    learn.fit_one_cycle(EPOCHS, 3e-3)
+    learn.fit_one_cycle(EPOCHS, LR)
 learn.recorder.plot_loss()
 plt.title("Learning curves")
 plt.show()

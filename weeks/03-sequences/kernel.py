@@ -41,7 +41,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-# --- cohort: where the data is (one block; keep it as it is, the Kaggle loop tests rely on it) ---
+# --- cohort: where the data is (the same block in every week's starter) ---
 WEEK = "03-sequences"
 ON_KAGGLE = Path("/kaggle/input").is_dir()
 MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the cohort's data dataset
@@ -50,14 +50,15 @@ MARKER = "cohort-week.json"  # written by `cohort bundle`, at the top of the coh
 def find_data() -> Path:
     """The folder holding this week's cohort-week.json marker; never "the first sample_submission.csv".
 
-    On Kaggle the cohort's data dataset is mounted under /kaggle/input (KAGGLE_INPUT_ROOT
-    replaces that root; the cohort's Kaggle simulator sets it). A competition attached
-    beside it, with its own train.csv and sample_submission.csv, is ignored. Outside
-    Kaggle: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder this runs in.
+    Kaggle runs a notebook in /kaggle/working and mounts its attached data beside it, in
+    /kaggle/input; the cohort's data dataset is the one with this week's marker (a
+    competition attached beside it, with its own train.csv and sample_submission.csv, is
+    ignored). Elsewhere: COHORT_DATA_DIR if set, else data/<week>/ of the cohort folder
+    this runs in.
     """
     import json  # the os module comes from the import cell above
 
-    root = Path(os.environ.get("KAGGLE_INPUT_ROOT", "/kaggle/input"))
+    root = Path.cwd().parent / "input"  # /kaggle/input on Kaggle
     for depth in range(1, 5):  # /kaggle/input/<slug>/ today; deeper layouts too
         for marker in sorted(root.glob("*/" * depth + MARKER)):
             if json.loads(marker.read_text(encoding="utf-8")).get("week") == WEEK:

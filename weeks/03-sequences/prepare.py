@@ -13,7 +13,8 @@ The series is split in time. train.csv holds the first part (date, temperature),
 cut into training windows freely. test.csv holds windows from the later part: each
 row gives the WINDOW values before a date (lag_WINDOW ... lag_1) and asks for that
 date's temperature. Test windows never overlap, so no row's inputs reveal another
-row's answer.
+row's answer. WINDOW is 14 days, or 7 when 14 would leave fewer than 200 test rows
+(a ten-year file such as Melbourne's: 228 rows of 7 days instead of 121 of 14).
 
 Fair-competition rule: the series is public, so test.csv holds no dates, its rows are
 shuffled under fresh random ids, and each lag is moved by 0.2-0.8 of the series' resolution
@@ -35,7 +36,25 @@ from cohort.weeks.contract import Built, csv_frame, fresh_ids
 ID, TARGET = "id", "temperature"
 TEST_SHARE = 0.5
 WINDOW = {"monthly": 12, "daily": 14}  # a year of months; two weeks of days
+SHORT_WINDOW = 7  # a week of days, when two weeks leave too few test rows
+MIN_TEST_ROWS = 200  # enough to rank a cohort of a few dozen on a 30% public board
 EMBEDDED_DAYS = 20 * 365  # 243 test windows of 14 days + 1
+
+
+def test_rows(days: int, window: int) -> int:
+    """How many non-overlapping test windows (window values + the answer) `days` days hold."""
+    return max(0, -(-(days - window) // (window + 1)))
+
+
+def fitted_window(window: int, test_days: int) -> int:
+    """The week's window, or a week of days when it would leave under MIN_TEST_ROWS test rows.
+
+    Each test row takes window + 1 days, so a shorter window ranks a cohort on more rows:
+    Melbourne's ten years (1,825 test days) hold 121 rows of 14 + 1 days but 228 of 7 + 1;
+    the embedded 20 years keep two weeks (243 rows)."""
+    if window > SHORT_WINDOW and test_rows(test_days, window) < MIN_TEST_ROWS:
+        return SHORT_WINDOW
+    return window
 
 
 def load_real(raw: Path) -> tuple[pd.Series, int, str]:
@@ -147,6 +166,7 @@ def build(raw: Path | None, out: Path, seed: int) -> Built:
     """Split in time: the head is train.csv, the tail becomes non-overlapping test windows."""
     series, window, source = load_real(raw) if raw is not None else load_embedded(seed)
     cut = int(len(series) * (1 - TEST_SHARE))
+    window = fitted_window(window, len(series) - cut)
     dates = series.index.strftime("%Y-%m-%d")
     train = pd.DataFrame({"date": dates[:cut], TARGET: series.to_numpy()[:cut]})
     train.to_csv(out / "train.csv", index=False)

@@ -95,6 +95,27 @@ def _seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
+def _parameters(settings: list[str]) -> dict[str, object]:
+    """`--set NAME=VALUE` options as a dict; VALUE is a Python literal (True, 3, 0.5, 'x')."""
+    import ast
+
+    parameters: dict[str, object] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ValidationError(
+                f"--set {setting!r} is not NAME=VALUE; use e.g. --set AUGMENT=False."
+            )
+        try:
+            parameters[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise ValidationError(
+                f"--set {setting!r}: {value.strip()!r} is not a Python literal; "
+                "use e.g. False, 3, 0.5 or 'text' (quoted)."
+            ) from None
+    return parameters
+
+
 @weeks_app.command("report")
 def report(
     ctx: typer.Context,
@@ -107,6 +128,14 @@ def report(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the table as the README writes it.")
     ] = False,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="NAME=VALUE for the kernel's parameters cell, a Python literal "
+            "(e.g. --set AUGMENT=False); repeat for more. The table's week column names them.",
+        ),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Run each starter kernel over seeds on the embedded data; print it beside the baselines."""
@@ -114,12 +143,13 @@ def report(
     from cohort.weeks.report import table_rows
 
     chosen = _seeds(seeds)
+    parameters = _parameters(settings or [])
     cohort = open_cohort(ctx)
 
     def progress(line: str) -> None:
         typer.echo(line, err=True)
 
-    reports = [measure(cohort, w, chosen, progress) for w in _week_ids(cohort, week)]
+    reports = [measure(cohort, w, chosen, progress, parameters) for w in _week_ids(cohort, week)]
     rows = table_rows(reports)
     if json:
         print_json([{**r.__dict__, "mean": r.mean, "sd": r.sd} for r in reports])

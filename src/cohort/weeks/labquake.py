@@ -23,12 +23,18 @@ What makes the real competition hard, and this simulator keeps:
 
 The one scale change: a 4,096-sample block spans `BLOCK_SECONDS` (0.03 s) here,
 against about 0.001 s in the real experiment, so a 150,000-sample segment covers
-about 1.1 s of a cycle instead of 0.04 s and the whole record is 22 million samples
-instead of 629 million: small enough to prepare and train on a laptop in seconds.
+about 1.1 s of a cycle instead of 0.04 s and the whole record is about 24 million
+samples (24,399,872 for seed 42) instead of 629 million: small enough to prepare and
+train on a laptop in minutes.
+
+`python -m cohort.weeks.labquake 42 7 1` prints the calibration figures for those
+seeds (`calibration` below; tests/test_labquake.py checks seed 42's).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,3 +137,47 @@ def _acoustic(ttf: np.ndarray, cycle: Cycle, rng: np.random.Generator) -> np.nda
 def failure_starts(ttf: np.ndarray) -> np.ndarray:
     """Indices where a new cycle starts (time_to_failure jumps up after a quake)."""
     return np.flatnonzero(np.diff(ttf) > 0) + 1
+
+
+def calibration(
+    seed: int, features: Callable[[np.ndarray], dict[str, float]], folds: int = 5
+) -> tuple[float, float, int, int]:
+    """(feature GBM MAE, constant-median MAE, segments, samples) on seed's record cut into
+    150,000-sample segments, by time-based CV (contiguous folds), as on real LANL."""
+    import pandas as pd
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    signal = simulate(seed)
+    ends = np.arange(SEGMENT, len(signal.acoustic_data) + 1, SEGMENT)
+    x = pd.DataFrame([features(signal.acoustic_data[e - SEGMENT : e]) for e in ends])
+    y = signal.time_to_failure[ends - 1]
+    gbm, median = [], []
+    for fold in np.array_split(np.arange(len(x)), folds):
+        train = np.setdiff1d(np.arange(len(x)), fold)
+        model = GradientBoostingRegressor(
+            loss="absolute_error", n_estimators=150, max_depth=3, random_state=0
+        ).fit(x.iloc[train], y[train])
+        gbm.append(float(np.abs(model.predict(x.iloc[fold]) - y[fold]).mean()))
+        median.append(float(np.abs(np.median(y[train]) - y[fold]).mean()))
+    return float(np.mean(gbm)), float(np.mean(median)), len(x), len(signal.acoustic_data)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m cohort.weeks.labquake SEED...`: each seed's record size and calibration."""
+    from pathlib import Path
+
+    from cohort.config import load
+    from cohort.weeks.contract import load_module
+
+    features = load_module(load(Path.cwd()).week("final")).features
+    for seed in [int(a) for a in argv] or [42]:
+        gbm, median, segments, samples = calibration(seed, features)
+        print(
+            f"seed {seed}: {samples:,} samples, {segments} segments; "
+            f"GBM {gbm:.3f} MAE, constant median {median:.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -61,6 +61,12 @@ class WeekReport:
     trivial: float
     test_rows: int
     seconds: float  # the starter's mean run time, kernel start included
+    parameters: tuple[tuple[str, object], ...] = ()  # parameters-cell names set, e.g. AUGMENT
+
+    @property
+    def label(self) -> str:
+        """The week's id, with the parameters it ran with: `01-pets AUGMENT=False`."""
+        return " ".join([self.week, *(f"{name}={value!r}" for name, value in self.parameters)])
 
     @property
     def mean(self) -> float:
@@ -136,12 +142,17 @@ def with_harness(notebook: Any, seed: int, parameters: Mapping[str, object] | No
 
 
 def run_starter(
-    source: Path, data: Path, work: Path, seed: int, timeout: int = KERNEL_TIMEOUT_S
+    source: Path,
+    data: Path,
+    work: Path,
+    seed: int,
+    timeout: int = KERNEL_TIMEOUT_S,
+    parameters: Mapping[str, object] | None = None,
 ) -> Path:
     """Execute a starter kernel (jupytext script `source`) on `data` in `work`; its submission."""
     from cohort.weeks.kernels import to_notebook
 
-    notebook = with_harness(to_notebook(source), seed)
+    notebook = with_harness(to_notebook(source), seed, parameters)
     return run_notebook(notebook, data, work, f"{source} with seed {seed}", timeout)
 
 
@@ -176,8 +187,12 @@ def report(
     week_ref: str,
     seeds: tuple[int, ...] = DEFAULT_SEEDS,
     progress: Callable[[str], None] | None = None,
+    parameters: Mapping[str, object] | None = None,
 ) -> WeekReport:
-    """Measure one week: the starter over `seeds`, the baseline and the trivial submission."""
+    """Measure one week: the starter over `seeds`, the baseline and the trivial submission.
+
+    `parameters` sets names of the kernel's parameters cell for every seed (e.g.
+    `{"AUGMENT": False}`: week 1 without augmentation); the report carries them."""
     import pandas as pd
 
     from cohort.weeks.contract import load_module
@@ -195,7 +210,13 @@ def report(
         scores, seconds = [], []
         for seed in seeds:
             start = time.perf_counter()
-            path = run_starter(week.path / "kernel.py", data, scratch / f"work-{seed}", seed)
+            path = run_starter(
+                week.path / "kernel.py",
+                data,
+                scratch / f"work-{seed}",
+                seed,
+                parameters=parameters,
+            )
             seconds.append(time.perf_counter() - start)
             scores.append(score(week, solution, pd.read_csv(path, dtype=str)))
             if progress is not None:
@@ -211,6 +232,7 @@ def report(
         trivial=trivial,
         test_rows=len(solution),
         seconds=statistics.fmean(seconds),
+        parameters=tuple((parameters or {}).items()),
     )
 
 
@@ -218,7 +240,7 @@ def table_rows(reports: list[WeekReport]) -> list[dict[str, str]]:
     """The README's baseline table: one row per week, starter as mean +- sd (run times: --json)."""
     return [
         {
-            "week": r.week,
+            "week": r.label,
             "metric": r.metric,
             "starter kernel": f"{r.mean:.3f} +- {r.sd:.3f}",
             "seeds": ",".join(map(str, r.seeds)),
