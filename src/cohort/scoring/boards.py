@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from cohort.config import Competition, Week
 from cohort.errors import AccessDenied, Conflict, IntakeRefused, ValidationError
-from cohort.scoring import deadlines
-from cohort.scoring.solution import SCORER_VERSION
+from cohort.scoring import SCORER_VERSION, deadlines
 from cohort.store import audit
 from cohort.store import members as store_members
 from cohort.store import scores as store_scores
@@ -24,7 +21,8 @@ from cohort.store import submissions as store_subs
 from cohort.workspace import Cohort, utcnow
 
 if TYPE_CHECKING:
-    import pandas as pd  # imported where a frame is built: `cohort leaderboard` reads none
+    # pandas and numpy are imported where a frame is built: `cohort leaderboard` reads rows
+    import pandas as pd
 
 
 # --- reveal -----------------------------------------------------------------------------
@@ -180,6 +178,8 @@ def best_per_member(frame: pd.DataFrame, col: str, direction: str) -> pd.DataFra
     """Each member's best submission by `col`, ranked 1..n (ties: earlier submission first)."""
     scored = _sort_key(frame[frame[col].notna()], col, direction)
     best = scored.drop_duplicates("member_id", keep="first").reset_index(drop=True)
+    import numpy as np
+
     return best.assign(rank=np.arange(1, len(best) + 1))
 
 
@@ -441,6 +441,8 @@ def _check_override(
     clear: bool,
 ) -> None:
     """One line for the first thing wrong with an override request."""
+    import numpy as np
+
     from cohort.scoring.metrics import RANGES, in_range
 
     if not reason.strip():
@@ -513,6 +515,7 @@ HISTORY_COLUMNS = [
 def member_history(cohort: Cohort, handle: str, include_private: bool) -> pd.DataFrame:
     """A member's submissions, newest first; private scores only for revealed weeks
     (or everywhere with `include_private`, for the organizer)."""
+    import numpy as np
     import pandas as pd
 
     with cohort.store.transaction() as tx:

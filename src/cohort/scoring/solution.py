@@ -18,14 +18,12 @@ import numpy as np
 
 from cohort.config import CohortConfig, Competition
 from cohort.errors import ConfigError, NotFound
-from cohort.scoring import metrics
+from cohort.scoring import SCORER_VERSION, metrics  # noqa: F401 - SCORER_VERSION: re-exported
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from cohort.workspace import Cohort
-
-SCORER_VERSION = "1"
 
 
 @dataclass(frozen=True)

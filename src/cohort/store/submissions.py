@@ -6,7 +6,6 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import (
     DateTime,
     Integer,
@@ -26,6 +25,7 @@ from cohort.store import Tx
 from cohort.store.tables import Member, Score, ScoreOverride, Submission
 
 if TYPE_CHECKING:
+    import numpy as np  # imported by the scoring runs' queries: a leaderboard needs none
     import pandas as pd
 
 
@@ -175,6 +175,8 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
             type_coerce(since_cond, Integer),
         ).where(Score.solution_sha256 == sha, Score.scorer_version == version)
     ).all()
+    import numpy as np
+
     ids, shas, status, error = _columns(subs, 4)
     score_ids, public, private, fresh = _columns(scores, 4)
     sub_ids = np.asarray(ids, dtype=np.int64)
@@ -201,6 +203,8 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
 
 
 def _objects(values: tuple[Any, ...]) -> np.ndarray:
+    import numpy as np
+
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
@@ -373,6 +377,7 @@ def board_lines(
     direction: str,
     limit: int,
     every_scored: bool = False,
+    members: list[int] | None = None,
 ) -> list[BoardLine]:
     """Each active member's best public submission and counted ones for a week: a few rows per
     member, ranked by the database, instead of every submission through pandas.
@@ -398,6 +403,9 @@ def board_lines(
     ]
     if revealed_at is not None:
         eligible.append(Submission.submitted_at < revealed_at)
+    if members is not None:
+        # A member's lines depend on their own rows only (every window is per member).
+        eligible.append(Submission.member_id.in_(members))
     best_first = public.asc() if direction == "min" else public.desc()
     by_member = Submission.member_id
     scored = case((public.is_(None), 1), else_=0)
