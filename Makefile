@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 # fresh database of the server at COHORT_TEST_POSTGRES_URL (.ci/run starts one; without a
 # server they skip, saying why). test_concurrency/integrity/migrate_store run on both
 # stores in every lane already.
-PG_TESTS := tests/test_store.py tests/test_scoring.py tests/test_submissions.py tests/test_board_lines.py \
+PG_TESTS := tests/test_store.py tests/test_scoring.py tests/test_submissions.py tests/test_board_lines.py tests/test_member_lines.py \
 	tests/test_standings.py tests/test_cli_scoring.py tests/test_cli_standings.py \
 	tests/test_app_leaderboard.py tests/test_app_submit.py tests/test_app_standings.py \
 	tests/test_app_member.py tests/test_app_organizer.py tests/test_hosting.py

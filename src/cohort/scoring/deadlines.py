@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,31 +73,41 @@ def on_time(
     an organizer analysed or stored a notebook file."""
     from cohort.store import revision as store_revision
 
-    # Kept until the week's rows (its submissions, extensions, state) or members change.
-    return dict(
-        store_revision.by_weeks(
-            tx, "on_time", [week.id], closes_at, lambda: _on_time(tx, week, closes_at, members)
-        )
+    # Kept per member of the week: a member's answer moves only with their own submissions and
+    # extension, and everyone's with the week's state (a reveal), the roster or the close.
+    found = store_revision.by_members(
+        tx,
+        "on_time",
+        week.id,
+        closes_at,
+        partial(_on_time, tx, week, closes_at, members),
+        lambda row: row[0],
     )
+    return {handle: at for _, handle, at in found}
 
 
 def _on_time(
-    tx: Tx, week: Week, closes_at: datetime, members: list[store_members.Member] | None
-) -> dict[str, datetime]:
+    tx: Tx,
+    week: Week,
+    closes_at: datetime,
+    members: list[store_members.Member] | None,
+    only: list[int] | None,
+) -> list[tuple[int, str, datetime]]:
+    """(member id, handle, first good link) for the members who have one (`only`: of those)."""
     ext = {h: u for h, u in store_ext.for_week(tx, week.id).items() if u > closes_at}
     revealed = _revealed_at(tx, week.id)
     latest = max([closes_at, *ext.values()])
-    found: dict[str, datetime] = {}
+    found: dict[str, tuple[int, datetime]] = {}
     # `members`: the roster the caller already read in this transaction (one read per view).
     roster = store_members.all_members(tx) if members is None else members
     usernames = {m.handle: m.kaggle_username for m in roster}
-    for handle, at, url in store_contrib.notebook_links(tx, week.id, latest):
+    for mid, handle, at, url in store_contrib.member_links(tx, week.id, latest, only):
         deadline = ext.get(handle, closes_at)
         if revealed is not None:
             deadline = min(deadline, revealed)
         if handle not in found and at < deadline and _good_link(url, usernames.get(handle, "")):
-            found[handle] = at
-    return found
+            found[handle] = (mid, at)
+    return [(mid, handle, at) for handle, (mid, at) in found.items()]
 
 
 def _good_link(url: str, kaggle_username: str) -> bool:

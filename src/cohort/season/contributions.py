@@ -211,8 +211,18 @@ def events(
     so an organizer can correct it (value 0 withdraws it). `evidence=False` leaves recorded
     events' evidence empty (the standings never read it, and decoding it is most of the read).
     """
+    from cohort.store import revision as store_revision
+
     with cohort.store.transaction() as tx:
-        recorded = store.current(tx, handle, evidence=evidence)
+        # Kept on the events' own counter (migration 0011), so a view after a new entry or any
+        # other write does not read every event again.
+        recorded = store_revision.by_weeks(
+            tx,
+            f"events:{handle}:{evidence}",
+            [store_revision.CONTRIBUTIONS],
+            None,
+            lambda: store.current(tx, handle, evidence=evidence),
+        )
         members = store_members.all_members(tx)
         names = {m.handle: m.name for m in members}
         extra = (
@@ -223,7 +233,7 @@ def events(
     if handle is not None:
         extra = [e for e in extra if e["handle"] == handle]
     if not extra:
-        return recorded
+        return recorded.copy()  # the kept frame is never handed out to be changed
     frame = pd.concat(
         [recorded, pd.DataFrame(extra, columns=store.EVENT_COLUMNS)], ignore_index=True
     )

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,13 @@ from cohort.config import Formula
 from cohort.errors import CohortError, Conflict, ValidationError
 from cohort.season.formula import (
     BELOW_CUT_SHOWN,
+    BOOTSTRAP_SEED,
     WeekResample,
     ahead_probability,
-    bootstrap_totals,
+    bootstrap_from_points,
     cut,
+    draw_rows,
+    resampled_points,
     week_points,
 )
 from cohort.season.standings import StandingRow, Standings, standings
@@ -156,11 +160,11 @@ def _ties(
     points = frame[weeks].to_numpy(dtype=float)
     # Undo the dropped week in the base: the bootstrap re-decides which week is lowest.
     points = _undropped(points, frame, table.scores, weeks, formula)
-    resamples, notes = _resamples(cohort, table, weeks)
-    boot = bootstrap_totals(
+    placed, notes = _resampled_weeks(cohort, table, weeks)
+    boot = bootstrap_from_points(
         points,
         frame["contributions"].to_numpy(dtype=float),
-        resamples,
+        placed,
         formula,
         formula.bootstrap_samples,
     )
@@ -191,24 +195,84 @@ def _undropped(
     return week_points(scores, list(frame["handle"]), weeks, formula).to_numpy()
 
 
-def _resamples(
+def _resampled_weeks(
     cohort: Cohort, table: Standings, weeks: list[str]
-) -> tuple[list[WeekResample], list[str]]:
-    """Each week's resampling data; a week whose files are gone is held fixed, with a note why."""
+) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], list[str]]:
+    """Each week's points on every resample, placed at (column, standings positions) for
+    `bootstrap_from_points`; a week whose files are gone is held fixed, with a note why.
+
+    A week's resampled points depend on its own lines, its solution and the draws only, so they
+    are kept on the week's revision (`store.revision.by_weeks`): after a new entry in one week
+    the others are not resampled again. The draws depend on every resampled week's row count."""
+    from cohort.scoring.solution import load_solution
+    from cohort.store import revision as store_revision
+
+    formula = table.formula
+    samples = formula.bootstrap_samples
     position = {h: i for i, h in enumerate(table.table["handle"])}
-    out, notes = [], []
-    for col, week in enumerate(weeks):
-        try:
-            out.append(_week_resample(cohort, table, col, week, position))
-        except CohortError as exc:
-            notes.append(f"Week {week} is held fixed in the tie check: {exc}")
-    return out, notes
+    notes: list[str] = []
+    columns = list(enumerate(weeks))
+    while True:
+        solutions, lengths, kept_columns = {}, [], []
+        for col, week in columns:
+            try:
+                solutions[week] = load_solution(cohort, week)
+            except CohortError as exc:
+                notes.append(f"Week {week} is held fixed in the tie check: {exc}")
+                continue
+            kept_columns.append((col, week))
+            mask = ~solutions[week].public if table.revealed[week] else solutions[week].public
+            lengths.append(int(mask.sum()))
+        draws = draw_rows(tuple(lengths), samples, BOOTSTRAP_SEED)
+        placed, failed = [], None
+        with cohort.store.transaction() as tx:
+            for k, (col, week) in enumerate(kept_columns):
+                revealed, solution = table.revealed[week], solutions[week]
+                try:
+                    handles, points = store_revision.by_weeks(
+                        tx,
+                        "bootstrap",
+                        [week],
+                        (
+                            revealed,
+                            solution.sha256,
+                            tuple(lengths),
+                            samples,
+                            BOOTSTRAP_SEED,
+                            formula.performance_weight,
+                        ),
+                        partial(
+                            _week_points, cohort, week, revealed, [d[k] for d in draws], formula
+                        ),
+                    )
+                except CohortError as error:
+                    failed = (col, week, str(error))
+                    break
+                at = np.array([position.get(h, -1) for h in handles], dtype=int)
+                keep = at >= 0  # a member off the standings (none in practice) is left out
+                placed.append((col, at[keep], points[:, keep]))
+        if failed is None:
+            return placed, notes
+        # A week held fixed changes the draws of the others: draw again without it.
+        col, week, why = failed
+        notes.append(f"Week {week} is held fixed in the tie check: {why}")
+        columns = [c for c in columns if c[0] != col]
 
 
-def _week_resample(
-    cohort: Cohort, table: Standings, col: int, week: str, position: dict[str, int]
-) -> WeekResample:
-    """The week's counted rows and, per member on the board, every submission that could be their line.
+def _week_points(
+    cohort: Cohort, week: str, revealed: bool, draws: list[np.ndarray], formula: Formula
+) -> tuple[list[str], np.ndarray]:
+    """The week's members (handles) and their points on each resample (samples x members)."""
+    resample, handles = _week_resample(cohort, week, revealed)
+    if not len(resample.members):
+        return [], np.empty((len(draws), 0))
+    members, points = resampled_points(resample, draws, formula)
+    return [handles[m] for m in members], points
+
+
+def _week_resample(cohort: Cohort, week: str, revealed: bool) -> tuple[WeekResample, list[str]]:
+    """The week's counted rows and, per member on the board, every submission that could be
+    their line (candidates grouped by member, members numbered into the returned handles).
 
     Before reveal a member's line is their best public score of all their files; after reveal it
     is the best private score of their counted (selected, else best public) files. Each resample
@@ -218,32 +282,32 @@ def _week_resample(
     from cohort.scoring.solution import load_solution
 
     wk = cohort.config.week(week)
-    revealed = table.revealed[week]
     # The store's board lines: after reveal the counted files only (a few per member), before
     # it every file with a public score, never a frame of every submission.
     lines = boards.board_lines(cohort, wk, every_scored=not revealed)
+    handles = sorted({ln.handle for ln in lines if ln.public_score is not None})
+    number = {h: i for i, h in enumerate(handles)}
     files = sorted(
-        (position[ln.handle], ln.submission_id, ln.file_sha256)
+        (number[ln.handle], ln.submission_id, ln.file_sha256)
         for ln in lines
-        if ln.public_score is not None
-        and ln.handle in position
-        and (ln.counted if revealed else True)
+        if ln.public_score is not None and (ln.counted if revealed else True)
     )
     solution = load_solution(cohort, week)
     # Private rows only once revealed, so the tie check never leaks a hidden score.
     mask = ~solution.public if revealed else solution.public
     # Each distinct stored file is read and scored once, however many submissions share it.
     shas, which = np.unique(np.array([f[2] for f in files], dtype=str), return_inverse=True)
-    preds = np.stack([parsed.stored_values(cohort, solution, sha)[mask] for sha in shas])
-    return WeekResample(
-        col,
+    preds = [parsed.stored_values(cohort, solution, sha)[mask] for sha in shas]
+    resample = WeekResample(
+        0,
         np.array([f[0] for f in files], dtype=int),
         solution.truth[mask],
-        preds,
+        np.stack(preds) if preds else np.empty((0, int(mask.sum()))),
         metrics.get(solution.metric),
         wk.competition.direction,
         files=which.reshape(-1),
     )
+    return resample, handles
 
 
 # --- freeze ---------------------------------------------------------------------------------

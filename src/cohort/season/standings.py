@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
 from cohort.config import CONTRIBUTION_KINDS, Formula
-from cohort.season.formula import _iso, _records, compute, percentile_ranks
+from cohort.season.formula import _iso, _records, compute, percentile_ranks, records
 from cohort.workspace import Cohort, utcnow
 
 # --- gathering inputs -----------------------------------------------------------------------
@@ -69,17 +70,18 @@ def _members(cohort: Cohort, weeks: list[str]) -> pd.DataFrame:
     from cohort.store import selections as store_sel
 
     with cohort.store.transaction() as tx:
-        # A scan of each week's submissions, kept per week until that week changes.
+        # Kept per member of each week: a new entry re-reads that member's first submission.
         first: dict[str, datetime] = {}
         for week in weeks:
-            kept = store_revision.by_weeks(
+            kept = store_revision.by_members(
                 tx,
-                "first_submissions",
-                [week],
+                "first_scored",
+                week,
                 None,
-                lambda w=week: store_sel.first_submissions(tx, [w]),  # type: ignore[misc]
+                partial(store_sel.first_scored, tx, [week]),
+                lambda row: row[0],
             )
-            for handle, at in kept.items():
+            for _, handle, at in kept:
                 first[handle] = min(at, first.get(handle, at))
     people = list_members(cohort.store, include_inactive=False)
     return pd.DataFrame(
@@ -195,7 +197,7 @@ def standings(cohort: Cohort, now: datetime | None = None) -> Standings:
             r["dropped_week"],
             r["tie_note"],
         )
-        for r in table.to_dict("records")
+        for r in records(table)
     ]
     return Standings(
         rows,

@@ -137,15 +137,27 @@ def current(tx: Tx, handle: str | None = None, evidence: bool = True) -> pd.Data
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
-def notebook_links(tx: Tx, week: str, before: datetime) -> list[tuple[str, datetime, str]]:
-    """(handle, submitted_at, notebook link) of `week`'s submissions with a link, before `before`, oldest first."""
+def notebook_links(
+    tx: Tx, week: str, before: datetime, members: list[int] | None = None
+) -> list[tuple[str, datetime, str]]:
+    """(handle, submitted_at, notebook link) of `week`'s submissions with a link, before `before`, oldest first
+    (`members`: of those member ids only)."""
+    return [(h, at, url) for _, h, at, url in member_links(tx, week, before, members)]
+
+
+def member_links(
+    tx: Tx, week: str, before: datetime, members: list[int] | None = None
+) -> list[tuple[int, str, datetime, str]]:
+    """`notebook_links` with each link's member id first."""
     stmt = (
-        select(Member.handle, Submission.submitted_at, Submission.notebook_url)
+        select(Member.id, Member.handle, Submission.submitted_at, Submission.notebook_url)
         .join(Member, Member.id == Submission.member_id)
         .where(Submission.week == week, Submission.notebook_url != "")
         .order_by(Submission.submitted_at, Submission.id)
     )
-    return [(h, at, url) for h, at, url in tx.execute(stmt) if at < before]
+    if members is not None:
+        stmt = stmt.where(Submission.member_id.in_(members))
+    return [(int(m), h, at, url) for m, h, at, url in tx.execute(stmt) if at < before]
 
 
 def week_notebooks(tx: Tx, week: str) -> list[tuple[str, str, str]]:

@@ -49,10 +49,16 @@ def _plain(row: Any) -> Member:
 
 def all_members(tx: Tx) -> list[Member]:
     """Every member, ordered by handle."""
+    from cohort.store import revision
+
     # Plain rows, not ORM objects: standings read the roster several times per view, and building
-    # 1,000 mapped instances cost about 0.1 s each time.
-    rows = tx.connection().execute(select(*_COLUMNS).order_by(MemberRow.handle))
-    return [_plain(r) for r in rows]
+    # 1,000 mapped instances cost about 0.1 s each time. Kept on the members' counter (the
+    # database's triggers move it on any change to a member).
+    def read() -> list[Member]:
+        rows = tx.connection().execute(select(*_COLUMNS).order_by(MemberRow.handle))
+        return [_plain(r) for r in rows]
+
+    return list(revision.by_weeks(tx, "members", [], None, read))
 
 
 def by_handle(tx: Tx, handle: str) -> Member:

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from cohort.store import Tx, bump_revision
-from cohort.store.tables import Revision, Score, Submission, WeekRevision
+from cohort.store import WROTE, Tx, bump_revision
+from cohort.store.tables import MemberWeekRevision, Revision, Score, Submission, WeekRevision
 
 
 def current(tx: Tx) -> int:
@@ -41,6 +41,9 @@ def weeks_stamp(tx: Tx, weeks: list[str]) -> tuple[tuple[int, ...], int]:
 
 
 T = TypeVar("T")
+# The week_revisions row that migration 0011's triggers bump on any change to contribution
+# events (no week id starts with '#').
+CONTRIBUTIONS = "#contributions"
 # Results kept per (engine, name): (engine ref, stamp, value). A few dozen small entries.
 _KEPT: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
 _KEEP = 256
@@ -57,17 +60,87 @@ def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callabl
     engine = tx.get_bind()
     ids = sorted(set(weeks))
     stamp = (*weeks_stamp(tx, ids), extra)
+    if _wrote(tx):
+        return build()
     key = (id(engine), f"{name}:{','.join(ids)}")
     kept = _KEPT.get(key)
     if kept is not None and kept[0]() is engine and kept[1] == stamp:
         return kept[2]  # type: ignore[no-any-return]
     value = build()
+    _keep(key, engine, stamp, value)
+    return value
+
+
+def by_members(
+    tx: Tx,
+    name: str,
+    week: str,
+    extra: Any,
+    build: Callable[[list[int] | None], list[T]],
+    owner: Callable[[T], int],
+) -> list[T]:
+    """`build(None)` (every member's items of the week), kept per member: on a later call only
+    the members whose counter moved since (migration 0011) are built again, by
+    `build(member_ids)`, which must return exactly those members' items; `owner` names an
+    item's member. The week's state (member 0), members ('') or `extra` moving builds all.
+
+    The result is grouped by member id, each member's items in the order `build` gave them. A
+    new entry in a 1,000-member week reads one member's rows instead of the week's thousands."""
+    engine = tx.get_bind()
+    revs = dict(
+        tx.execute(
+            select(MemberWeekRevision.member_id, MemberWeekRevision.value).where(
+                MemberWeekRevision.week == week
+            )
+        ).all()
+    )
+    _, members = weeks_stamp(tx, [])
+    if _wrote(tx):
+        return _flat(_group(build(None), owner))
+    whole = (members, revs.pop(0, 0), extra)
+    key = (id(engine), f"members:{name}:{week}")
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0]() is engine and kept[1] == whole:
+        old_revs, old_groups = kept[2]
+        changed = [m for m, v in revs.items() if old_revs.get(m) != v]
+        if not changed:
+            return _flat(old_groups)
+        if len(changed) * 2 <= len(revs):  # else reading the whole week is as quick
+            moved = set(changed)
+            groups = {m: items for m, items in old_groups.items() if m not in moved}
+            groups.update(_group(build(sorted(changed)), owner))
+            groups = dict(sorted(groups.items()))
+            _keep(key, engine, whole, (revs, groups))
+            return _flat(groups)
+    groups = _group(build(None), owner)
+    _keep(key, engine, whole, (revs, groups))
+    return _flat(groups)
+
+
+def _group(items: list[T], owner: Callable[[T], int]) -> dict[int, list[T]]:
+    """Items by member id, ascending; each member's in the given order."""
+    groups: dict[int, list[T]] = {}
+    for item in items:
+        groups.setdefault(owner(item), []).append(item)
+    return dict(sorted(groups.items()))
+
+
+def _flat(groups: dict[int, list[T]]) -> list[T]:
+    return [item for items in groups.values() for item in items]
+
+
+def _wrote(tx: Tx) -> bool:
+    """True inside a transaction that has written: on PostgreSQL the counters move at its
+    commit (deferred triggers), so a value kept before would miss its own writes."""
+    return bool(tx.connection().info.get(WROTE))
+
+
+def _keep(key: tuple[int, str], engine: Any, stamp: Any, value: Any) -> None:
     with _KEPT_LOCK:  # the app's sessions run in threads and evict from one dict
         _KEPT.pop(key, None)  # a value kept again moves to the end: evicted last
         while len(_KEPT) >= _KEEP:
             _KEPT.pop(next(iter(_KEPT)), None)
         _KEPT[key] = (weakref.ref(engine), stamp, value)
-    return value
 
 
 def advance_past(tx: Tx, value: int) -> None:

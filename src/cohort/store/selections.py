@@ -25,19 +25,29 @@ class Freeze:
     superseded: bool
 
 
-def first_submissions(tx: Tx, weeks: list[str]) -> dict[str, datetime]:
-    """Member handle -> their earliest scored submission in the given weeks."""
+def first_submissions(
+    tx: Tx, weeks: list[str], members: list[int] | None = None
+) -> dict[str, datetime]:
+    """Member handle -> their earliest scored submission in the given weeks (`members`: of
+    those member ids only)."""
+    return {handle: at for _, handle, at in first_scored(tx, weeks, members)}
+
+
+def first_scored(
+    tx: Tx, weeks: list[str], members: list[int] | None = None
+) -> list[tuple[int, str, datetime]]:
+    """(member id, handle, earliest scored submission in the given weeks) per member who has
+    one (`members`: of those member ids only)."""
     stmt = (
-        select(Member.handle, func.min(Submission.submitted_at))
+        select(Member.id, Member.handle, func.min(Submission.submitted_at))
         .join(Member, Member.id == Submission.member_id)
         .where(Submission.week.in_(weeks), Submission.status == "scored")
-        .group_by(Member.handle)
+        .group_by(Member.id, Member.handle)
     )
-    result = {}
-    for handle, at in tx.execute(stmt):
-        # func.min bypasses the column type on SQLite, so the value may come back naive or as text.
-        result[handle] = _aware(at)
-    return result
+    if members is not None:
+        stmt = stmt.where(Submission.member_id.in_(members))
+    # func.min bypasses the column type on SQLite, so the value may come back naive or as text.
+    return [(int(mid), handle, _aware(at)) for mid, handle, at in tx.execute(stmt)]
 
 
 def _aware(value: Any) -> datetime:

@@ -278,7 +278,7 @@ class Revision(Base):
 
 # Tables the database fills itself (by triggers): never copied between stores or restored from
 # a backup, since each database's triggers keep its own.
-DERIVED_TABLES = frozenset({"week_revisions"})
+DERIVED_TABLES = frozenset({"week_revisions", "member_week_revisions"})
 
 
 class WeekRevision(Base):
@@ -287,4 +287,15 @@ class WeekRevision(Base):
 
     __tablename__ = "week_revisions"
     week: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class MemberWeekRevision(Base):
+    """A counter per (week, member), bumped by database triggers (migration 0011) on every
+    change to that member's submissions, scores, overrides or extension in the week; member 0
+    moves with the week's state."""
+
+    __tablename__ = "member_week_revisions"
+    week: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
