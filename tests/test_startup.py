@@ -210,13 +210,21 @@ def test_one_command_app_answers_as_the_whole_app(cohort_root: Path) -> None:
 
     from cohort.cli import app, app_for
 
-    assert app_for(["--help"]) is app and app_for(["nosuch"]) is app and app_for([]) is app
+    assert app_for(["nosuch"]) is app and app_for(["--version"]) is app
+    listing = app_for(["--help"])  # every command, none of their parameters
+    assert len(listing.registered_commands) == len(app.registered_commands) > 20
+    assert all(
+        c.callback is not None and not c.callback.__code__.co_varnames
+        for c in listing.registered_commands
+    )
     only = app_for(["--root", ".", "--db=sqlite://", "validate", "-w", "1", "f.csv"])
     assert [c.name for c in only.registered_commands] == ["validate"]
     assert not only.registered_groups
     assert [g.name for g in app_for(["members", "import"]).registered_groups] == ["members"]
     runner = CliRunner()
     for args in (
+        [],
+        ["--help"],
         ["validate", "--help"],
         ["submit", "--help"],
         ["leaderboard", "1", "--bogus"],
