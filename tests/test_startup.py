@@ -68,6 +68,7 @@ def test_validate_imports_no_pandas_no_database(cohort_root: Path) -> None:
     assert _heavy(result["modules"]) == []
     assert "sqlalchemy" not in result["modules"]  # validating stores nothing: no database opened
     assert "pydantic" not in result["modules"]  # its values are coerced by cli.plain_params
+    assert "pyarrow.compute" not in result["modules"]  # kernels called by name (scoring.arrow)
     assert not (cohort_root / "cohort.db").exists()
 
 
@@ -78,7 +79,7 @@ def test_submit_imports_no_pandas_and_skips_alembic(cohort_root: Path) -> None:
     result = _run(cohort_root, "submit", "--member", "ann", "--week", "1", "sub.csv")
     assert result["code"] in (0, None), result["stderr"]
     assert _heavy(result["modules"]) == []
-    assert "pydantic" not in result["modules"]
+    assert not {"pydantic", "pyarrow.compute"} & set(result["modules"])
     if not os.environ.get("COHORT_DATABASE_URL"):  # SQLite: no PostgreSQL dialect either
         assert "sqlalchemy.dialects.postgresql" not in result["modules"]
 
@@ -236,3 +237,24 @@ def test_one_command_app_answers_as_the_whole_app(cohort_root: Path) -> None:
         whole = runner.invoke(app, args, env={"COLUMNS": "100"})
         one = runner.invoke(app_for(args), args, env={"COLUMNS": "100"})
         assert (one.exit_code, one.output) == (whole.exit_code, whole.output), args
+
+
+def test_arrow_kernels_by_name_match_pyarrow_compute() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cohort.scoring import arrow
+
+    texts = pa.chunked_array([[" a", "b ", "b", None, ""], ["c", "\tb\n"]])
+    for name in ("binary_length", "utf8_trim_whitespace", "count_distinct", "dictionary_encode"):
+        assert getattr(arrow, name)(texts).equals(getattr(pc, name)(texts)), name
+    lookup = arrow.SetLookupOptions(value_set=pa.array(["b", "c"]))
+    assert arrow.index_in(texts, options=lookup).equals(pc.index_in(texts, options=lookup))
+    numbers = pa.array(["1.5", "-2", "1e3", None])
+    assert arrow.cast(numbers, pa.float64()).equals(pc.cast(numbers, pa.float64()))
+    for bad in (pa.array(["x"]), pa.array([1.5])):
+        target = pa.float64() if bad.type == pa.string() else pa.int64()
+        with pytest.raises(pa.ArrowInvalid):
+            pc.cast(bad, target)
+        with pytest.raises(pa.ArrowInvalid):
+            arrow.cast(bad, target)  # lossy casts refused as pyarrow.compute.cast refuses them

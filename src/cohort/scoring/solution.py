@@ -87,7 +87,7 @@ class Solution:
     @cached_property
     def class_lookup(self) -> Any:
         """pyarrow's lookup of the class labels (index_in gives each label's code)."""
-        import pyarrow.compute as pc
+        from cohort.scoring import arrow as pc
 
         return pc.SetLookupOptions(value_set=string_array(list(self.classes)))
 
@@ -171,7 +171,7 @@ def _read_strings(data: bytes, path: str, week: str) -> Any:
 
 @lru_cache(maxsize=16)
 def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competition) -> Solution:
-    import pyarrow.compute as pc
+    from cohort.scoring import arrow as pc
 
     with open(path, "rb") as fh:
         data = fh.read()
@@ -218,7 +218,8 @@ def _encode_truth(
     table: Any, comp: Competition, kind: str, path: str
 ) -> tuple[tuple[str, ...], np.ndarray]:
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from cohort.scoring import arrow as pc
 
     cols = list(comp.target_columns)
     values = [pc.utf8_trim_whitespace(table.column(c)).combine_chunks() for c in cols]
@@ -246,7 +247,7 @@ def _encode_truth(
 
 def _codes(column: Any, code_of: dict[str, int]) -> np.ndarray:
     """A column of labels as their class codes (int64)."""
-    import pyarrow.compute as pc
+    from cohort.scoring import arrow as pc
 
     encoded = pc.dictionary_encode(column)
     known = np.asarray([code_of[t] for t in encoded.dictionary.to_pylist()], dtype=np.int64)

@@ -535,7 +535,7 @@ def _wrong_width(line: int, saw: int, want: int, width: int) -> str:
 
 def _check_extras(table: Any, header: list[str], width: int) -> None:
     """Fields past the header's (trailing commas) must be empty."""
-    import pyarrow.compute as pc
+    from cohort.scoring import arrow as pc
 
     for name in table.column_names[len(header) :]:
         filled = np.flatnonzero(numpy_of(pc.binary_length(table.column(name)), np.int32) > 0)
@@ -553,7 +553,7 @@ def _check_ids(raw: Any, solution: Solution) -> np.ndarray:
 
     Most files list the ids in the sample submission's order: one comparison of the whole
     column settles those. Others are looked up in the solution's id table (built once)."""
-    import pyarrow.compute as pc
+    from cohort.scoring import arrow as pc
 
     ids = raw.combine_chunks() if hasattr(raw, "combine_chunks") else raw
     n = len(solution.ids)
@@ -593,7 +593,7 @@ def _check_ids(raw: Any, solution: Solution) -> np.ndarray:
 def _typed_values(table: Any, solution: Solution) -> np.ndarray | None:
     """Targets in file order from a typed read (numbers, or label codes); None when a number
     is not finite (read again as text to name it)."""
-    import pyarrow.compute as pc
+    from cohort.scoring import arrow as pc
 
     cols = [table.column(c).combine_chunks() for c in solution.target_columns]
     if solution.kind == "label":
