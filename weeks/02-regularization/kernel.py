@@ -185,6 +185,35 @@ def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
 
 
 # %% [markdown]
+# ### The same network in Keras
+#
+# PyTorch (here) spells out the training loop: we compute the loss, add the penalties,
+# call `backward()` and step the optimizer ourselves, so any remedy is a line in the
+# loop. Keras, the high-level API of the seeds' DataCamp courses, follows
+# specify-compile-fit: it owns the loop, and remedies are arguments and callbacks.
+# The network above, and its L2 penalty and early stopping, would read (not run here:
+# the track's environment has PyTorch and fastai, not TensorFlow):
+#
+# ```python
+# from tensorflow import keras
+# l2 = keras.regularizers.l2(1e-3)
+# model = keras.Sequential([
+#     keras.layers.Dense(128, activation="relu", kernel_regularizer=l2),
+#     keras.layers.Dropout(0.3),
+#     keras.layers.Dense(128, activation="relu", kernel_regularizer=l2),
+#     keras.layers.Dropout(0.3),
+#     keras.layers.Dense(1, activation="sigmoid"),
+# ])
+# model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+# stop = keras.callbacks.EarlyStopping(patience=20, restore_best_weights=True)
+# model.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=300,
+#           batch_size=len(x_tr), callbacks=[stop])
+# ```
+#
+# Keras is quicker to write for a standard recipe; PyTorch is easier to bend (a
+# penalty on some layers only, a loss of your own) and to debug, since the loop is
+# plain Python. The week's beyond-the-minimum invites you to write it in Keras.
+#
 # ## Activation functions
 #
 # Between the layers sits a non-linear activation; without one, two layers collapse

@@ -14,8 +14,10 @@
 # # Week 3: sequences, forecasting tomorrow's temperature with recurrent networks
 #
 # `train.csv` is a daily temperature series (date, temperature). Each row of
-# `test.csv` gives the 14 values before an unknown day (`lag_14` ... `lag_1`, oldest
-# first) and asks for that day's temperature; the metric is the mean absolute error.
+# `test.csv` gives the values of the days before an unknown day (`lag_14` ... `lag_1`,
+# oldest first: two weeks, or one for a series too short to give a cohort 200 test
+# rows of two weeks) and asks for that day's temperature; the metric is the mean
+# absolute error.
 #
 # A recurrent network reads a window one value at a time and carries a state from
 # step to step, so the order of the values matters, as it does in a sequence. We
@@ -85,7 +87,8 @@ EPOCHS = 20
 
 # %% [markdown]
 # ## Windows
-# We cut the training series into every window of 14 days and the day after it,
+# We cut the training series into every window as long as the test rows' (14 days on
+# the embedded data) and the day after it,
 # scale the temperatures, and keep the last 15% of the windows to validate: a
 # forecast is judged on the future, so validation must come after training in time.
 
@@ -189,6 +192,32 @@ for name, (_, train_curve, valid_curve) in results.items():
 # One seed ranks these models only roughly: their gaps are often smaller than what a
 # different seed moves them by. Change `SEED` and rerun before you conclude.
 #
+# ## What `nn.RNN` computes, by hand
+#
+# At each step the plain RNN mixes the new value `x_t` with its state `h_{t-1}`:
+# `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`, starting from `h_0 = 0`; the
+# forecast is the linear head applied to the last state. Unrolled over the window in a
+# plain Python loop, with the trained RNN's own weights, it gives the same forecasts.
+# The LSTM and GRU cells add gates to this recurrence (PyTorch's `nn.LSTM` and `nn.GRU`
+# documentation give their equations: a good exercise to write them out the same way).
+
+# %%
+rnn_model = results["RNN"][0]
+rnn = rnn_model.rnn
+with torch.no_grad():
+    state = torch.zeros(len(xv), rnn.hidden_size)
+    for step in range(window):
+        state = torch.tanh(
+            xv[:, step : step + 1] @ rnn.weight_ih_l0.T
+            + rnn.bias_ih_l0
+            + state @ rnn.weight_hh_l0.T
+            + rnn.bias_hh_l0
+        )
+    by_hand = rnn_model.head(state).squeeze(-1)
+    gap = float((by_hand - rnn_model(xv)).abs().max())
+print(f"by hand against nn.RNN on {len(xv)} validation windows: largest difference {gap:.1e}")
+
+# %% [markdown]
 # ## Forecast the test days with the best model and write the submission
 
 # %%

@@ -109,7 +109,7 @@ WRITE_ROWS = 1_000_000  # rows formatted at once: about 20 MB of text
 def write_signal_csv(path: Path, acoustic: np.ndarray, ttf: np.ndarray) -> None:
     """The bytes `DataFrame.to_csv(index=False, float_format="%.9f")` writes for the two columns,
     formatted by array arithmetic: pandas formats each float in Python, which made writing the
-    simulator's 25 million rows most of every embedded prepare (and of every demo)."""
+    simulator's 24 million rows (seed 42) most of every embedded prepare (and of every demo)."""
     with path.open("wb") as fh:
         fh.write(b"acoustic_data,time_to_failure\n")
         for start in range(0, len(acoustic), WRITE_ROWS):
