@@ -29,8 +29,6 @@ from cohort.workspace import Cohort, utcnow
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    import pandas as pd
-
 INFINITE = (
     "The predictions give an infinite score (values too large for the metric); "
     "submit finite predictions of a sensible size."
@@ -214,11 +212,8 @@ def _score_week(
     week = cohort.config.week(solution.week)
     with cohort.store.transaction() as tx:
         switch = store_scores.scored_sha(tx, week.id) != solution.sha256
-    # The board as members saw it, read just before the first write (none may be needed).
-    before = _board_before(cohort, week) if switch else None
-    # The week's scores for this solution as the run leaves them, for the board after it.
-    public, private = rows.scored_public.copy(), rows.scored_private.copy()
-    place = {sid: i for i, sid in enumerate(rows.submission_id.tolist())}
+    # The boards as members saw them, read just before the first write (none may be needed).
+    before = _boards(cohort, week) if switch else None
     per_batch = max(1, min(BATCH, BATCH_BYTES // max(1, solution.truth.size * 8)))
     batches = [due[start : start + per_batch] for start in range(0, len(due), per_batch)]
     written: list[dict[str, Any]] = []
@@ -229,9 +224,6 @@ def _score_week(
         rows_out, status_out, scored = _score_batch(solution, rows[at], read)
         written += rows_out
         statuses.update(status_out)
-        for row in rows_out:
-            public[place[row["submission_id"]]] = _nan(row["public_score"])
-            private[place[row["submission_id"]]] = _nan(row["private_score"])
         report.scored += scored
         report.errors += len(at) - scored
         advance(len(at))
@@ -239,7 +231,7 @@ def _score_week(
         if len(written) + len(statuses) >= BATCH or (
             n == len(batches) - 1 and (written or statuses)
         ):
-            before = _board_before(cohort, week) if before is None else before
+            before = _boards(cohort, week) if before is None else before
             with cohort.store.transaction() as tx:
                 store_scores.upsert_many(tx, written)
                 store_subs.set_status(tx, statuses)
@@ -250,39 +242,21 @@ def _score_week(
             # Only now, with every file scored, does the leaderboard switch to this solution.
             store_scores.set_scored_sha(tx, week.id, solution.sha256)
     if before is not None:
-        frame, revealed = before
-        after = _with_scores(frame, rows.submission_id, public, private)
-        report.rank_changes.extend(
-            _diff(week.id, _ranks(frame, week, revealed), _ranks(after, week, revealed))
-        )
+        report.rank_changes.extend(_diff(week.id, before, _boards(cohort, week)))
 
 
-def _board_before(cohort: Cohort, week: Week) -> tuple[pd.DataFrame, bool]:
-    """The week's frame as members see it now, and whether its private board shows."""
-    from cohort.scoring.boards import is_revealed, week_frame  # pandas: not on the intake path
+def _boards(cohort: Cohort, week: Week) -> dict[str, dict[str, int]]:
+    """The ranks members see now on the week's boards ('public', and 'private' once
+    revealed): handle -> rank. Read from the store's ranked board lines (no week frame, no
+    pandas): the report says exactly what the boards said before and say after the run."""
+    from cohort.scoring.boards import leaderboard
 
-    return week_frame(cohort, week), is_revealed(cohort, week.id)
-
-
-def _with_scores(
-    frame: pd.DataFrame, ids: np.ndarray, public: np.ndarray, private: np.ndarray
-) -> pd.DataFrame:
-    """The week's frame with each file's computed scores replaced by this run's (overrides
-    still win): the board after the run, without reading the week again."""
-    import pandas as pd
-
-    at = pd.Index(ids).get_indexer(frame["submission_id"].to_numpy())
-    found = at >= 0
-    after = frame.copy()
-    after["scored_public"] = np.where(found, public[at], np.nan)
-    after["scored_private"] = np.where(found, private[at], np.nan)
-    after["public_score"] = after["override_public"].fillna(after["scored_public"])
-    after["private_score"] = after["override_private"].fillna(after["scored_private"])
-    return after
-
-
-def _nan(x: float | None) -> float:
-    return np.nan if x is None else x
+    public = leaderboard(cohort, week.id)
+    out = {"public": {r.handle: r.rank for r in public.rows}}
+    if public.revealed:
+        private = leaderboard(cohort, week.id, private=True)
+        out["private"] = {r.handle: r.rank for r in private.rows}
+    return out
 
 
 def _prefetched(
@@ -330,11 +304,32 @@ def _score_batch(
     old_pub, old_priv = batch.scored_public[good], batch.scored_private[good]
     changed = ~batch.scored[good] | ~(_same(old_pub, pub) & _same(old_priv, priv))
     at = utcnow()
+    keep = np.flatnonzero(changed)
     rows = [
-        _score_row(solution, ids[good[j]], pub[j], priv[j], at) for j in np.flatnonzero(changed)
+        {
+            "submission_id": sid,
+            "solution_sha256": solution.sha256,
+            "scorer_version": SCORER_VERSION,
+            "public_score": p,
+            "private_score": q,
+            "scored_at": at,
+        }
+        for sid, p, q in zip(
+            np.asarray(batch.submission_id[good])[keep].tolist(),
+            _floats(pub[keep]),
+            _floats(priv[keep]),
+            strict=True,
+        )
     ]
     statuses.update({ids[i]: ("scored", "") for i in good if status[i] != "scored"})
     return rows, statuses, len(good)
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """Scores as the store takes them: floats, None for NaN (an empty split)."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _non_finite(solution: Solution, pub: np.ndarray, priv: np.ndarray) -> np.ndarray:
@@ -350,24 +345,6 @@ def _non_finite(solution: Solution, pub: np.ndarray, priv: np.ndarray) -> np.nda
 
 def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:
     return (np.isnan(old) & np.isnan(new)) | (old == new)
-
-
-def _ranks(frame: pd.DataFrame, week: Week, revealed: bool) -> dict[str, dict[str, int]]:
-    """Ranks per board ('public', and 'private' once revealed): handle -> rank."""
-    from cohort.scoring.boards import _board_frame
-
-    files = frame[frame["file_sha256"] != ""]
-    comp = week.competition
-    out = {
-        "public": dict(
-            zip(*_board_frame(files, comp, False)[["handle", "rank"]].T.to_numpy(), strict=True)
-        )
-    }
-    if revealed:
-        out["private"] = dict(
-            zip(*_board_frame(files, comp, True)[["handle", "rank"]].T.to_numpy(), strict=True)
-        )
-    return out
 
 
 def _diff(
