@@ -262,16 +262,21 @@ for week in plan:
     paths, skip = week["paths"], week["header"]
     truth, public = np.load(week["truth"]), np.load(week["public"])
     row = np.empty(week["shape"], week["dtype"])
-    stack = np.empty((len(paths), *week["shape"]), week["dtype"])
+    # Batches of 16 MB in one reused buffer, as the scorer reads (one stack of every file
+    # page-faulted 0.5 GB of fresh memory: 0.4 s of system time no scorer needs to spend).
+    per = max(1, (16 << 20) // row.nbytes)
+    stack = np.empty((min(per, len(paths)), *week["shape"]), week["dtype"])
     view = memoryview(stack.reshape(-1).view(np.uint8))
     head, size = bytearray(skip), row.nbytes
-    for i, p in enumerate(paths):
-        fd = os.open(p, os.O_RDONLY)
-        os.readv(fd, [head, view[i * size:(i + 1) * size]])
-        os.close(fd)
     metric = metrics.get(week["metric"])
-    pub, priv = metrics.split_scores(metric, truth, stack, [public, ~public])
-    total += float(np.nansum(pub) + np.nansum(priv))
+    for start in range(0, len(paths), per):
+        chunk = paths[start:start + per]
+        for i, p in enumerate(chunk):
+            fd = os.open(p, os.O_RDONLY)
+            os.readv(fd, [head, view[i * size:(i + 1) * size]])
+            os.close(fd)
+        pub, priv = metrics.split_scores(metric, truth, stack[:len(chunk)], [public, ~public])
+        total += float(np.nansum(pub) + np.nansum(priv))
 print(total)
 """
 
