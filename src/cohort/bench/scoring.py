@@ -8,7 +8,7 @@ it (the raw CSV and its parsed array), then times real processes:
   (a') `cohort score` after a solution fix of week 1 (a solution file never scored before:
        every one of its scores is rewritten and the rank changes are reported),
   against (c), the floor of that work: a fresh Python process that reads every parsed
-  array the scorer reads into one stack and does the metric arithmetic, nothing else.
+  array the scorer reads (16 MB batches, one reused buffer) and does the metric arithmetic.
   (f) first-time parse of never-parsed CSVs: the scorer's own re-parse (`parsed._rebuilt`:
       read the stored file, validate, align to the solution, write the parsed copy) on
       every core, against `pyarrow.csv.read_csv` alone on the same files on the same number
