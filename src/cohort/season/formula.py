@@ -154,7 +154,7 @@ def compute(
     table["contributions"] = csum
     table["total"] = totals
     table["dropped_week"] = [weeks[d] if d >= 0 else "" for d in dropped]
-    rows: list[dict[str, Any]] = _records(table.reset_index(names="handle"))
+    rows: list[dict[str, Any]] = records(table.reset_index(names="handle"))
     rows.sort(key=lambda r: _sort_key(r, formula.tie_break))
     for i, row in enumerate(rows):
         row["rank"] = i + 1
@@ -178,10 +178,6 @@ def compute(
         "first_submission",
     ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return records(frame)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

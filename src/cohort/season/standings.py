@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from cohort.config import CONTRIBUTION_KINDS, Formula
-from cohort.season.formula import _iso, _records, compute, percentile_ranks, records
+from cohort.season.formula import _iso, compute, percentile_ranks, records
 from cohort.workspace import Cohort, utcnow
 
 # --- gathering inputs -----------------------------------------------------------------------
@@ -140,7 +140,7 @@ def _inputs(
     return {
         "formula": formula_dict(formula),
         "members": [
-            [r["handle"], r["name"], _iso(r["first_submission"])] for r in _records(members)
+            [r["handle"], r["name"], _iso(r["first_submission"])] for r in records(members)
         ],
         "revealed": dict(sorted(revealed.items())),
         "scores": [
@@ -151,7 +151,7 @@ def _inputs(
                 int(r["submission_id"]),
                 float(r["percentile"]),
             ]
-            for r in _records(scores.sort_values(["week", "handle"]))
+            for r in records(scores.sort_values(["week", "handle"]))
         ],
         "events": [
             [
@@ -162,7 +162,7 @@ def _inputs(
                 float(r["value"]),
                 r["source"],
             ]
-            for r in _records(ev)
+            for r in records(ev)
         ],
     }
 
