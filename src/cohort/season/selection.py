@@ -236,6 +236,8 @@ def _resampled_weeks(
                         (
                             revealed,
                             solution.sha256,
+                            solution.metric,
+                            cohort.config.week(week).competition.direction,
                             tuple(lengths),
                             samples,
                             BOOTSTRAP_SEED,

@@ -7,15 +7,27 @@ each writer.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from cohort.store import WROTE, Tx, bump_revision
-from cohort.store.tables import MemberWeekRevision, Revision, Score, Submission, WeekRevision
+from cohort.store.tables import (
+    DerivedCache,
+    MemberWeekRevision,
+    Revision,
+    Score,
+    Submission,
+    WeekRevision,
+)
 
 
 def current(tx: Tx) -> int:
@@ -66,8 +78,13 @@ def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callabl
     kept = _KEPT.get(key)
     if kept is not None and kept[0]() is engine and kept[1] == stamp:
         return kept[2]  # type: ignore[no-any-return]
+    stored = _load(tx, key[1])
+    if stored is not None and stored[0] == stamp:
+        _keep(key, engine, stamp, stored[1])
+        return stored[1]  # type: ignore[no-any-return]
     value = build()
     _keep(key, engine, stamp, value)
+    _save(engine, key[1], stamp, value)
     return value
 
 
@@ -100,8 +117,14 @@ def by_members(
     whole = (members, revs.pop(0, 0), extra)
     key = (id(engine), f"members:{name}:{week}")
     kept = _KEPT.get(key)
-    if kept is not None and kept[0]() is engine and kept[1] == whole:
-        old_revs, old_groups = kept[2]
+    found = kept[2] if kept is not None and kept[0]() is engine and kept[1] == whole else None
+    if found is None:
+        stored = _load(tx, key[1])
+        found = stored[1] if stored is not None and stored[0] == whole else None
+        if found is not None:
+            _keep(key, engine, whole, found)
+    if found is not None:
+        old_revs, old_groups = found
         changed = [m for m, v in revs.items() if old_revs.get(m) != v]
         if not changed:
             return _flat(old_groups)
@@ -111,9 +134,11 @@ def by_members(
             groups.update(_group(build(sorted(changed)), owner))
             groups = dict(sorted(groups.items()))
             _keep(key, engine, whole, (revs, groups))
+            _save(engine, key[1], whole, (revs, groups))
             return _flat(groups)
     groups = _group(build(None), owner)
     _keep(key, engine, whole, (revs, groups))
+    _save(engine, key[1], whole, (revs, groups))
     return _flat(groups)
 
 
@@ -141,6 +166,86 @@ def _keep(key: tuple[int, str], engine: Any, stamp: Any, value: Any) -> None:
         while len(_KEPT) >= _KEEP:
             _KEPT.pop(next(iter(_KEPT)), None)
         _KEPT[key] = (weakref.ref(engine), stamp, value)
+
+
+# --- kept in the database (migration 0012) ---------------------------------------------------
+#
+# Every CLI command is a fresh process, so a value kept only in memory is rebuilt on every
+# `cohort select`. The derived_cache table keeps each value with the stamp it was built under,
+# in the same database as the counters the stamp reads: a value can only ever match the
+# counters (and the rows) it came from. Writes go through a connection of their own, outside
+# the caller's transaction: a read stays a read (no revision bump, no cache of the app's
+# invalidated, no write lock held by a page view), and a cache write that would wait is
+# skipped: it is a cache.
+
+_FORMAT = 1  # bump when what is pickled changes shape in a way the code stamp cannot see
+_SAVE_WAIT_MS = 250
+
+
+@lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    """Which code pickled a value: each of cohort's source files by size and mtime, and the
+    Python version. A value pickled by other code may not fit this code's classes."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"{_FORMAT}:{sys.version}".encode())
+    for path in sorted(root.rglob("*.py")):
+        info = path.stat()
+        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns};".encode())
+    return digest.hexdigest()[:24]
+
+
+def _persistent(engine: Any) -> bool:
+    # An in-memory SQLite database hands every caller the same connection: a write of "our own"
+    # would commit the caller's transaction. Its values die with the process anyway.
+    url = engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+def _load(tx: Tx, key: str) -> tuple[Any, Any] | None:
+    """(stamp, value) stored for `key` by this code, or None."""
+    if not _persistent(tx.get_bind()):
+        return None
+    payload = tx.execute(select(DerivedCache.payload).where(DerivedCache.key == key)).scalar()
+    if payload is None:
+        return None
+    try:
+        code, stamp, value = pickle.loads(payload)
+    except Exception:  # a row from code that pickled other classes: rebuilt, as if absent
+        return None
+    return (stamp, value) if code == _code_stamp() else None
+
+
+def _save(engine: Any, key: str, stamp: Any, value: Any) -> None:
+    """Store `value` under `key`, on a connection of its own; skipped if the row is busy."""
+    if not _persistent(engine):
+        return
+    payload = pickle.dumps((_code_stamp(), stamp, value), protocol=pickle.HIGHEST_PROTOCOL)
+    sqlite = engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if sqlite:
+            cursor.execute("PRAGMA busy_timeout")
+            wait = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA busy_timeout={_SAVE_WAIT_MS}")
+        else:
+            cursor.execute(f"SET LOCAL lock_timeout = '{_SAVE_WAIT_MS}ms'")
+        try:
+            cursor.execute(
+                f"INSERT INTO derived_cache (key, payload) VALUES ({mark}, {mark}) "
+                "ON CONFLICT (key) DO UPDATE SET payload = excluded.payload",
+                (key, payload),
+            )
+            raw.commit()
+        except engine.dialect.dbapi.Error:  # locked or busy: the next reader builds it again
+            raw.rollback()
+        finally:
+            if sqlite:  # the pooled connection goes back with the store's own wait
+                cursor.execute(f"PRAGMA busy_timeout={wait}")
+            cursor.close()
+    finally:
+        raw.close()
 
 
 def advance_past(tx: Tx, value: int) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -277,9 +278,9 @@ class Revision(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# Tables the database fills itself (by triggers): never copied between stores or restored from
+# Tables the database fills itself (by triggers, or the cache keyed on their counters): never copied between stores or restored from
 # a backup, since each database's triggers keep its own.
-DERIVED_TABLES = frozenset({"week_revisions", "member_week_revisions"})
+DERIVED_TABLES = frozenset({"week_revisions", "member_week_revisions", "derived_cache"})
 
 
 class WeekRevision(Base):
@@ -300,3 +301,12 @@ class MemberWeekRevision(Base):
     week: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class DerivedCache(Base):
+    """A value `store.revision` derived from a week's rows, pickled with the stamp (counters and
+    key) it was built under (migration 0012); a cache only: any row may be dropped at any time."""
+
+    __tablename__ = "derived_cache"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
