@@ -94,14 +94,14 @@ def test_two_intakes_at_once_cannot_both_take_the_last_slot(
 ) -> None:
     intake.submit(cohort, "ann", "1", _file(tmp_path, [0.0] * 10), at=AT)  # one of two left
     both_checked = threading.Barrier(2)
-    early_check = intake.remaining_today
+    early_check = intake._files_left  # the early check, on whichever store intake runs
 
     def racing_check(*args, **kwargs):  # both intakes pass the early check before either inserts
         left = early_check(*args, **kwargs)
         both_checked.wait(timeout=10)
         return left
 
-    monkeypatch.setattr(intake, "remaining_today", racing_check)
+    monkeypatch.setattr(intake, "_files_left", racing_check)
     outcomes: list[str] = []
 
     def submit_one(value: float) -> None:

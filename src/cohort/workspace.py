@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cohort import config as config_mod
 from cohort.config import CohortConfig
-from cohort.store import Store
+
+if TYPE_CHECKING:  # imported in open(): utcnow and the type need no SQLAlchemy
+    from cohort.store import Store
 
 
 @dataclass
@@ -21,6 +24,8 @@ class Cohort:
     @classmethod
     def open(cls, root: Path | None = None, db: str | None = None) -> Cohort:
         """Load the config first, so a bad cohort.toml never touches the database."""
+        from cohort.store import Store
+
         found = config_mod.find_root(root)
         cfg = config_mod.load(found)
         return cls(cfg, Store.open(found, db))

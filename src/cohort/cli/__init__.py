@@ -134,6 +134,14 @@ def open_config(ctx: typer.Context) -> Any:
     return config.load(config.find_root(obj.get("root")))
 
 
+def store_url(ctx: typer.Context, config: Any) -> str:
+    """The database URL the global options point at (as `open_cohort` reads it)."""
+    from cohort.rawstore import default_url
+
+    obj = ctx.find_root().obj or {}
+    return str(obj.get("db") or default_url(config.root))
+
+
 def print_json(data: Any) -> None:
     """Write machine-readable output for --json."""
     import json

@@ -16,6 +16,7 @@ from cohort.cli import (
     open_config,
     print_json,
     print_table,
+    store_url,
 )
 
 MemberOption = Annotated[str, typer.Option("--member", "-m", help="The member's handle.")]
@@ -39,9 +40,12 @@ def submit(
     ] = None,
 ) -> None:
     """Submit a predictions file and/or a notebook link for a member; prints the public score."""
-    from cohort.scoring.intake import submit as do_submit
+    from cohort.scoring.intake import submit_at
 
-    result = do_submit(open_cohort(ctx), member, week, file, notebook)
+    config = open_config(ctx)  # first, as open_cohort loads it: a bad cohort.toml is named first
+    result = submit_at(
+        config, store_url(ctx, config), member, week, file, notebook, lambda: open_cohort(ctx)
+    )
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}", err=True)
     what = (

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cohort.config import Week
+from cohort.config import CohortConfig, Week
 from cohort.errors import CohortError, Conflict, NotFound, StorageError, ValidationError
 from cohort.workspace import Cohort
 
@@ -33,12 +33,17 @@ SUFFIXES = (".csv.gz", ".zip", ".csv")
 _NPY_HEADERS: dict[bytes, tuple[Any, tuple[int, ...]]] = {}
 
 
-def week_dir(cohort: Cohort, week: Week) -> Path:
+def _config(source: Cohort | CohortConfig) -> CohortConfig:
+    # Intake on the driver (cohort.rawstore) holds the config alone: no Store, no SQLAlchemy.
+    return source if isinstance(source, CohortConfig) else source.config
+
+
+def week_dir(cohort: Cohort | CohortConfig, week: Week) -> Path:
     """submissions/<week>/ of one week."""
-    return cohort.config.submissions_dir / week.id
+    return _config(cohort).submissions_dir / week.id
 
 
-def raw_path(cohort: Cohort, week: Week, sha: str) -> Path | None:
+def raw_path(cohort: Cohort | CohortConfig, week: Week, sha: str) -> Path | None:
     """The stored file with this sha, whatever its suffix, if any."""
     for suffix in (".csv", ".csv.gz", ".zip"):  # most files are plain CSV: one lookup
         path = week_dir(cohort, week) / f"{sha}{suffix}"
@@ -47,12 +52,12 @@ def raw_path(cohort: Cohort, week: Week, sha: str) -> Path | None:
     return None
 
 
-def parsed_path(cohort: Cohort, week: Week, sha: str, solution_key: str) -> Path:
+def parsed_path(cohort: Cohort | CohortConfig, week: Week, sha: str, solution_key: str) -> Path:
     """Where the parsed predictions of a file live for one version of the solution's ids."""
     return week_dir(cohort, week) / "parsed" / f"{sha}-{solution_key[:16]}.npy"
 
 
-def stored_path(cohort: Cohort, week: Week, sha: str, file_name: str) -> Path:
+def stored_path(cohort: Cohort | CohortConfig, week: Week, sha: str, file_name: str) -> Path:
     """Where intake stores a file with this sha and original name."""
     return week_dir(cohort, week) / f"{sha}{_suffix(file_name)}"
 
@@ -280,7 +285,7 @@ def disk_error(path: Path, exc: OSError) -> CohortError:
 
 @contextmanager
 def files_guard(
-    cohort: Cohort, exclusive: bool = False, wait_s: float = 60.0, sweep: bool = True
+    cohort: Cohort | CohortConfig, exclusive: bool = False, wait_s: float = 60.0, sweep: bool = True
 ) -> Iterator[None]:
     """Hold submissions/.lock while stored files are written or removed.
 
@@ -290,7 +295,7 @@ def files_guard(
     import fcntl
     import time
 
-    folder = cohort.config.submissions_dir
+    folder = _config(cohort).submissions_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -376,11 +381,11 @@ def _subdirs(folder: Path) -> list[Path]:
 
 
 def store_file(
-    cohort: Cohort, solution: Solution, data: bytes, file_name: str, parsed: Parsed
+    cohort: Cohort | CohortConfig, solution: Solution, data: bytes, file_name: str, parsed: Parsed
 ) -> tuple[str, list[Path]]:
     """Store the raw file and its parsed form by sha256; returns the sha and the paths created."""
 
-    week = cohort.config.week(solution.week)
+    week = _config(cohort).week(solution.week)
     sha = hashlib.sha256(data).hexdigest()
     created = []
     if raw_path(cohort, week, sha) is None:

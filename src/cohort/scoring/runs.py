@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cohort.config import Week
-from cohort.errors import NotFound, ValidationError
-from cohort.scoring import metrics
+from cohort.errors import NotFound
+from cohort.scoring import compute
 from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
 from cohort.store import Tx, audit
 from cohort.store import scores as store_scores
@@ -29,10 +29,11 @@ from cohort.workspace import Cohort, utcnow
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-INFINITE = (
-    "The predictions give an infinite score (values too large for the metric); "
-    "submit finite predictions of a sensible size."
-)
+# Shared with intake's driver-level path (no store import there); re-exported here.
+INFINITE = compute.INFINITE
+score_values = compute.score_values
+_score_row = compute.score_row
+_non_finite = compute.non_finite
 
 # Scores (and statuses) written per transaction: a kill loses at most one batch of work.
 BATCH = 5000
@@ -40,41 +41,11 @@ BATCH = 5000
 BATCH_BYTES = 16 * 1024 * 1024  # under glibc's mmap threshold, so batches reuse memory
 
 
-def score_values(solution: Solution, stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Public and private scores of a stack of encoded predictions (NaN for an empty split)."""
-    metric = metrics.get(solution.metric)
-    # Overflow gives an infinite score, which the callers refuse; it is not a warning.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        public, private = metrics.split_scores(
-            metric, solution.truth, stack, [solution.public, ~solution.public]
-        )
-    return public, private
-
-
-def _score_row(
-    solution: Solution, sid: int, public: float, private: float, at: datetime
-) -> dict[str, Any]:
-    def clean(x: float) -> float | None:
-        return None if np.isnan(x) else float(x)
-
-    return {
-        "submission_id": sid,
-        "solution_sha256": solution.sha256,
-        "scorer_version": SCORER_VERSION,
-        "public_score": clean(public),
-        "private_score": clean(private),
-        "scored_at": at,
-    }
-
-
 def score_new(
     tx: Tx, solution: Solution, sid: int, values: np.ndarray, at: datetime
 ) -> float | None:
     """Score one just-submitted file inside the intake transaction; returns its public score."""
-    pub, priv = score_values(solution, values[None])
-    if _non_finite(solution, pub, priv)[0]:
-        raise ValidationError(INFINITE)
-    row = _score_row(solution, sid, pub[0], priv[0], utcnow())
+    row = compute.score_one(solution, sid, values)
     store_scores.upsert_many(tx, [row])
     store_subs.set_status(tx, {sid: ("scored", "")})
     if not store_scores.scored_sha(tx, solution.week):
@@ -330,17 +301,6 @@ def _floats(values: np.ndarray) -> list[float | None]:
     out = values.astype(object)
     out[np.isnan(values)] = None
     return out.tolist()  # type: ignore[no-any-return]
-
-
-def _non_finite(solution: Solution, pub: np.ndarray, priv: np.ndarray) -> np.ndarray:
-    """Scores that overflowed: infinite, or, for mean-of-loss metrics, NaN on a split that
-    has rows (an infinite loss times another split's zero weight)."""
-    means = metrics.get(solution.metric).pointwise is not None
-    has_pub = means and bool(solution.public.any())
-    has_priv = means and bool((~solution.public).any())
-    return (np.isinf(pub) | (np.isnan(pub) & has_pub)) | (
-        np.isinf(priv) | (np.isnan(priv) & has_priv)
-    )
 
 
 def _same(old: np.ndarray, new: np.ndarray) -> np.ndarray:

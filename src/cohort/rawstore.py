@@ -1,0 +1,381 @@
+"""The few statements of `cohort submit` on the database driver itself (sqlite3, psycopg 3).
+
+A submit on a store that already stands at every migration head runs a dozen short
+statements; importing SQLAlchemy for them costs ~0.4 s of CPU, most of the command's
+start-up. `open_current` opens the driver and checks, in one query, that the store is
+current; anything else (a store behind head or ahead of it, an in-memory or unusual URL,
+another driver, a connection that fails) answers None, and the caller opens `cohort.store`,
+which migrates, reports, and owns every other statement.
+
+It lives beside `cohort.store`, not in it, because importing that package imports
+SQLAlchemy. The rows it writes are the rows `cohort.store` writes (tests/test_rawstore.py
+compares them on both stores); the database's triggers (migrations 0010-0011) keep the
+revision counters of raw writes as of any other. What it shares with `cohort.store` (the
+default URL, the migration heads, the SQLite pragmas, time text and score upsert) is
+repeated here, not imported, and tests/test_rawstore.py holds each copy equal to the
+store's.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cohort.errors import NotFound, ValidationError
+
+DB_FILE = "cohort.db"
+ENV_URL = "COHORT_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+TABLES_FILE = Path(__file__).resolve().parent / "store" / "tables.py"
+
+
+def default_url(root: Path) -> str:
+    """COHORT_DATABASE_URL if set, else the SQLite file cohort.db at the cohort root."""
+    return os.environ.get(ENV_URL) or f"sqlite:///{(root / DB_FILE).resolve()}"
+
+
+_HEAD_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> frozenset[str]:
+    """The revisions no other migration builds on, read from the version files' text.
+
+    Several migrations branch from 0001, so the store upgrades to "heads" (a set)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_HEAD_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
+
+
+@lru_cache(maxsize=1)
+def table_names() -> frozenset[str]:
+    """The tables cohort.store.tables declares, read from its text (importing it imports
+    SQLAlchemy); tests/test_rawstore.py checks them against the mapped metadata."""
+    text = TABLES_FILE.read_text(encoding="utf-8")
+    return frozenset(re.findall(r"^\s+__tablename__\s*=\s*\"(\w+)\"", text, re.M))
+
+
+def sqlite_pragmas(conn: Any) -> None:
+    """The settings cohort.store gives every SQLite connection (WAL, foreign keys, a writer
+    waiting up to 60 s for the write lock)."""
+    cur = conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def sqlite_time(at: datetime) -> str:
+    """An aware time as the store's UTCDateTime keeps it on SQLite (UTC, microseconds)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass an aware datetime")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# cohort.store.scores' statement on SQLite (tested equal).
+SCORE_UPSERT = (
+    "INSERT INTO scores (submission_id, solution_sha256, scorer_version, public_score, "
+    "private_score, scored_at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (submission_id, solution_sha256, scorer_version) DO UPDATE SET "
+    "public_score = excluded.public_score, private_score = excluded.private_score, "
+    "scored_at = excluded.scored_at"
+)
+# What Store.transaction runs after any write: the revision row to max(value, 0) + 1.
+REVISION_BUMP = (
+    "INSERT INTO revision (id, value) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET "
+    "value = (CASE WHEN (revision.value > 0) THEN revision.value ELSE 0 END + 1)"
+)
+# Text columns of a submission row and their length limits (None: any length), in the
+# table's column order: what cohort.store.guards checks before every ORM flush.
+SUBMISSION_TEXT: dict[str, int | None] = {
+    "week": 64,
+    "source": 20,
+    "notebook_url": None,
+    "file_sha256": 64,
+    "file_name": 255,
+    "status": 20,
+    "error": None,
+    "import_key": 128,
+}
+SUBMISSION_COLUMNS = (
+    "member_id",
+    "week",
+    "submitted_at",
+    "source",
+    "notebook_url",
+    "file_sha256",
+    "file_name",
+    "status",
+    "error",
+    "selected",
+    "import_key",
+)
+
+
+def check_text(table: str, limits: dict[str, int | None], row: dict[str, Any]) -> None:
+    """Refuse text with a NUL or longer than its column, as cohort.store.guards does."""
+    for column, limit in limits.items():
+        value = row.get(column)
+        if not isinstance(value, str):
+            continue
+        what = f"{table}.{column}"
+        if "\x00" in value:
+            raise ValidationError(
+                f"The text for {what} contains a NUL character; remove it and try again."
+            )
+        if limit and len(value) > limit:
+            raise ValidationError(
+                f"The text for {what} is {len(value)} characters long; at most {limit} "
+                "fit. Shorten it and try again."
+            )
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file of a plain `sqlite:///path` URL that exists; None for anything else."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :]
+    # Query options, URI filenames, percent-escapes and :memory: are SQLAlchemy's to read.
+    if not path or any(c in path for c in "?%#") or path.startswith(":memory:"):
+        return None
+    return path if os.path.isfile(path) else None  # a new database needs its migrations
+
+
+_PG_PREFIXES = ("postgresql+psycopg://",)
+
+
+def open_current(url: str) -> RawStore | None:
+    """The store at `url` on its driver, when it stands at every migration head; else None."""
+    path = _sqlite_path(url)
+    conn: Any = None
+    try:
+        if path is not None:
+            import sqlite3
+
+            conn = sqlite3.connect(path)
+            sqlite_pragmas(conn)
+            store = RawStore(conn, "sqlite")
+        elif url.startswith(_PG_PREFIXES):
+            import psycopg
+
+            conninfo = "postgresql://" + url.split("://", 1)[1]
+            conn = psycopg.connect(conninfo)
+            store = RawStore(conn, "postgresql")
+        else:
+            return None
+        if store.at_heads():
+            return store
+    except Exception:  # noqa: BLE001 - any failure: cohort.store opens it and reports
+        pass
+    if conn is not None:
+        with suppress(Exception):
+            conn.close()
+    return None
+
+
+class RawStore:
+    """One driver connection to a current store, and the intake's statements on it."""
+
+    def __init__(self, conn: Any, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def close(self) -> None:
+        """Close the connection (a transaction left open is rolled back)."""
+        self.conn.close()
+
+    def __enter__(self) -> RawStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.dialect == "sqlite" else statement.replace("?", "%s")
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of one query."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(self._sql(statement), tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the cursor's lastrowid (SQLite) or first column (RETURNING)."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(self._sql(statement), tuple(params))
+            if self.dialect == "sqlite":
+                return cur.lastrowid
+            return cur.fetchone()[0] if cur.description else None
+        finally:
+            cur.close()
+
+    def at_heads(self) -> bool:
+        """True when the store stands at every migration head (as Store._at_heads decides)."""
+        try:
+            found = {r[0] for r in self.rows("SELECT version_num FROM alembic_version")}
+            if not found or found != migration_heads():
+                return False
+            if self.dialect != "sqlite":
+                return True
+            tables = {
+                r[0] for r in self.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            return table_names() <= tables
+        finally:
+            self.conn.rollback()
+
+    def time(self, at: datetime) -> Any:
+        """A time bound as the store's UTCDateTime binds it."""
+        if self.dialect == "sqlite":
+            return sqlite_time(at)
+        if at.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return at.astimezone(UTC).replace(tzinfo=None)
+
+    @staticmethod
+    def read_time(value: Any) -> datetime | None:
+        """A stored time as the store's UTCDateTime reads it (aware, UTC)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+    @contextmanager
+    def reading(self) -> Iterator[RawStore]:
+        """A read-only transaction (ended by a rollback: nothing was written)."""
+        try:
+            yield self
+        finally:
+            self.conn.rollback()
+
+    @contextmanager
+    def writing(self) -> Iterator[RawStore]:
+        """A write transaction: committed with the store's revision bumped (as
+        Store.transaction does after any write), or rolled back on any error."""
+        try:
+            yield self
+            self.run(REVISION_BUMP)
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    # --- the statements ------------------------------------------------------------------
+
+    def member(self, handle: str) -> tuple[int, str]:
+        """(id, kaggle_username) of a member, or NotFound as store.members.by_handle says."""
+        found = self.rows("SELECT id, kaggle_username FROM members WHERE handle = ?", [handle])
+        if not found:
+            raise NotFound(
+                f"No member '{handle}'; check `cohort members list` or import the roster."
+            )
+        return int(found[0][0]), str(found[0][1])
+
+    def import_key_exists(self, key: str) -> bool:
+        """True when a submission was already imported under this key."""
+        return bool(self.rows("SELECT id FROM submissions WHERE import_key = ?", [key]))
+
+    def extension(self, week: str, handle: str) -> datetime | None:
+        """The member's extended deadline for the week, if any."""
+        found = self.rows(
+            "SELECT extensions.until FROM extensions JOIN members "
+            "ON members.id = extensions.member_id "
+            "WHERE extensions.week = ? AND members.handle = ?",
+            [week, handle],
+        )
+        return self.read_time(found[0][0]) if found else None
+
+    def revealed_at(self, week: str) -> datetime | None:
+        """When the week was revealed explicitly, if it was."""
+        found = self.rows("SELECT revealed_at FROM week_state WHERE week = ?", [week])
+        return self.read_time(found[0][0]) if found else None
+
+    def count_files(self, member_id: int, week: str, start: datetime, end: datetime) -> int:
+        """File submissions (not notebook links) of a member for a week in [start, end)."""
+        found = self.rows(
+            "SELECT count(id) FROM submissions WHERE member_id = ? AND week = ? "
+            "AND file_sha256 != '' AND submitted_at >= ? AND submitted_at < ?",
+            [member_id, week, self.time(start), self.time(end)],
+        )
+        return int(found[0][0] or 0)
+
+    def lock_intake(self, member_id: int, week: str) -> None:
+        """store.submissions.lock_intake: PostgreSQL's advisory lock; SQLite's insert-first."""
+        if self.dialect == "postgresql":
+            import zlib
+
+            week_key = zlib.crc32(week.encode()) - 2**31  # into int4's range
+            self.rows("SELECT pg_advisory_xact_lock(?, ?)", [member_id, week_key])
+
+    def add_submission(self, row: dict[str, Any]) -> int:
+        """Insert one submission row (every column the ORM writes); returns its id."""
+        check_text("submissions", SUBMISSION_TEXT, row)
+        values = [
+            self.time(row[c])
+            if c == "submitted_at"
+            else row.get(c, False if c == "selected" else None)
+            for c in SUBMISSION_COLUMNS
+        ]
+        statement = (
+            f"INSERT INTO submissions ({', '.join(SUBMISSION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in SUBMISSION_COLUMNS)})"
+        )
+        if self.dialect == "postgresql":
+            statement += " RETURNING id"
+        return int(self.run(statement, values))
+
+    def upsert_score(self, row: dict[str, Any]) -> None:
+        """Write one score keyed by (submission, solution sha, scorer version)."""
+        self.run(
+            SCORE_UPSERT,
+            [
+                row["submission_id"],
+                row["solution_sha256"],
+                row["scorer_version"],
+                row["public_score"],
+                row["private_score"],
+                self.time(row["scored_at"]),
+            ],
+        )
+
+    def set_status(self, submission_id: int, status: str, error: str) -> None:
+        """Set (status, error) of one submission."""
+        self.run(
+            "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
+            [status, error, submission_id],
+        )
+
+    def scored_sha(self, week: str) -> str:
+        """The solution sha the week's complete set of scores belongs to ('' before any)."""
+        found = self.rows("SELECT solution_sha256 FROM week_state WHERE week = ?", [week])
+        return str(found[0][0]) if found else ""
+
+    def set_scored_sha(self, week: str, sha: str) -> None:
+        """Switch the week's leaderboard to this solution's scores (its state row made first,
+        if absent, as store.scores does: two first intakes of a week may both find none)."""
+        if not self.rows("SELECT week FROM week_state WHERE week = ?", [week]):
+            self.run(
+                "INSERT INTO week_state (week, revealed_by, solution_sha256) VALUES (?, '', '') "
+                "ON CONFLICT DO NOTHING",
+                [week],
+            )
+        self.run("UPDATE week_state SET solution_sha256 = ? WHERE week = ?", [sha, week])
