@@ -64,7 +64,9 @@ def _seed0(readme: Path, label: str) -> float:
     """The seed-0 score a README states for a row: "seed 0 scores 1.234" after the label."""
     import re
 
-    found = re.search(rf"`{re.escape(label)}`: seed 0 scores ([0-9.]+)", readme.read_text())
+    found = re.search(
+        rf"`{re.escape(label)}`: seed 0 scores ([0-9]+(?:\.[0-9]+)?)", readme.read_text()
+    )
     assert found, f"{readme} states no seed-0 score for {label}"
     return float(found.group(1))
 

@@ -278,8 +278,8 @@ class Revision(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# Tables the database fills itself (by triggers, or the cache keyed on their counters): never copied between stores or restored from
-# a backup, since each database's triggers keep its own.
+# Tables the database fills itself (by triggers, and the cache keyed on their counters): never
+# copied between stores or restored from a backup, since each database's triggers keep its own.
 DERIVED_TABLES = frozenset({"week_revisions", "member_week_revisions", "derived_cache"})
 
 
