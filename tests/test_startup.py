@@ -114,7 +114,9 @@ def test_leaderboard_imports_nothing_it_does_not_use(cohort_root: Path) -> None:
     assert result["code"] in (0, None), result["stderr"]
     assert "ann" in result["stdout"]
     assert _heavy(result["modules"]) == []  # the board is read from the store's lines, no frame
-    assert {m.split(".")[0] for m in result["modules"]} & {"numpy", "pyarrow", "pydantic"} == set()
+    found = {m.split(".")[0] for m in result["modules"]}
+    assert found & {"numpy", "pyarrow", "pydantic"} == set()
+    assert "sqlalchemy" not in found  # a store at head is read on its driver (cohort.rawstore)
 
 
 def test_store_at_heads_opens_without_alembic_and_a_newer_one_is_refused(

@@ -379,3 +379,90 @@ class RawStore:
                 [week],
             )
         self.run("UPDATE week_state SET solution_sha256 = ? WHERE week = ?", [sha, week])
+
+    # --- a week's board ------------------------------------------------------------------
+
+    def week_state(self, week: str) -> tuple[str, datetime | None]:
+        """(scored solution sha or '', explicit reveal time or None) of a week."""
+        found = self.rows(
+            "SELECT solution_sha256, revealed_at FROM week_state WHERE week = ?", [week]
+        )
+        return (str(found[0][0]), self.read_time(found[0][1])) if found else ("", None)
+
+    def board_lines(
+        self,
+        week: str,
+        sha: str,
+        version: str,
+        closes_at: datetime,
+        revealed_at: datetime | None,
+        direction: str,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        """store.submissions.board_lines' query for a whole week (every member, no
+        `every_scored`), on the driver: its rows (sid, mid, handle, name, at, sha, pub, priv,
+        pub_order, counted, entries, last), times read as aware UTC."""
+        order = "ASC" if direction == "min" else "DESC"
+        # In the order of the statement's placeholders.
+        params: list[Any] = [True, limit, 1, 0, True, 1, 0, sha, version, week, week, "", True]
+        params.append(self.time(closes_at))
+        revealed = ""
+        if revealed_at is not None:
+            revealed = " AND submissions.submitted_at < ?"
+            params.append(self.time(revealed_at))
+        params += [1, True, limit]
+        found = self.rows(_BOARD_LINES.format(order=order, revealed=revealed), params)
+        return [
+            (
+                int(r[0]),
+                int(r[1]),
+                r[2],
+                r[3],
+                self.read_time(r[4]),
+                r[5],
+                None if r[6] is None else float(r[6]),
+                None if r[7] is None else float(r[7]),
+                int(r[8]),
+                bool(r[9]),
+                int(r[10]),
+                self.read_time(r[11]),
+            )
+            for r in found
+        ]
+
+
+# The query SQLAlchemy compiles from store.submissions.board_lines (members: all; every_scored:
+# off), written once for both drivers: booleans compared with a bound True, not SQLite's
+# `IS 1` or PostgreSQL's bare column (the same rows: neither column holds NULL).
+_PUBLIC = "coalesce(ov.public_score, scores.public_score)"
+_BOARD_LINES = (
+    "SELECT b.sid, b.mid, b.handle, b.name, b.at, b.sha, b.pub, b.priv, b.pub_order, "
+    "b.pub IS NOT NULL AND (b.has_choice = 1 AND b.selected = ? OR b.has_choice = 0 "
+    "AND b.pub_order <= ?) AS counted, b.entries, b.last FROM ("
+    "SELECT submissions.id AS sid, submissions.member_id AS mid, members.handle AS handle, "
+    "members.name AS name, submissions.submitted_at AS at, submissions.file_sha256 AS sha, "
+    f"{_PUBLIC} AS pub, coalesce(ov.private_score, scores.private_score) AS priv, "
+    "submissions.selected AS selected, "
+    "row_number() OVER (PARTITION BY submissions.member_id ORDER BY "
+    f"CASE WHEN ({_PUBLIC} IS NULL) THEN ? ELSE ? END, {_PUBLIC} {{order}}, "
+    "submissions.submitted_at, submissions.id) AS pub_order, "
+    f"max(CASE WHEN ({_PUBLIC} IS NOT NULL AND submissions.selected = ?) THEN ? ELSE ? END) "
+    "OVER (PARTITION BY submissions.member_id) AS has_choice, "
+    "count(*) OVER (PARTITION BY submissions.member_id) AS entries, "
+    "max(submissions.submitted_at) OVER (PARTITION BY submissions.member_id) AS last "
+    "FROM submissions JOIN members ON members.id = submissions.member_id "
+    "LEFT OUTER JOIN scores ON scores.submission_id = submissions.id "
+    "AND scores.solution_sha256 = ? AND scores.scorer_version = ? "
+    "LEFT OUTER JOIN (SELECT score_overrides.submission_id AS submission_id, "
+    "score_overrides.public_score AS public_score, score_overrides.private_score AS private_score "
+    "FROM score_overrides JOIN (SELECT score_overrides.submission_id AS submission_id, "
+    "max(score_overrides.id) AS oid FROM score_overrides GROUP BY score_overrides.submission_id) "
+    "AS latest ON latest.oid = score_overrides.id) AS ov ON ov.submission_id = submissions.id "
+    "LEFT OUTER JOIN extensions ON extensions.member_id = submissions.member_id "
+    "AND extensions.week = ? "
+    "WHERE submissions.week = ? AND submissions.file_sha256 != ? AND members.active = ? "
+    "AND (submissions.submitted_at < ? OR extensions.until IS NOT NULL "
+    "AND submissions.submitted_at < extensions.until){revealed}) AS b "
+    "WHERE b.pub_order = ? OR b.pub IS NOT NULL AND (b.has_choice = 1 AND b.selected = ? "
+    "OR b.has_choice = 0 AND b.pub_order <= ?)"
+)

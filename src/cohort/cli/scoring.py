@@ -171,14 +171,14 @@ def leaderboard(
 ) -> None:
     """Show a week's leaderboard: one row per member, ties to the earlier submission."""
     from cohort import present
-    from cohort.scoring.boards import leaderboard as board_of
+    from cohort.scoring.board_rows import leaderboard_at
 
-    cohort = open_cohort(ctx)
-    board = board_of(cohort, week, private=private)
+    config = open_config(ctx)
+    board = leaderboard_at(config, store_url(ctx, config), week, private, lambda: open_cohort(ctx))
     if json:
         print_json(_board_json(board))
         return
-    tz = cohort.config.tz
+    tz = config.tz
     cols = ["#", "member", "name", f"score ({board.metric})", "entries", "last"] + (
         ["public #", "shake-up"] if private else []
     )
