@@ -261,3 +261,44 @@ def test_arrow_kernels_by_name_match_pyarrow_compute() -> None:
             pc.cast(bad, target)
         with pytest.raises(pa.ArrowInvalid):
             arrow.cast(bad, target)  # lossy casts refused as pyarrow.compute.cast refuses them
+
+
+HELP_WITH_REAL_RICH = """
+import sys
+from cohort.cli import app_for
+sys.argv = ["cohort", *sys.argv[1:]]
+try:
+    app_for(sys.argv[1:])(prog_name="cohort")
+except SystemExit:
+    pass
+"""
+
+
+def test_help_defers_the_rich_modules_it_never_uses_and_reads_the_same(cohort_root: Path) -> None:
+    for args, code in (([], 2), (["--help"], 0)):  # no command: the listing, as a usage error
+        result = _run(cohort_root, *args)
+        assert (result["code"] or 0) == code, result["stderr"]
+        assert not {"markdown_it", "rich.pretty"} & set(result["modules"])
+        real = subprocess.run(
+            [sys.executable, "-c", HELP_WITH_REAL_RICH, *args],
+            cwd=cohort_root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (result["stdout"] + result["stderr"]).strip() == (real.stdout + real.stderr).strip()
+        assert "Usage: cohort" in real.stdout + real.stderr
+
+
+def test_a_deferred_rich_module_loads_for_real_on_first_use() -> None:
+    probe = (
+        "import sys; from cohort.cli import _defer_unused_rich; _defer_unused_rich(); "
+        "from rich.markdown import Markdown; from rich.traceback import Traceback; "
+        "import rich.markdown, rich.traceback; "
+        "md = Markdown('# hi'); "
+        "exc = ValueError('x'); tb = Traceback.from_exception(ValueError, exc, None); "
+        "print(type(md).__module__, type(tb).__module__, "
+        "isinstance(md, sys.modules['rich.markdown'].Markdown))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["rich.markdown", "rich.traceback", "True"], out.stderr

@@ -218,8 +218,46 @@ from cohort.cli import (  # noqa: E402,F401
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.argv[1:] in ([], ["--help"]):
+        _defer_unused_rich()
     app_for(sys.argv[1:])(prog_name="cohort")
     sys.exit(0)
+
+
+# Rich modules typer's help renderer imports at its top and `cohort --help` never uses: Markdown
+# renders help in "markdown" markup mode (cohort's is "rich"), Traceback pretty exceptions
+# (off). Importing them (markdown-it, rich.pretty) was ~0.05 s of the listing's ~0.3 s.
+_UNUSED_BY_HELP = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+
+
+def _defer_unused_rich() -> None:
+    """Stand in for those modules until something really uses them (then the real one loads)."""
+    import importlib
+    import types
+
+    for module, name in _UNUSED_BY_HELP.items():
+        if module in sys.modules:
+            continue
+        stub = types.ModuleType(module, "Loaded on first use (cohort.cli._defer_unused_rich).")
+
+        def real(module: str = module, name: str = name, stub: Any = stub) -> Any:
+            if sys.modules.get(module) is stub:
+                del sys.modules[module]
+            return getattr(importlib.import_module(module), name)
+
+        # A class, not a function: typer's annotations read `Markdown | Text`.
+        stand_in = type(
+            name,
+            (),
+            {
+                "__new__": lambda cls, *a, _real=real, **k: _real()(*a, **k),
+                "from_exception": classmethod(
+                    lambda cls, *a, _real=real, **k: _real().from_exception(*a, **k)
+                ),
+            },
+        )
+        setattr(stub, name, stand_in)
+        sys.modules[module] = stub
 
 
 _ROOT_VALUES = ("--root", "--db")  # the root's options that take a value
