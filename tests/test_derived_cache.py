@@ -39,20 +39,20 @@ def _uncached(cohort: Cohort, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 
 def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Week ids, one per week whose board rows or resampled points were built, not read."""
+    """One entry per week whose board rows or members' resampled bests were built, not read."""
     built: list[str] = []
-    board_rows, week_points = boards._board_rows, selection._week_points
+    board_rows, week_best = boards._board_rows, selection._week_best
 
     def counted_rows(cohort, week, private):
         built.append(f"board {week.id}")
         return board_rows(cohort, week, private)
 
-    def counted_points(cohort, week, *args):
-        built.append(f"bootstrap {week}")
-        return week_points(cohort, week, *args)
+    def counted_best(cohort, week, revealed, draws, only):
+        built.append(f"bootstrap {week} {'all' if only is None else len(only)}")
+        return week_best(cohort, week, revealed, draws, only)
 
     monkeypatch.setattr(boards, "_board_rows", counted_rows)
-    monkeypatch.setattr(selection, "_week_points", counted_points)
+    monkeypatch.setattr(selection, "_week_best", counted_best)
     return built
 
 
@@ -70,15 +70,46 @@ def test_a_fresh_process_reads_the_stored_values_and_a_new_entry_rebuilds_its_we
     revision._KEPT.clear()
     assert selection.select(season, top=2).as_dict() == first
     assert built == []  # every board and resample came from the database
-    # A new entry in week 2 moves week 2's counters: its board and resamples are built again,
-    # week 1's are read; the result is what an uncached run gives.
+    # A new entry in week 2 moves week 2's counters: its board and dee's resampled bests are
+    # built again, week 1's are read; the result is what an uncached run gives.
     path = tmp_path / "dee-2.csv"
     pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
     intake.submit(season, "dee", "2", path, at=START + timedelta(days=8, hours=10))
     revision._KEPT.clear()
     after = selection.select(season, top=2).as_dict()
-    assert sorted(set(built)) == ["board 02-b", "bootstrap 02-b"]
+    # Of week 2's resamples, only dee's bests are scored again: one member.
+    assert sorted(set(built)) == ["board 02-b", "bootstrap 02-b 1"]
     assert after != first and after == _uncached(season, monkeypatch)
+
+
+def test_after_each_of_a_series_of_writes_a_fresh_process_selects_as_an_uncached_run(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """New entries better and worse than a member's best, in either week, a contribution, a
+    member deactivated and back: after each, the kept path gives the uncached selection."""
+    from cohort.season import contributions
+    from cohort.sheets.roster import set_active
+
+    def entry(handle: str, week: str, like: str, hours: int) -> None:
+        path = tmp_path / f"{handle}-{week}-{hours}.csv"
+        pd.DataFrame({"id": IDS, "label": PREDICTIONS[like]}).to_csv(path, index=False)
+        days = 1 if week == "1" else 8
+        intake.submit(season, handle, week, path, at=START + timedelta(days=days, hours=hours))
+
+    writes = [
+        lambda: entry("dee", "2", "ann", 10),  # dee's first entry in week 2: a new board line
+        lambda: entry("bob", "1", "dee", 13),  # worse than bob's best: his line stands
+        lambda: entry("cy", "1", "ann", 14),  # better: cy passes bob
+        lambda: contributions.add(season, "bob", "presented", week_ref="2"),
+        lambda: set_active(season.store, "dee", False, "test"),
+        lambda: set_active(season.store, "dee", True, "test"),
+    ]
+    selection.select(season, top=2)  # everything kept
+    for step, write in enumerate(writes):
+        write()
+        revision._KEPT.clear()
+        kept = selection.select(season, top=2).as_dict()
+        assert kept == _uncached(season, monkeypatch), step
 
 
 def test_a_value_stored_by_other_code_is_built_again(

@@ -177,13 +177,13 @@ def _touch(root: Path) -> None:
     cohort.store.dispose()
 
 
-def _submit_one(root: Path, round_: int) -> None:
+def _submit_one(root: Path, round_: int, weeks: list[str] = WEEKS) -> None:
     """A member's new scored entry in one week (a different week each round): the write a
     workshop makes most. That week's lines are read again; the other weeks' stay cached."""
     from cohort.scoring.solution import SCORER_VERSION
 
     cohort = Cohort.open(root)
-    week = cohort.config.week(WEEKS[round_ % len(WEEKS)])
+    week = cohort.config.week(weeks[round_ % len(weeks)])
     with cohort.store.transaction() as tx:
         stamp = revision.score_stamp(tx, week.id)
         assert stamp is not None, "the bench week has a scored submission to copy"

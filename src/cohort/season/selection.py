@@ -17,12 +17,13 @@ from cohort.errors import CohortError, Conflict, ValidationError
 from cohort.season.formula import (
     BELOW_CUT_SHOWN,
     BOOTSTRAP_SEED,
+    DECIMALS,
     WeekResample,
     ahead_probability,
     bootstrap_from_points,
     cut,
     draw_rows,
-    resampled_points,
+    percentile_rank_rows,
     week_points,
 )
 from cohort.season.standings import StandingRow, Standings, standings
@@ -228,23 +229,34 @@ def _resampled_weeks(
         with cohort.store.transaction() as tx:
             for k, (col, week) in enumerate(kept_columns):
                 revealed, solution = table.revealed[week], solutions[week]
+                direction = cohort.config.week(week).competition.direction
+                key = (
+                    revealed,
+                    solution.sha256,
+                    solution.metric,
+                    direction,
+                    tuple(lengths),
+                    samples,
+                    BOOTSTRAP_SEED,
+                )
                 try:
+                    # The week's points on every resample, kept per week; when the week moved,
+                    # from its members' resampled bests, kept per member (a new entry scores
+                    # one member's files again). Points are ranks among everyone on the board,
+                    # so they are computed from all the bests (a few ms), but only then.
                     handles, points = store_revision.by_weeks(
                         tx,
                         "bootstrap",
                         [week],
-                        (
-                            revealed,
-                            solution.sha256,
-                            solution.metric,
-                            cohort.config.week(week).competition.direction,
-                            tuple(lengths),
-                            samples,
-                            BOOTSTRAP_SEED,
-                            formula.performance_weight,
-                        ),
+                        (*key, formula.performance_weight),
                         partial(
-                            _week_points, cohort, week, revealed, [d[k] for d in draws], formula
+                            _week_points,
+                            tx,
+                            cohort,
+                            week,
+                            key,
+                            [d[k] for d in draws],
+                            formula.performance_weight,
                         ),
                     )
                 except CohortError as error:
@@ -262,19 +274,50 @@ def _resampled_weeks(
 
 
 def _week_points(
-    cohort: Cohort, week: str, revealed: bool, draws: list[np.ndarray], formula: Formula
+    tx: Any,
+    cohort: Cohort,
+    week: str,
+    key: tuple[Any, ...],
+    draws: list[np.ndarray],
+    weight: float,
 ) -> tuple[list[str], np.ndarray]:
-    """The week's members (handles) and their points on each resample (samples x members)."""
-    resample, handles = _week_resample(cohort, week, revealed)
+    """The week's members on the board (handles) and their points on each resample (samples x
+    members), from each member's resampled bests (kept per member)."""
+    from cohort.store import revision as store_revision
+
+    revealed, direction, samples = key[0], key[3], key[5]
+    best = store_revision.by_members(
+        tx,
+        "bootstrap_best",
+        week,
+        key,
+        partial(_week_best, cohort, week, revealed, draws),
+        lambda item: item[0],
+    )
+    scores = np.stack([b for _, _, b in best], axis=1) if best else np.empty((samples, 0))
+    points = np.round(percentile_rank_rows(scores, direction) * weight, DECIMALS)
+    return [h for _, h, _ in best], points
+
+
+def _week_best(
+    cohort: Cohort, week: str, revealed: bool, draws: list[np.ndarray], only: list[int] | None
+) -> list[tuple[int, str, np.ndarray]]:
+    """(member id, handle, their best score on each resample) for each member on the week's
+    board (`only`: of those members). A member's bests depend on their own files alone, so they
+    are kept per member (`store.revision.by_members`): a new entry re-scores one member's files."""
+    resample, ids, handles = _week_resample(cohort, week, revealed, only)
     if not len(resample.members):
-        return [], np.empty((len(draws), 0))
-    members, points = resampled_points(resample, draws, formula)
-    return [handles[m] for m in members], points
+        return []
+    positions, best = resample.best(resample.resampled(draws))
+    return [(ids[p], handles[p], best[:, k]) for k, p in enumerate(positions)]
 
 
-def _week_resample(cohort: Cohort, week: str, revealed: bool) -> tuple[WeekResample, list[str]]:
-    """The week's counted rows and, per member on the board, every submission that could be
-    their line (candidates grouped by member, members numbered into the returned handles).
+def _week_resample(
+    cohort: Cohort, week: str, revealed: bool, only: list[int] | None = None
+) -> tuple[WeekResample, list[int], list[str]]:
+    """The week's counted rows and, per member on the board (`only`: of those), every
+    submission that could be their line (candidates grouped by member, members numbered into
+    the returned member ids and handles).
 
     Before reveal a member's line is their best public score of all their files; after reveal it
     is the best private score of their counted (selected, else best public) files. Each resample
@@ -286,13 +329,18 @@ def _week_resample(cohort: Cohort, week: str, revealed: bool) -> tuple[WeekResam
     wk = cohort.config.week(week)
     # The store's board lines: after reveal the counted files only (a few per member), before
     # it every file with a public score, never a frame of every submission.
-    lines = boards.board_lines(cohort, wk, every_scored=not revealed)
-    handles = sorted({ln.handle for ln in lines if ln.public_score is not None})
-    number = {h: i for i, h in enumerate(handles)}
+    wanted = None if only is None else set(only)
+    lines = [
+        ln
+        for ln in boards.board_lines(cohort, wk, every_scored=not revealed)
+        if ln.public_score is not None and (wanted is None or ln.member_id in wanted)
+    ]
+    owners = sorted({(ln.member_id, ln.handle) for ln in lines})
+    number = {m: i for i, (m, _) in enumerate(owners)}
     files = sorted(
-        (number[ln.handle], ln.submission_id, ln.file_sha256)
+        (number[ln.member_id], ln.submission_id, ln.file_sha256)
         for ln in lines
-        if ln.public_score is not None and (ln.counted if revealed else True)
+        if ln.counted or not revealed
     )
     solution = load_solution(cohort, week)
     # Private rows only once revealed, so the tie check never leaks a hidden score.
@@ -309,7 +357,7 @@ def _week_resample(cohort: Cohort, week: str, revealed: bool) -> tuple[WeekResam
         wk.competition.direction,
         files=which.reshape(-1),
     )
-    return resample, handles
+    return resample, [m for m, _ in owners], [h for _, h in owners]
 
 
 # --- freeze ---------------------------------------------------------------------------------
