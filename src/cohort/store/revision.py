@@ -104,6 +104,21 @@ def by_members(
     The result is grouped by member id, each member's items in the order `build` gave them. A
     new entry in a 1,000-member week reads one member's rows instead of the week's thousands."""
     engine = tx.get_bind()
+    (week_value,), members = weeks_stamp(tx, [week])
+    if _wrote(tx):
+        return _flat(_group(build(None), owner))
+    key = (id(engine), f"members:{name}:{week}")
+    kept = _KEPT.get(key)
+    found = kept[2] if kept is not None and kept[0]() is engine else None
+    if found is None:
+        stored = _load(tx, key[1])
+        found = stored[1] if stored is not None else None
+    # 0010's week counter moves with every member counter of the week (the same triggers'
+    # tables), so an unmoved week needs no read of its members' counters.
+    if found is not None and found[0] == (week_value, members, extra):
+        if kept is None or kept[2] is not found:
+            _keep(key, engine, None, found)
+        return _flat(found[2])
     revs = dict(
         tx.execute(
             select(MemberWeekRevision.member_id, MemberWeekRevision.value).where(
@@ -111,34 +126,24 @@ def by_members(
             )
         ).all()
     )
-    _, members = weeks_stamp(tx, [])
-    if _wrote(tx):
-        return _flat(_group(build(None), owner))
     whole = (members, revs.pop(0, 0), extra)
-    key = (id(engine), f"members:{name}:{week}")
-    kept = _KEPT.get(key)
-    found = kept[2] if kept is not None and kept[0]() is engine and kept[1] == whole else None
-    if found is None:
-        stored = _load(tx, key[1])
-        found = stored[1] if stored is not None and stored[0] == whole else None
-        if found is not None:
-            _keep(key, engine, whole, found)
-    if found is not None:
-        old_revs, old_groups = found
+    if found is not None and found[1][0] == whole:
+        old_revs, old_groups = found[1][1], found[2]
         changed = [m for m, v in revs.items() if old_revs.get(m) != v]
         if not changed:
-            return _flat(old_groups)
-        if len(changed) * 2 <= len(revs):  # else reading the whole week is as quick
+            groups = old_groups
+        elif len(changed) * 2 <= len(revs):  # else reading the whole week is as quick
             moved = set(changed)
             groups = {m: items for m, items in old_groups.items() if m not in moved}
             groups.update(_group(build(sorted(changed)), owner))
             groups = dict(sorted(groups.items()))
-            _keep(key, engine, whole, (revs, groups))
-            _save(engine, key[1], whole, (revs, groups))
-            return _flat(groups)
-    groups = _group(build(None), owner)
-    _keep(key, engine, whole, (revs, groups))
-    _save(engine, key[1], whole, (revs, groups))
+        else:
+            groups = _group(build(None), owner)
+    else:
+        groups = _group(build(None), owner)
+    value = ((week_value, members, extra), (whole, revs), groups)
+    _keep(key, engine, None, value)
+    _save(engine, key[1], None, value)
     return _flat(groups)
 
 
