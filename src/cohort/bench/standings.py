@@ -82,7 +82,9 @@ def _season(cohort: Any, per_week: int) -> None:
             sol.truth
             + rng.normal(0, 1, (per_week, ROWS)) * skill[np.arange(per_week) % len(members), None]
         )
-        shas = [f"{week}{i:060d}"[:64] for i in range(per_week)]
+        # One distinct file per submission: the week id, then the index zero-padded to 64
+        # characters (cut to 64 after padding, ten submissions in a row once shared a sha).
+        shas = [f"{week}{i:0{64 - len(week)}d}" for i in range(per_week)]
         for sha, values in zip(shas, stack, strict=True):
             path = parsed_path(cohort, wk, sha, sol.key)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +111,12 @@ def _season(cohort: Any, per_week: int) -> None:
                 ],
             )
         pub, priv = runs.score_values(sol, stack)
+        by_sha = {sha: (p, q) for sha, p, q in zip(shas, pub, priv, strict=True)}
         with cohort.store.transaction() as tx:
-            ids = [sid for sid, _, _ in store_subs.stored_files(tx, week)]
+            # By sha: the store lists a week's files in its own order, not the order written
+            # (scores given in list order once belonged to other files, so the tie check,
+            # which scores the files themselves, disagreed with the boards).
+            files = store_subs.stored_files(tx, week)
             at = opens + timedelta(days=1)
             store_scores.upsert_many(
                 tx,
@@ -119,11 +125,11 @@ def _season(cohort: Any, per_week: int) -> None:
                         "submission_id": sid,
                         "solution_sha256": sol.sha256,
                         "scorer_version": SCORER_VERSION,
-                        "public_score": float(p),
-                        "private_score": float(q),
+                        "public_score": float(by_sha[sha][0]),
+                        "private_score": float(by_sha[sha][1]),
                         "scored_at": at,
                     }
-                    for sid, p, q in zip(ids, pub, priv, strict=True)
+                    for sid, sha, _ in files
                 ],
             )
             store_scores.set_scored_sha(tx, week, sol.sha256)
