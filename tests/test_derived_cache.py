@@ -174,3 +174,28 @@ def test_an_in_memory_store_keeps_nothing_in_its_tables() -> None:
     with store.transaction() as tx:
         assert revision.by_weeks(tx, "t", ["x"], None, lambda: [3]) == [3]
         assert tx.execute(text("SELECT count(*) FROM derived_cache")).scalar_one() == 0
+
+
+def test_the_tie_check_on_the_rows_as_they_are_gives_each_members_board_points(
+    season: Cohort,
+) -> None:
+    """One "resample" drawing every row once is the board itself: each member's points from
+    the tie check's own scoring of their files equal the standings' (files and scores agree)."""
+    import numpy as np
+
+    from cohort.scoring.solution import load_solution
+
+    table = standings.standings(season)
+    shown = table.table.set_index("handle")
+    for week in table.weeks:
+        revealed, solution = table.revealed[week], load_solution(season, week)
+        rows = int((~solution.public if revealed else solution.public).sum())
+        direction = season.config.week(week).competition.direction
+        key = (revealed, solution.sha256, solution.metric, direction, (rows,), 1, -1)
+        with season.store.transaction() as tx:
+            handles, points = selection._week_points(
+                tx, season, week, key, [np.arange(rows)], table.formula.performance_weight
+            )
+        assert handles and len(handles) == points.shape[1]
+        for handle, value in zip(handles, points[0], strict=True):
+            assert value == pytest.approx(shown.loc[handle, week]), (week, handle)
