@@ -56,3 +56,23 @@ def test_the_drivers_board_is_the_stores_board(
     assert len(opened) == (len(WEEKS) if hidden else 0)
     assert not hidden or "AccessDenied" in str(want)
     c.store.dispose()
+
+
+def test_a_week_past_the_drivers_size_is_read_by_the_store(make_cohort, monkeypatch) -> None:
+    c = _season(make_cohort, 0, True)
+    week_id = next(iter(WEEKS))
+    opened: list[bool] = []
+
+    def open_cohort() -> Any:
+        opened.append(True)
+        return c
+
+    files = 160  # each week of the season: 160 entries, some of them links
+    monkeypatch.setattr(board_rows, "DRIVER_FILES", files)  # every week fits
+    small = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, open_cohort)
+    monkeypatch.setattr(board_rows, "DRIVER_FILES", 10)
+    large = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, open_cohort)
+    assert opened == [True]  # the second went to boards.leaderboard (its derived cache)
+    assert isinstance(large, boards.Leaderboard) and not isinstance(small, boards.Leaderboard)
+    assert astuple(large) == astuple(small)
+    c.store.dispose()

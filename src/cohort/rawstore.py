@@ -389,6 +389,13 @@ class RawStore:
         )
         return (str(found[0][0]), self.read_time(found[0][1])) if found else ("", None)
 
+    def week_files(self, week: str) -> int:
+        """How many file submissions the week holds."""
+        found = self.rows(
+            "SELECT count(id) FROM submissions WHERE week = ? AND file_sha256 != ''", [week]
+        )
+        return int(found[0][0] or 0)
+
     def board_lines(
         self,
         week: str,

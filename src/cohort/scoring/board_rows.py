@@ -3,7 +3,8 @@
 A fresh process reading one board spent ~0.5 s of its ~0.7 s importing SQLAlchemy for two
 queries. On a store at every migration head this runs `boards.leaderboard`'s rules over
 rawstore's copy of the board-lines query; anything else (a store to migrate, a private board
-still hidden) goes to `boards.leaderboard` itself, which says why. The rows are
+still hidden, a week too large to read whole in a moment) goes to `boards.leaderboard`
+itself, which says why or reads its derived cache. The rows are
 `boards.LeaderboardRow`'s fields; tests/test_board_rows.py holds the two equal on both stores.
 """
 
@@ -20,6 +21,12 @@ from cohort.workspace import utcnow
 
 if TYPE_CHECKING:
     from cohort.workspace import Cohort
+
+
+# The most file submissions a week may hold for its board to be read on the driver. The
+# board query reads every one (~16 us a file on SQLite: 0.8 s at 50,000); above this a fresh
+# cohort.store reads the board its derived cache keeps (migration 0012) for less than that.
+DRIVER_FILES = 10_000
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ def _read(
         revealed = week.is_closed(now) or revealed_at is not None
         if private and not revealed:
             return None  # boards.leaderboard refuses it, in its words
+        if db.week_files(week.id) > DRIVER_FILES:
+            return None  # a large week's board is read from the store's derived cache
         found = db.board_lines(
             week.id,
             sha,
