@@ -16,6 +16,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,7 @@ def _touch(root: Path) -> None:
     cohort.store.dispose()
 
 
-def _submit_one(root: Path, round_: int, weeks: list[str] = WEEKS) -> None:
+def _submit_one(root: Path, round_: int, weeks: Sequence[str] = WEEKS) -> None:
     """A member's new scored entry in one week (a different week each round): the write a
     workshop makes most. That week's lines are read again; the other weeks' stay cached."""
     from cohort.scoring.solution import SCORER_VERSION
