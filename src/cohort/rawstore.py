@@ -10,10 +10,10 @@ which migrates, reports, and owns every other statement.
 It lives beside `cohort.store`, not in it, because importing that package imports
 SQLAlchemy. The rows it writes are the rows `cohort.store` writes (tests/test_rawstore.py
 compares them on both stores); the database's triggers (migrations 0010-0011) keep the
-revision counters of raw writes as of any other. What it shares with `cohort.store` (the
-default URL, the migration heads, the SQLite pragmas, time text and score upsert) is
-repeated here, not imported, and tests/test_rawstore.py holds each copy equal to the
-store's.
+revision counters of raw writes as of any other. The default URL, the migration heads and
+the SQLite pragmas are defined here and imported by `cohort.store`; the time text and score
+upsert are repeated here (the store builds them with SQLAlchemy), and tests/test_rawstore.py
+holds each copy equal to the store's.
 """
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ def table_names() -> frozenset[str]:
 
 
 def sqlite_pragmas(conn: Any) -> None:
-    """The settings cohort.store gives every SQLite connection (WAL, foreign keys, a writer
-    waiting up to 60 s for the write lock)."""
+    """The settings every SQLite connection gets, here and in cohort.store: WAL (the app reads
+    while `cohort score` writes), foreign keys, and a writer waiting up to 60 s for the write
+    lock (20 members submitting at once during a rescore on 2 busy cores waited past 10 s,
+    tools/scale.py)."""
     cur = conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -4,16 +4,17 @@ A fresh process reading one board spent ~0.5 s of its ~0.7 s importing SQLAlchem
 queries. On a store at every migration head this runs `boards.leaderboard`'s rules over
 rawstore's copy of the board-lines query; anything else (a store to migrate, a private board
 still hidden, a week too large to read whole in a moment) goes to `boards.leaderboard`
-itself, which says why or reads its derived cache. The rows are
-`boards.LeaderboardRow`'s fields; tests/test_board_rows.py holds the two equal on both stores.
+itself, which says why or reads its derived cache. The row and board classes and the ranking
+are the ones `boards.leaderboard` uses; tests/test_board_rows.py holds the two paths' boards
+equal on both stores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cohort.config import CohortConfig, Competition
 from cohort.scoring import SCORER_VERSION
@@ -47,9 +48,36 @@ class Line:
     last_submitted_at: datetime
 
 
+class Candidate(Protocol):
+    """What the ranking reads of a line: `Line`, or the store's own `BoardLine`."""
+
+    @property
+    def submission_id(self) -> int: ...
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def handle(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def public_score(self) -> float | None: ...
+    @property
+    def private_score(self) -> float | None: ...
+    @property
+    def public_order(self) -> int: ...
+    @property
+    def counted(self) -> bool: ...
+    @property
+    def entries(self) -> int: ...
+    @property
+    def last_submitted_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class Row:
-    """boards.LeaderboardRow's fields: one member's line on a week's leaderboard."""
+    """One member's line on a week's leaderboard (`boards.LeaderboardRow`)."""
 
     rank: int
     handle: str
@@ -64,7 +92,7 @@ class Row:
 
 @dataclass(frozen=True)
 class Board:
-    """boards.Leaderboard's fields."""
+    """A week's public or private leaderboard (`boards.Leaderboard`)."""
 
     week: str
     private: bool
@@ -123,8 +151,10 @@ def _read(
     return Board(week.id, private, revealed, comp.metric, comp.direction, rows)
 
 
-def board_rows(lines: list[Line], comp: Competition, private: bool) -> list[Row]:
-    """The board from a week's candidate lines (boards._board_rows' rule)."""
+def board_rows(lines: Sequence[Candidate], comp: Competition, private: bool) -> list[Row]:
+    """The board from a week's candidate lines: the public board ranks each member's best public
+    line; the private one the best private score of their counted lines, with the public rank
+    beside it and the change between the two."""
     public = _ranked([ln for ln in lines if ln.public_order == 1], "public_score", comp.direction)
     if private:
         board = _ranked([ln for ln in lines if ln.counted], "private_score", comp.direction)
@@ -133,19 +163,19 @@ def board_rows(lines: list[Line], comp: Competition, private: bool) -> list[Row]
     return [_row(rank, ln, ln.public_score, None) for rank, ln in public]
 
 
-def _ranked(lines: list[Line], col: str, direction: str) -> list[tuple[int, Line]]:
+def _ranked(lines: Sequence[Candidate], col: str, direction: str) -> list[tuple[int, Candidate]]:
     """Each member's best line by `col`, ranked 1..n; ties go to the earlier submission, then
     the lower id."""
     sign = 1.0 if direction == "min" else -1.0
     scored = [ln for ln in lines if getattr(ln, col) is not None]
     scored.sort(key=lambda ln: (sign * getattr(ln, col), ln.submitted_at, ln.submission_id))
-    best: dict[int, Line] = {}
+    best: dict[int, Candidate] = {}
     for ln in scored:
         best.setdefault(ln.member_id, ln)
     return list(enumerate(best.values(), start=1))
 
 
-def _row(rank: int, ln: Line, score: float | None, public_rank: int | None) -> Row:
+def _row(rank: int, ln: Candidate, score: float | None, public_rank: int | None) -> Row:
     return Row(
         rank,
         ln.handle,

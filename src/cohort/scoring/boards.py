@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cohort.config import Competition, Week
 from cohort.errors import AccessDenied, Conflict, IntakeRefused, ValidationError
-from cohort.scoring import SCORER_VERSION, deadlines
+from cohort.scoring import SCORER_VERSION, board_rows, deadlines
 from cohort.store import audit
 from cohort.store import members as store_members
 from cohort.store import scores as store_scores
@@ -81,31 +81,10 @@ def week_has_scores(cohort: Cohort, week_ref: str) -> bool:
 # --- leaderboards ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LeaderboardRow:
-    """One member's line on a week's leaderboard."""
-
-    rank: int
-    handle: str
-    name: str
-    score: float
-    entries: int
-    last_submitted_at: datetime
-    submission_id: int
-    public_rank: int | None = None
-    rank_change: int | None = None
-
-
-@dataclass(frozen=True)
-class Leaderboard:
-    """A week's public or private leaderboard."""
-
-    week: str
-    private: bool
-    revealed: bool
-    metric: str
-    direction: str
-    rows: list[LeaderboardRow]
+# One member's line on a week's leaderboard, and a board: `cohort leaderboard` builds the same
+# rows on the database driver (scoring.board_rows), so the classes and the ranking live there.
+LeaderboardRow = board_rows.Row
+Leaderboard = board_rows.Board
 
 
 # The last few week frames, keyed on the store's revision (bumped by every write).
@@ -232,16 +211,7 @@ def leaderboard(
 
 
 def _board_rows(cohort: Cohort, week: Week, private: bool) -> list[LeaderboardRow]:
-    comp = week.competition
-    lines = board_lines(cohort, week)
-    public = _ranked([ln for ln in lines if ln.public_order == 1], "public_score", comp.direction)
-    if private:
-        board = _ranked([ln for ln in lines if ln.counted], "private_score", comp.direction)
-        public_rank = {ln.member_id: rank for rank, ln in public}
-        return [
-            _line_row(rank, ln, ln.private_score, public_rank[ln.member_id]) for rank, ln in board
-        ]
-    return [_line_row(rank, ln, ln.public_score, None) for rank, ln in public]
+    return board_rows.board_rows(board_lines(cohort, week), week.competition, private)
 
 
 def board_lines(
@@ -277,36 +247,6 @@ def board_lines(
             ),
             lambda line: line.member_id,
         )
-
-
-def _ranked(
-    lines: list[store_subs.BoardLine], col: str, direction: str
-) -> list[tuple[int, store_subs.BoardLine]]:
-    """Each member's best line by `col`, ranked 1..n; ties go to the earlier submission, then
-    the lower id (the rule of `best_per_member`)."""
-    sign = 1.0 if direction == "min" else -1.0
-    scored = [ln for ln in lines if getattr(ln, col) is not None]
-    scored.sort(key=lambda ln: (sign * getattr(ln, col), ln.submitted_at, ln.submission_id))
-    best: dict[int, store_subs.BoardLine] = {}
-    for ln in scored:
-        best.setdefault(ln.member_id, ln)
-    return list(enumerate(best.values(), start=1))
-
-
-def _line_row(
-    rank: int, ln: store_subs.BoardLine, score: float | None, public_rank: int | None
-) -> LeaderboardRow:
-    return LeaderboardRow(
-        rank,
-        ln.handle,
-        ln.name,
-        float(score),  # type: ignore[arg-type]  # _ranked keeps scored lines only
-        ln.entries,
-        ln.last_submitted_at,
-        ln.submission_id,
-        public_rank,
-        None if public_rank is None else public_rank - rank,
-    )
 
 
 def _board_frame(files: pd.DataFrame, comp: Competition, private: bool) -> pd.DataFrame:

@@ -8,12 +8,8 @@ frozen dataclasses or DataFrames, never ORM rows.
 
 from __future__ import annotations
 
-import ast
-import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +19,22 @@ from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohort.errors import ConfigError, Conflict, StorageError
+
+# The store's location and schema version, and the SQLite settings, are defined once in
+# cohort.rawstore (the driver-level submit path, which must not import SQLAlchemy).
+from cohort.rawstore import (  # noqa: F401 - DB_FILE, default_url: the store's API
+    DB_FILE,
+    ENV_URL,
+    MIGRATIONS,
+    default_url,
+    migration_heads,
+    sqlite_pragmas,
+)
 from cohort.store import guards  # noqa: F401 - text checked before every flush
 from cohort.store.tables import Base, Revision
 
-DB_FILE = "cohort.db"
-ENV_URL = "COHORT_DATABASE_URL"
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
 # A transaction handle: callers pass it back to store functions and never use it for SQL.
 Tx = Session
-
-
-def default_url(root: Path) -> str:
-    """COHORT_DATABASE_URL if set, else the SQLite file cohort.db at the cohort root."""
-    return os.environ.get(ENV_URL) or f"sqlite:///{(root / DB_FILE).resolve()}"
 
 
 WROTE = "cohort_wrote"
@@ -52,26 +50,6 @@ def _note_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     # so a write cannot forget to bump the revision.
     if statement.lstrip()[:7].upper().startswith(_WRITES):
         conn.info[WROTE] = True
-
-
-_HEAD_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
-
-
-@lru_cache(maxsize=1)
-def migration_heads() -> frozenset[str]:
-    """The revisions no other migration builds on, read from the version files' text.
-
-    Several migrations branch from 0001, so the store upgrades to "heads" (a set)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(_HEAD_LINE.findall(path.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            continue
-        revisions.add(ast.literal_eval(found["revision"]))
-        down = ast.literal_eval(found.get("down_revision", "None"))
-        parents.update([down] if isinstance(down, str) else down or ())
-    return frozenset(revisions - parents)
 
 
 def bump_revision(dialect: str, past: int = 0) -> Any:
@@ -96,14 +74,9 @@ def bump_revision(dialect: str, past: int = 0) -> Any:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets the Streamlit app read while `cohort score` writes; foreign keys are off by default.
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    # Writers queue for SQLite's one write lock; 20 members submitting at once while a rescore
-    # runs, on 2 busy cores, waited past 10 s (tools/scale.py), so a writer waits up to 60 s.
-    cur.execute("PRAGMA busy_timeout=60000")
-    cur.close()
+    # WAL lets the Streamlit app read while `cohort score` writes; foreign keys are off by
+    # default; writers queue for the write lock up to 60 s (see rawstore.sqlite_pragmas).
+    sqlite_pragmas(dbapi_conn)
 
 
 class Store:
