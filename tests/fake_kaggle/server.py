@@ -135,6 +135,10 @@ class FakeRun:
     ref: str
     root: Path
     process: subprocess.Popen[bytes] | None = None
+    # Set by stop_runs under `guard`: a run stopped before its thread started the process
+    # (the next test's reset came first) never starts it, in a folder already removed.
+    stopped: bool = False
+    guard: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -198,9 +202,11 @@ class FakeKaggle:
     def stop_runs(self) -> None:
         """Kill what is still running and remove the runs' folders."""
         for run in self.runs.values():
-            if run.process is not None and run.process.poll() is None:
-                run.process.kill()
-                run.process.wait()
+            with run.guard:
+                run.stopped = True
+                if run.process is not None and run.process.poll() is None:
+                    run.process.kill()
+                    run.process.wait()
             shutil.rmtree(run.root, ignore_errors=True)
 
 
@@ -568,14 +574,17 @@ def _start_run(state: FakeKaggle, ref: str, kernel: FakeKernel) -> None:
     state.runs[f"{ref}#{len(state.runs)}"] = run
 
     def work() -> None:
-        kernel.status = "RUNNING"
-        run.process = subprocess.Popen(
-            [sys.executable, str(RUNNER), str(root / "kernel.ipynb"), str(working)],
-            cwd=working,
-            env=_run_environment(root, input_root),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        with run.guard:
+            if run.stopped:
+                return
+            kernel.status = "RUNNING"
+            run.process = subprocess.Popen(
+                [sys.executable, str(RUNNER), str(root / "kernel.ipynb"), str(working)],
+                cwd=working,
+                env=_run_environment(root, input_root),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
         try:
             log, _ = run.process.communicate(timeout=RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
