@@ -2,11 +2,12 @@
 
 tests/test_weeks_report.py's claim test executes every starter once (seed 0, as `cohort weeks
 report` does) and checks it against its README: ~9 minutes of notebook kernels on 2 cores,
-run one after another while the rest of the suite waited, or the suite waited for them. Here
-the session starts them at once, one at a time in a subprocess (`python -m
-tests.starter_runs WEEK PARAMETERS OUT`), while the other tests run in the main process;
-each claim test then takes its run's result (waiting if it is not done) and asserts on it
-as before. Nothing is cached across sessions: every session executes every selected run.
+during which the rest of the suite waited. Here the session starts them as soon as the
+tests are collected, one at a time in a subprocess (`python -m tests.starter_runs WEEK
+PARAMETERS OUT`), while the other tests run in the main process; each claim test then takes
+its run's result (waiting if it is not done) and asserts on it as before. Nothing is cached
+across sessions: every session executes every selected run, and a broken starter fails its
+claim test with the run's output.
 
 The subprocess runs `cohort.weeks.report.report` exactly as the test did in-process, with
 the test's environment (no thread settings; its own store file): the kernel itself always
@@ -84,7 +85,6 @@ class StarterRuns:
                     env=env,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
-                    start_new_session=True,  # close() stops its Jupyter kernel with it
                 )
             log, _ = job.process.communicate()
             job.output = log.decode(errors="replace")
@@ -119,20 +119,35 @@ class StarterRuns:
     def close(self) -> None:
         """Stop what still runs (an interrupted session) and remove the scratch folder."""
         import shutil
-        import signal
 
         with self._lock:
             self._closed = True
             running = [j.process for j in self._jobs.values() if j.process is not None]
         for process in running:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+                # Its Jupyter kernel polls its parent (JPY_PARENT_PID) and exits with it.
+                process.kill()
                 process.wait()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
 
+def _exit_with_the_parent() -> None:
+    """End this run when the test session is gone (killed before it could close() us)."""
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(week_id: str, parameters: str, out: str) -> int:
     """Run one starter at seed 0 as the claim test did; write its WeekReport as JSON."""
+    _exit_with_the_parent()
     from cohort.weeks.report import report
     from cohort.workspace import Cohort
 
