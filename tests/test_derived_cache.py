@@ -31,7 +31,7 @@ def _uncached(cohort: Cohort, monkeypatch: pytest.MonkeyPatch) -> dict:
     """The selection computed with nothing kept, in memory or in the database."""
     with monkeypatch.context() as m:
         m.setattr(revision, "_load", lambda tx, key: None)
-        m.setattr(revision, "_save", lambda engine, key, stamp, value: None)
+        m.setattr(revision, "_save", lambda tx, key, stamp, value: None)
         revision._KEPT.clear()
         result = selection.select(cohort, top=2).as_dict()
     revision._KEPT.clear()
@@ -117,7 +117,7 @@ def test_a_value_stored_by_other_code_is_built_again(
 ) -> None:
     first = standings.standings(season).as_dicts()
     built = _count_builds(monkeypatch)
-    monkeypatch.setattr(revision, "_code_stamp", lambda: "another version of cohort")
+    monkeypatch.setattr(revision, "_CODE", "another version of cohort")
     revision._KEPT.clear()
     assert standings.standings(season).as_dicts() == first
     assert sorted(set(built)) == ["board 01-a", "board 02-b"]
@@ -161,6 +161,7 @@ def test_a_busy_database_skips_the_cache_write_and_still_answers(season: Cohort)
         lock.close()
     assert _rows(season) == 0
     revision._KEPT.clear()
+    revision._paused_until = 0.0  # saving pauses a moment after a busy store
     assert standings.standings(season).as_dicts() == expected and _rows(season) > 0
 
 
@@ -199,3 +200,63 @@ def test_the_tie_check_on_the_rows_as_they_are_gives_each_members_board_points(
         assert handles and len(handles) == points.shape[1]
         for handle, value in zip(handles, points[0], strict=True):
             assert value == pytest.approx(shown.loc[handle, week]), (week, handle)
+
+
+def _edit_week(cohort: Cohort, week: str, old: str, new: str) -> Cohort:
+    """The week's week.toml with one setting changed, and the cohort opened again (a new
+    process reading the edited config)."""
+    path = cohort.root / "weeks" / week / "week.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    cohort.store.dispose()
+    revision._KEPT.clear()
+    return Cohort.open(cohort.root)
+
+
+def test_week_toml_edits_between_processes_are_never_answered_from_the_store(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A close moved later (a late file starts to count) or fewer final selections (another
+    file counts) change no row, so no counter: the kept values name them in their keys."""
+    path = tmp_path / "bob-second.csv"
+    pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
+    intake.submit(season, "bob", "1", path, at=START + timedelta(days=2))
+    path = tmp_path / "dee-late.csv"
+    pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
+    intake.submit(season, "dee", "1", path, at=START + timedelta(days=7, hours=5))
+    before = selection.select(season, top=2).as_dict()
+    c = _edit_week(season, "01-a", "final_selections = 2", "final_selections = 1")
+    after = selection.select(c, top=2).as_dict()
+    assert after == _uncached(c, monkeypatch)
+    c = _edit_week(c, "01-a", "closes = 7", "closes = 8")
+    later = selection.select(c, top=2).as_dict()
+    assert later == _uncached(c, monkeypatch) and later != before
+
+
+def test_a_row_written_without_the_key_is_never_unpickled(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Unpickling runs code: a payload not signed with this machine's key is rebuilt instead."""
+    import pickle
+
+    expected = standings.standings(season).as_dicts()
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (ran,))
+
+    body = revision._CODE.encode() + pickle.dumps((None, Payload()))
+    forged = [b"\0" * revision._MAC + body, revision._mac(body)[:-1] + b"x" + body]
+    for payload in forged:
+        with season.store.transaction() as tx:
+            tx.execute(text("UPDATE derived_cache SET payload = :p"), {"p": payload})
+        revision._KEPT.clear()
+        assert standings.standings(season).as_dicts() == expected
+        assert not ran.exists()
+    # Signed with the key, the same payload does run: the signature is what stopped it.
+    with season.store.transaction() as tx:
+        tx.execute(text("UPDATE derived_cache SET payload = :p"), {"p": revision._mac(body) + body})
+    revision._KEPT.clear()
+    assert standings.standings(season).as_dicts() == expected and ran.exists()

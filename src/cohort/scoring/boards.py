@@ -204,7 +204,7 @@ def leaderboard(
             tx,
             f"board:{private}",
             [week.id],
-            (revealed, week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
+            (revealed, *lines_key(week)),
             lambda: _board_rows(cohort, week, private),
         )
     return Leaderboard(week.id, private, revealed, comp.metric, comp.direction, list(rows))
@@ -212,6 +212,13 @@ def leaderboard(
 
 def _board_rows(cohort: Cohort, week: Week, private: bool) -> list[LeaderboardRow]:
     return board_rows.board_rows(board_lines(cohort, week), week.competition, private)
+
+
+def lines_key(week: Week) -> tuple[Any, ...]:
+    """What a week's board lines depend on beyond its rows (the close, the direction, how many
+    files count, the scorer): part of the key of everything kept that is built from them."""
+    comp = week.competition
+    return (week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION)
 
 
 def board_lines(
@@ -232,7 +239,7 @@ def board_lines(
             tx,
             f"lines:{every_scored}",
             week.id,
-            (sha, revealed, week.closes_at, comp.direction, comp.final_selections, SCORER_VERSION),
+            (sha, revealed, *lines_key(week)),
             lambda members: store_subs.board_lines(
                 tx,
                 week.id,

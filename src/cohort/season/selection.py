@@ -205,6 +205,7 @@ def _resampled_weeks(
     A week's resampled points depend on its own lines, its solution and the draws only, so they
     are kept on the week's revision (`store.revision.by_weeks`): after a new entry in one week
     the others are not resampled again. The draws depend on every resampled week's row count."""
+    from cohort.scoring import boards
     from cohort.scoring.solution import load_solution
     from cohort.store import revision as store_revision
 
@@ -229,7 +230,10 @@ def _resampled_weeks(
         with cohort.store.transaction() as tx:
             for k, (col, week) in enumerate(kept_columns):
                 revealed, solution = table.revealed[week], solutions[week]
-                direction = cohort.config.week(week).competition.direction
+                wk = cohort.config.week(week)
+                direction = wk.competition.direction
+                # The lines' own key too: a close or final_selections edited in week.toml
+                # changes which files count, not the rows' counters.
                 key = (
                     revealed,
                     solution.sha256,
@@ -238,6 +242,7 @@ def _resampled_weeks(
                     tuple(lengths),
                     samples,
                     BOOTSTRAP_SEED,
+                    *boards.lines_key(wk),
                 )
                 try:
                     # The week's points on every resample, kept per week; when the week moved,
@@ -258,6 +263,7 @@ def _resampled_weeks(
                             [d[k] for d in draws],
                             formula.performance_weight,
                         ),
+                        persist=False,  # ranks of the stored bests: a few ms, 1.6 MB a week
                     )
                 except CohortError as error:
                     failed = (col, week, str(error))

@@ -190,6 +190,10 @@ class Store:
                     connection.execute(bump_revision(connection.dialect.name))
         finally:
             session.close()
+        if session.info:  # values a read derived, stored once its connection is back
+            from cohort.store import revision
+
+            revision.write_saves(self.engine, session.info)
 
     def table_names(self) -> list[str]:
         """The tables in the database (for checks and tests)."""

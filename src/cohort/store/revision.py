@@ -62,13 +62,21 @@ _KEEP = 256
 _KEPT_LOCK = threading.Lock()
 
 
-def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callable[[], T]) -> T:
+def by_weeks(
+    tx: Tx,
+    name: str,
+    weeks: Iterable[str],
+    extra: Any,
+    build: Callable[[], T],
+    persist: bool = True,
+) -> T:
     """`build()`, or the value it gave before if none of `weeks` has changed since (their
     trigger-kept revisions, the members' revision and `extra` all equal): for a week's derived
     facts that a page reads on every view and that change only when the week's rows do.
 
     The engine is held weakly and compared by identity, so a database recreated at the same
-    URL (its counters starting over) never matches a value of the old one."""
+    URL (its counters starting over) never matches a value of the old one. `persist=False`
+    keeps it in this process only (a value quick to rebuild from others that are stored)."""
     engine = tx.get_bind()
     ids = sorted(set(weeks))
     stamp = (*weeks_stamp(tx, ids), extra)
@@ -78,13 +86,14 @@ def by_weeks(tx: Tx, name: str, weeks: Iterable[str], extra: Any, build: Callabl
     kept = _KEPT.get(key)
     if kept is not None and kept[0]() is engine and kept[1] == stamp:
         return kept[2]  # type: ignore[no-any-return]
-    stored = _load(tx, key[1])
+    stored = _load(tx, key[1]) if persist else None
     if stored is not None and stored[0] == stamp:
         _keep(key, engine, stamp, stored[1])
         return stored[1]  # type: ignore[no-any-return]
     value = build()
     _keep(key, engine, stamp, value)
-    _save(engine, key[1], stamp, value)
+    if persist:
+        _save(tx, key[1], stamp, value)
     return value
 
 
@@ -129,13 +138,14 @@ def by_members(
     whole = (members, revs.pop(0, 0), extra)
     if found is not None and found[1][0] == whole:
         old_revs, old_groups = found[1][1], found[2]
-        changed = [m for m, v in revs.items() if old_revs.get(m) != v]
+        # Both ways: a member whose counter row is gone (deleted by hand) counts as moved too.
+        changed = sorted(m for m in revs.keys() | old_revs.keys() if old_revs.get(m) != revs.get(m))
         if not changed:
             groups = old_groups
         elif len(changed) * 2 <= len(revs):  # else reading the whole week is as quick
             moved = set(changed)
             groups = {m: items for m, items in old_groups.items() if m not in moved}
-            groups.update(_group(build(sorted(changed)), owner))
+            groups.update(_group(build(changed), owner))
             groups = dict(sorted(groups.items()))
         else:
             groups = _group(build(None), owner)
@@ -143,7 +153,7 @@ def by_members(
         groups = _group(build(None), owner)
     value = ((week_value, members, extra), (whole, revs), groups)
     _keep(key, engine, None, value)
-    _save(engine, key[1], None, value)
+    _save(tx, key[1], None, value)
     return _flat(groups)
 
 
@@ -178,56 +188,131 @@ def _keep(key: tuple[int, str], engine: Any, stamp: Any, value: Any) -> None:
 # Every CLI command is a fresh process, so a value kept only in memory is rebuilt on every
 # `cohort select`. The derived_cache table keeps each value with the stamp it was built under,
 # in the same database as the counters the stamp reads: a value can only ever match the
-# counters (and the rows) it came from. Writes go through a connection of their own, outside
-# the caller's transaction: a read stays a read (no revision bump, no cache of the app's
-# invalidated, no write lock held by a page view), and a cache write that would wait is
-# skipped: it is a cache.
+# counters (and the rows) it came from.
+#
+# Values are pickled, and unpickling runs code, so each payload carries an HMAC under a key
+# kept outside the database (a 0600 file in the user's cache folder, or COHORT_CACHE_KEY): a
+# row written by anyone else (a hand edit, a shared server's other users, a backup from
+# elsewhere) is never unpickled, only rebuilt. Saves wait until the reading transaction has
+# ended and go in one transaction of their own: a read stays a read (no revision bump, no
+# second pooled connection held beside the reader's), and a store too busy to take them in
+# 0.25 s is left alone for a few seconds: it is a cache.
 
-_FORMAT = 1  # bump when what is pickled changes shape in a way the code stamp cannot see
+_FORMAT = 2  # bump when what is pickled changes shape in a way the code stamp cannot see
 _SAVE_WAIT_MS = 250
+_BUSY_PAUSE_S = 2.0
+_SAVES = "cohort_derived_saves"  # the session's pending saves (Session.info)
+_MAC = 32
+_paused_until = 0.0
 
 
-@lru_cache(maxsize=1)
-def _code_stamp() -> str:
-    """Which code pickled a value: each of cohort's source files by size and mtime, and the
-    Python version. A value pickled by other code may not fit this code's classes."""
+def _stamp_code() -> str:
+    """Which code pickles: the content of each of cohort's source files and the Python and
+    numpy versions, taken when this module is imported (the code this process runs). Equal
+    checkouts on two machines share their stored values; any edit stops old values matching."""
+    import numpy
+
     root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{_FORMAT}:{sys.version}".encode())
+    digest = hashlib.sha256(f"{_FORMAT}:{sys.version}:{numpy.__version__}".encode())
     for path in sorted(root.rglob("*.py")):
-        info = path.stat()
-        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns};".encode())
+        digest.update(f"{path.relative_to(root)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:24]
 
 
+_CODE = _stamp_code()
+
+
+@lru_cache(maxsize=1)
+def _mac_key() -> bytes:
+    """The key of the payloads' HMAC: COHORT_CACHE_KEY, else a random key kept in a 0600 file
+    of the user's cache folder (created on first use), else one for this process alone."""
+    import os
+    import secrets
+
+    given = os.environ.get("COHORT_CACHE_KEY", "")
+    if given:
+        return hashlib.sha256(given.encode()).digest()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "cohort" / "derived-cache.key"
+    key = secrets.token_bytes(32)
+    try:
+        kept = path.read_bytes()
+        return kept[:32] if len(kept) >= 32 else key  # a cut-short file is no key: ours alone
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(key)
+    except FileExistsError:  # another process made it first: use theirs
+        kept = path.read_bytes()
+        return kept[:32] if len(kept) >= 32 else key
+    except OSError:  # nowhere to keep it: values stored now match only this process
+        pass
+    return key
+
+
+def _mac(body: bytes) -> bytes:
+    import hmac
+
+    return hmac.new(_mac_key(), body, hashlib.sha256).digest()
+
+
 def _persistent(engine: Any) -> bool:
-    # An in-memory SQLite database hands every caller the same connection: a write of "our own"
-    # would commit the caller's transaction. Its values die with the process anyway.
-    url = engine.url
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+    # An in-memory SQLite database (one shared connection) dies with the process anyway.
+    from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+    return not isinstance(engine.pool, SingletonThreadPool | StaticPool)
 
 
 def _load(tx: Tx, key: str) -> tuple[Any, Any] | None:
-    """(stamp, value) stored for `key` by this code, or None."""
+    """(stamp, value) stored for `key` by this code under this key, or None."""
+    import hmac
+
     if not _persistent(tx.get_bind()):
         return None
     payload = tx.execute(select(DerivedCache.payload).where(DerivedCache.key == key)).scalar()
-    if payload is None:
+    if payload is None or len(payload) <= _MAC + len(_CODE):
         return None
+    mac, body = bytes(payload[:_MAC]), bytes(payload[_MAC:])
+    if not hmac.compare_digest(mac, _mac(body)) or body[: len(_CODE)] != _CODE.encode():
+        return None  # written by other code, or by anyone without the key: never unpickled
     try:
-        code, stamp, value = pickle.loads(payload)
-    except Exception:  # a row from code that pickled other classes: rebuilt, as if absent
+        stamp, value = pickle.loads(body[len(_CODE) :])
+    except Exception:  # a payload this code cannot read: rebuilt, as if absent
         return None
-    return (stamp, value) if code == _code_stamp() else None
+    return stamp, value
 
 
-def _save(engine: Any, key: str, stamp: Any, value: Any) -> None:
-    """Store `value` under `key`, on a connection of its own; skipped if the row is busy."""
-    if not _persistent(engine):
+def _save(tx: Tx, key: str, stamp: Any, value: Any) -> None:
+    """Store `value` under `key` once the reading transaction `tx` has ended."""
+    if _persistent(tx.get_bind()):
+        tx.info.setdefault(_SAVES, []).append((key, stamp, value))
+
+
+def write_saves(engine: Any, session_info: dict[str, Any]) -> None:
+    """The saves a transaction asked for, after it ended (Store.transaction calls this): one
+    transaction on a connection of its own; skipped, and saving paused a moment, when the
+    store is busy or the pool has no connection to spare."""
+    global _paused_until
+    import time
+
+    saves = session_info.pop(_SAVES, None)
+    if not saves or time.monotonic() < _paused_until:
         return
-    payload = pickle.dumps((_code_stamp(), stamp, value), protocol=pickle.HIGHEST_PROTOCOL)
+    rows = []
+    for key, stamp, value in saves:
+        body = _CODE.encode() + pickle.dumps((stamp, value), protocol=pickle.HIGHEST_PROTOCOL)
+        rows.append((key, _mac(body) + body))
     sqlite = engine.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
-    raw = engine.raw_connection()
+    try:
+        raw = engine.raw_connection()
+    except Exception:  # pool exhausted or server refusing: a cache write is never an error
+        _paused_until = time.monotonic() + _BUSY_PAUSE_S
+        return
     try:
         cursor = raw.cursor()
         if sqlite:
@@ -237,14 +322,15 @@ def _save(engine: Any, key: str, stamp: Any, value: Any) -> None:
         else:
             cursor.execute(f"SET LOCAL lock_timeout = '{_SAVE_WAIT_MS}ms'")
         try:
-            cursor.execute(
+            cursor.executemany(
                 f"INSERT INTO derived_cache (key, payload) VALUES ({mark}, {mark}) "
                 "ON CONFLICT (key) DO UPDATE SET payload = excluded.payload",
-                (key, payload),
+                rows,
             )
             raw.commit()
-        except engine.dialect.dbapi.Error:  # locked or busy: the next reader builds it again
+        except engine.dialect.dbapi.Error:  # locked, busy or too long a key: rebuilt next time
             raw.rollback()
+            _paused_until = time.monotonic() + _BUSY_PAUSE_S
         finally:
             if sqlite:  # the pooled connection goes back with the store's own wait
                 cursor.execute(f"PRAGMA busy_timeout={wait}")
