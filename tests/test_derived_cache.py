@@ -260,3 +260,38 @@ def test_a_row_written_without_the_key_is_never_unpickled(
         tx.execute(text("UPDATE derived_cache SET payload = :p"), {"p": revision._mac(body) + body})
     revision._KEPT.clear()
     assert standings.standings(season).as_dicts() == expected and ran.exists()
+
+
+def test_counter_rows_deleted_by_hand_forget_every_stored_value(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Counters that start over could count back up to a stored stamp with other rows behind
+    it (a member's new entry bringing their counter back to the value it had)."""
+    selection.select(season, top=2)
+    assert _rows(season) > 0
+    with season.store.transaction() as tx:
+        tx.execute(text("DELETE FROM member_week_revisions WHERE member_id != 0"))
+    assert _rows(season) == 0
+    path = tmp_path / "cy-better.csv"
+    pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
+    intake.submit(season, "cy", "1", path, at=START + timedelta(days=2))
+    revision._KEPT.clear()
+    assert selection.select(season, top=2).as_dict() == _uncached(season, monkeypatch)
+
+
+def test_a_truncated_table_moves_every_counter(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's TRUNCATE fires no row trigger (SQLite has none: its DELETE fires them)."""
+    selection.select(season, top=2)
+    with season.store.transaction() as tx:
+        before = dict(tx.execute(text("SELECT week, value FROM week_revisions")).all())
+        if season.store.engine.dialect.name == "sqlite":
+            tx.execute(text("DELETE FROM contributions"))
+        else:
+            tx.execute(text("TRUNCATE contributions"))
+    with season.store.transaction() as tx:
+        after = dict(tx.execute(text("SELECT week, value FROM week_revisions")).all())
+    assert after[revision.CONTRIBUTIONS] > before[revision.CONTRIBUTIONS]
+    revision._KEPT.clear()
+    assert selection.select(season, top=2).as_dict() == _uncached(season, monkeypatch)
