@@ -222,6 +222,9 @@ def events(
             [store_revision.CONTRIBUTIONS],
             None,
             lambda: store.current(tx, handle, evidence=evidence),
+            # One member's events: any handle typed at `contrib list --member` would leave a
+            # stored row; the standings read everyone's, which is what a fresh process wants.
+            persist=handle is None,
         )
         members = store_members.all_members(tx)
         names = {m.handle: m.name for m in members}
