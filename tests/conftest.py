@@ -6,14 +6,10 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.store_lanes import any_store_url, fresh_database  # noqa: F401 - fixtures
-
-if TYPE_CHECKING:
-    from tests.starter_runs import StarterRuns
 
 # Tests never talk to the real Kaggle, and never read a developer's credentials.
 os.environ.pop("KAGGLE_API_TOKEN", None)
@@ -196,43 +192,3 @@ def copy_demo(
     target = tmp_path_factory.mktemp("demo-copy") / "demo-cohort"
     shutil.copytree(source, target)
     return target, output
-
-
-# ---------------------------------------------------------------- starter runs (tests/starter_runs.py)
-
-CLAIM_TEST = "test_weeks_report.py::test_starter_reproduces_its_readme_figure"
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the selected claim tests' starter runs now, in the background (see starter_runs)."""
-    from tests.starter_runs import StarterRuns, key
-
-    if session.config.option.collectonly:
-        return
-    keys = [
-        key(item.callspec.params["week_id"], item.callspec.params["parameters"])
-        for item in session.items
-        if CLAIM_TEST in item.nodeid and hasattr(item, "callspec")
-    ]
-    if keys:
-        session.config.stash[_STARTER_RUNS] = StarterRuns(keys)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    runs = session.config.stash.get(_STARTER_RUNS, None)
-    if runs is not None:
-        runs.close()
-
-
-_STARTER_RUNS = pytest.StashKey["StarterRuns"]()
-
-
-@pytest.fixture(scope="session")
-def starter_runs(request: pytest.FixtureRequest) -> StarterRuns:
-    """The session's background starter runs; the claim test takes its run's result here."""
-    from tests.starter_runs import StarterRuns
-
-    runs = request.config.stash.get(_STARTER_RUNS, None)
-    if runs is None:  # the claim test was not among the collected items
-        runs = request.config.stash[_STARTER_RUNS] = StarterRuns([])
-    return runs

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cohort.cli import app
 from cohort.errors import ConfigError
 from cohort.weeks.kernels import to_notebook
-from cohort.weeks.report import score, with_harness
+from cohort.weeks.report import report, score, with_harness
 from cohort.workspace import Cohort
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,34 +137,19 @@ def test_the_three_copies_of_a_week_row_agree(week_id: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("week_id", "parameters"), RUNS, ids=[_label(*r) for r in RUNS])
-def test_starter_reproduces_its_readme_figure(
-    week_id: str, parameters: dict[str, object], starter_runs
-) -> None:
+def test_starter_reproduces_its_readme_figure(week_id: str, parameters: dict[str, object]) -> None:
     """One starter run (seed 0, one of the report's seeds) lands within the tolerance of the
     README's mean (and, for a machine-independent kernel, on its stated seed-0 score); the
     trivial and test-row columns are exactly what the report prints, the baseline within
-    0.5%; a starter the README shows beating its baseline still beats it.
-
-    The run is `report(cohort, week_id, seeds=(0,), parameters=parameters)`, executed in a
-    subprocess the session started in the background (tests/starter_runs.py), so the
-    kernels run while the rest of the suite does."""
-    from cohort.weeks.report import WeekReport, table_rows
+    0.5%; a starter the README shows beating its baseline still beats it."""
+    from cohort.weeks.report import table_rows
 
     cohort = Cohort.open(REPO)
     week = cohort.config.week(week_id)
     label = _label(week_id, parameters)
     claim = _claim(week.path / "README.md", label)
     mean, sd = (float(x) for x in claim["starter kernel"].split(" +- "))
-    fields = starter_runs.result(week_id, parameters)
-    measured = WeekReport(
-        **{
-            **fields,
-            "seeds": tuple(fields["seeds"]),
-            "starter": tuple(fields["starter"]),
-            "parameters": tuple((name, value) for name, value in fields["parameters"]),
-        }
-    )
-    assert measured.label == label and measured.seeds == (0,)
+    measured = report(cohort, week_id, seeds=(0,), parameters=parameters)
     print(f"{label}: starter {measured.starter[0]:.4f}, README {mean} +- {sd}")
     printed = table_rows([measured])[0]
     for column in ("week", "metric", "trivial", "test rows"):
