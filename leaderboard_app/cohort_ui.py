@@ -38,6 +38,11 @@ ROOT_ENV = "COHORT_ROOT"
 
 @st.cache_resource(show_spinner=False)
 def _open(root: str, db_url: str) -> Cohort:
+    from cohort.store import revision
+
+    # Values a view derives are stored for the next process on a thread of their own: a page
+    # view does not wait for them.
+    revision.save_in_background()
     return Cohort.open(Path(root), db_url or None)
 
 

@@ -27,6 +27,34 @@ def season(make_cohort, tmp_path: Path) -> Cohort:
     return build_season(make_cohort, tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _saves_in_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saves written before a transaction returns, as in a CLI command (an app test earlier in
+    the session turns on the app's writer thread), unless a test says otherwise."""
+    revision.wait_for_saves()
+    monkeypatch.setattr(revision, "_background", None)
+
+
+def test_the_apps_writer_thread_stores_what_a_view_derived(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import queue
+    import threading
+
+    with season.store.transaction() as tx:
+        tx.execute(text("DELETE FROM derived_cache"))
+    pending: queue.Queue = queue.Queue()
+    monkeypatch.setattr(revision, "_background", pending)
+    threading.Thread(target=revision._writer, args=(pending,), daemon=True).start()
+    revision._KEPT.clear()
+    first = selection.select(season, top=2).as_dict()
+    season.store.dispose()  # waits for the writer: nothing may still be on its way to the file
+    assert _rows(season) > 0
+    built = _count_builds(monkeypatch)
+    revision._KEPT.clear()
+    assert selection.select(season, top=2).as_dict() == first and built == []
+
+
 def _uncached(cohort: Cohort, monkeypatch: pytest.MonkeyPatch) -> dict:
     """The selection computed with nothing kept, in memory or in the database."""
     with monkeypatch.context() as m:
@@ -57,6 +85,7 @@ def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _rows(cohort: Cohort) -> int:
+    revision.wait_for_saves()  # an app test earlier in the session may have turned them async
     with cohort.store.transaction() as tx:
         return int(tx.execute(text("SELECT count(*) FROM derived_cache")).scalar_one())
 

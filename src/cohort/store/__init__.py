@@ -208,5 +208,9 @@ class Store:
                 engine.dispose()
 
     def dispose(self) -> None:
-        """Close every pooled connection (before a file is copied or replaced)."""
+        """Close every pooled connection (before a file is copied or replaced), once any
+        derived values on their way to the store (`revision.save_in_background`) are in."""
+        from cohort.store import revision
+
+        revision.wait_for_saves()
         self.engine.dispose()

@@ -7,6 +7,7 @@ each writer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import sys
@@ -292,15 +293,56 @@ def _save(tx: Tx, key: str, stamp: Any, value: Any) -> None:
         tx.info.setdefault(_SAVES, []).append((key, stamp, value))
 
 
+_background: Any = None  # the queue of the writer thread, in a long-lived process
+
+
+def save_in_background() -> None:
+    """Write saves on a thread of their own from now on (the app: a page view does not wait
+    for the few MB a rebuilt week stores for the next process). A CLI command, which exits
+    at once, writes them before it returns."""
+    global _background
+    import queue
+
+    with _KEPT_LOCK:
+        if _background is not None:
+            return
+        _background = queue.Queue()
+    threading.Thread(target=_writer, args=(_background,), daemon=True, name="cohort-cache").start()
+
+
+def _writer(pending: Any) -> None:
+    while True:
+        engine, saves = pending.get()
+        with contextlib.suppress(Exception):  # a cache write is never an error
+            _write(engine, saves)
+        pending.task_done()
+
+
+def wait_for_saves() -> None:
+    """Return once the writer thread (if any) has written what it was given: before a database
+    file is copied or replaced (`Store.dispose`), nothing may still be on its way to it."""
+    if _background is not None:
+        _background.join()
+
+
 def write_saves(engine: Any, session_info: dict[str, Any]) -> None:
-    """The saves a transaction asked for, after it ended (Store.transaction calls this): one
-    transaction on a connection of its own; skipped, and saving paused a moment, when the
-    store is busy or the pool has no connection to spare."""
+    """The saves a transaction asked for, after it ended (Store.transaction calls this)."""
+    saves = session_info.pop(_SAVES, None)
+    if not saves:
+        return
+    if _background is not None:
+        _background.put((engine, saves))
+    else:
+        _write(engine, saves)
+
+
+def _write(engine: Any, saves: list[tuple[str, Any, Any]]) -> None:
+    """One transaction on a connection of its own; skipped, and saving paused a moment, when
+    the store is busy or the pool has no connection to spare."""
     global _paused_until
     import time
 
-    saves = session_info.pop(_SAVES, None)
-    if not saves or time.monotonic() < _paused_until:
+    if time.monotonic() < _paused_until:
         return
     rows = []
     for key, stamp, value in saves:
