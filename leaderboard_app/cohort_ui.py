@@ -40,9 +40,9 @@ ROOT_ENV = "COHORT_ROOT"
 def _open(root: str, db_url: str) -> Cohort:
     from cohort.store import revision
 
-    # Values a view derives are stored for the next process on a thread of their own: a page
-    # view does not wait for them.
-    revision.save_in_background()
+    # The app keeps what its views derive in memory and reads what commands stored, but stores
+    # nothing itself: a page view does not pay for writes only another process would read.
+    revision.read_stored_only()
     return Cohort.open(Path(root), db_url or None)
 
 

@@ -28,31 +28,28 @@ def season(make_cohort, tmp_path: Path) -> Cohort:
 
 
 @pytest.fixture(autouse=True)
-def _saves_in_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Saves written before a transaction returns, as in a CLI command (an app test earlier in
-    the session turns on the app's writer thread), unless a test says otherwise."""
-    revision.wait_for_saves()
-    monkeypatch.setattr(revision, "_background", None)
+def _storing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values stored as a CLI command stores them (an app test earlier in the session turns
+    storing off for the process, as the app does), unless a test says otherwise."""
+    monkeypatch.setattr(revision, "_storing", True)
 
 
-def test_the_apps_writer_thread_stores_what_a_view_derived(
-    season: Cohort, monkeypatch: pytest.MonkeyPatch
+def test_the_app_reads_stored_values_and_stores_none(
+    season: Cohort, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import queue
-    import threading
-
-    with season.store.transaction() as tx:
-        tx.execute(text("DELETE FROM derived_cache"))
-    pending: queue.Queue = queue.Queue()
-    monkeypatch.setattr(revision, "_background", pending)
-    threading.Thread(target=revision._writer, args=(pending,), daemon=True).start()
-    revision._KEPT.clear()
-    first = selection.select(season, top=2).as_dict()
-    season.store.dispose()  # waits for the writer: nothing may still be on its way to the file
-    assert _rows(season) > 0
+    first = selection.select(season, top=2).as_dict()  # as a command: stored
+    monkeypatch.setattr(revision, "_storing", False)  # as the app
     built = _count_builds(monkeypatch)
     revision._KEPT.clear()
     assert selection.select(season, top=2).as_dict() == first and built == []
+    with season.store.transaction() as tx:
+        before = tx.execute(text("SELECT key, payload FROM derived_cache")).all()
+    path = tmp_path / "dee-2.csv"
+    pd.DataFrame({"id": IDS, "label": PREDICTIONS["ann"]}).to_csv(path, index=False)
+    intake.submit(season, "dee", "2", path, at=START + timedelta(days=8, hours=10))
+    assert selection.select(season, top=2).as_dict() == _uncached(season, monkeypatch)
+    with season.store.transaction() as tx:
+        assert tx.execute(text("SELECT key, payload FROM derived_cache")).all() == before
 
 
 def _uncached(cohort: Cohort, monkeypatch: pytest.MonkeyPatch) -> dict:
@@ -85,7 +82,6 @@ def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _rows(cohort: Cohort) -> int:
-    revision.wait_for_saves()  # an app test earlier in the session may have turned them async
     with cohort.store.transaction() as tx:
         return int(tx.execute(text("SELECT count(*) FROM derived_cache")).scalar_one())
 

@@ -208,9 +208,5 @@ class Store:
                 engine.dispose()
 
     def dispose(self) -> None:
-        """Close every pooled connection (before a file is copied or replaced), once any
-        derived values on their way to the store (`revision.save_in_background`) are in."""
-        from cohort.store import revision
-
-        revision.wait_for_saves()
+        """Close every pooled connection (before a file is copied or replaced)."""
         self.engine.dispose()
