@@ -32,12 +32,13 @@ def test_the_drivers_board_is_the_stores_board(
     now = c.config.weeks[-1].closes_at + timedelta(days=1) if closed else None
     opened: list[bool] = []
 
-    def open_cohort() -> Any:
-        opened.append(True)
-        return c
-
     for week_id in WEEKS:
         for private in (False, True):
+
+            def through_store(week_id: str = week_id, private: bool = private) -> Any:
+                opened.append(True)
+                return boards.leaderboard(c, week_id, private=private, now=now)
+
             want = _told(boards.leaderboard, c, week_id, private=private, now=now)
             got = _told(
                 board_rows.leaderboard_at,
@@ -45,7 +46,7 @@ def test_the_drivers_board_is_the_stores_board(
                 c.store.url,
                 week_id,
                 private,
-                open_cohort,
+                through_store,
                 now=now,
             )
             assert got == want, (week_id, private)
@@ -63,15 +64,15 @@ def test_a_week_past_the_drivers_size_is_read_by_the_store(make_cohort, monkeypa
     week_id = next(iter(WEEKS))
     opened: list[bool] = []
 
-    def open_cohort() -> Any:
+    def through_store() -> Any:
         opened.append(True)
-        return c
+        return boards.leaderboard(c, week_id, private=False)
 
     files = 160  # each week of the season: 160 entries, some of them links
     monkeypatch.setattr(board_rows, "DRIVER_FILES", files)  # every week fits
-    small = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, open_cohort)
+    small = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, through_store)
     monkeypatch.setattr(board_rows, "DRIVER_FILES", 10)
-    large = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, open_cohort)
+    large = board_rows.leaderboard_at(c.config, c.store.url, week_id, False, through_store)
     assert opened == [True]  # the second went to boards.leaderboard (its derived cache)
     assert astuple(large) == astuple(small)
     c.store.dispose()

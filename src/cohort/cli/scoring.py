@@ -174,7 +174,13 @@ def leaderboard(
     from cohort.scoring.board_rows import leaderboard_at
 
     config = open_config(ctx)
-    board = leaderboard_at(config, store_url(ctx, config), week, private, lambda: open_cohort(ctx))
+
+    def through_store() -> Any:  # a store to migrate, a hidden board, a large week
+        from cohort.scoring.boards import leaderboard
+
+        return leaderboard(open_cohort(ctx), week, private=private)
+
+    board = leaderboard_at(config, store_url(ctx, config), week, private, through_store)
     if json:
         print_json(_board_json(board))
         return

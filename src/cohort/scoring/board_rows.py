@@ -14,15 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from cohort.config import CohortConfig, Competition
 from cohort.scoring import SCORER_VERSION
 from cohort.workspace import utcnow
-
-if TYPE_CHECKING:
-    from cohort.workspace import Cohort
-
 
 # The most file submissions a week may hold for its board to be read on the driver. The
 # board query reads every one (~16 us a file on SQLite: 0.8 s at 50,000); above this a fresh
@@ -107,11 +103,12 @@ def leaderboard_at(
     url: str,
     week_ref: str,
     private: bool,
-    open_cohort: Callable[[], Cohort],
+    through_store: Callable[[], Any],
     now: datetime | None = None,
 ) -> Any:
     """The week's board as `boards.leaderboard` gives it: on the driver when the store at `url`
-    stands at every migration head, else from the cohort `open_cohort` opens."""
+    stands at every migration head, else `through_store()` (the caller's `boards.leaderboard`
+    on an opened cohort: this module never imports the store's side)."""
     from cohort import rawstore
 
     raw = rawstore.open_current(url)
@@ -119,11 +116,7 @@ def leaderboard_at(
     if raw is not None:
         with raw:
             board = _read(config, raw, week_ref, private, now or utcnow())
-    if board is None:
-        from cohort.scoring import boards
-
-        return boards.leaderboard(open_cohort(), week_ref, private=private, now=now)
-    return board
+    return through_store() if board is None else board
 
 
 def _read(

@@ -50,7 +50,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table in COUNTERS:  # SQLite has no TRUNCATE; DELETE fires row triggers
             op.execute(
-                f"CREATE TRIGGER derived_cache_{table}_delete AFTER DELETE ON {table} "
+                f"CREATE TRIGGER week_rev_forget_{table} AFTER DELETE ON {table} "
                 "FOR EACH ROW BEGIN DELETE FROM derived_cache; END"
             )
         return
@@ -66,12 +66,12 @@ def upgrade() -> None:
     )
     for table in COUNTERS:
         op.execute(
-            f"CREATE TRIGGER derived_cache_{table}_delete AFTER DELETE OR TRUNCATE ON {table} "
+            f"CREATE TRIGGER week_rev_forget_{table} AFTER DELETE OR TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION cohort_forget_derived()"
         )
     for table in WATCHED:
         op.execute(
-            f"CREATE TRIGGER derived_cache_{table}_truncate AFTER TRUNCATE ON {table} "
+            f"CREATE TRIGGER week_rev_truncate_{table} AFTER TRUNCATE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION cohort_bump_every_counter()"
         )
 
@@ -79,12 +79,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table in COUNTERS:
-            op.execute(f"DROP TRIGGER IF EXISTS derived_cache_{table}_delete")
+            op.execute(f"DROP TRIGGER IF EXISTS week_rev_forget_{table}")
     else:
         for table in COUNTERS:
-            op.execute(f"DROP TRIGGER IF EXISTS derived_cache_{table}_delete ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS week_rev_forget_{table} ON {table}")
         for table in WATCHED:
-            op.execute(f"DROP TRIGGER IF EXISTS derived_cache_{table}_truncate ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS week_rev_truncate_{table} ON {table}")
         op.execute("DROP FUNCTION IF EXISTS cohort_bump_every_counter()")
         op.execute("DROP FUNCTION IF EXISTS cohort_forget_derived()")
     op.drop_table("derived_cache")
