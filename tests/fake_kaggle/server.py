@@ -593,12 +593,17 @@ def _start_run(state: FakeKaggle, ref: str, kernel: FakeKernel) -> None:
             kernel.log, kernel.status = log.decode(errors="replace"), "ERROR"
             kernel.failure_message = f"The kernel ran over {RUN_TIMEOUT_S} s and was stopped"
             return
-        kernel.log = log.decode(errors="replace")
-        kernel.outputs = {
-            str(f.relative_to(working)): f.read_bytes()
-            for f in sorted(working.rglob("*"))
-            if f.is_file()
-        }
+        with run.guard:
+            # Stopped by the next test's reset (killed, its folder about to be removed): the
+            # run was abandoned, and reading its folder would race the removal.
+            if run.stopped:
+                return
+            kernel.log = log.decode(errors="replace")
+            kernel.outputs = {
+                str(f.relative_to(working)): f.read_bytes()
+                for f in sorted(working.rglob("*"))
+                if f.is_file()
+            }
         if run.process.returncode == 0:
             kernel.status = "COMPLETE"
         else:
