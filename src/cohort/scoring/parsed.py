@@ -86,12 +86,12 @@ def load_predictions(cohort: Cohort, week_ref: str, sha256: str) -> pd.DataFrame
 
 
 def stored_values(
-    cohort: Cohort, solution: Solution, sha: str, rebuild: bool = False
+    cohort: Cohort | CohortConfig, solution: Solution, sha: str, rebuild: bool = False
 ) -> np.ndarray:
     """Encoded predictions of a stored file: the parsed cache, rebuilt from the file if missing
     (or, with `rebuild`, if it does not hold what the validator makes of the file)."""
 
-    week = cohort.config.week(solution.week)
+    week = _config(cohort).week(solution.week)
     cached = parsed_path(cohort, week, sha, solution.key)
     try:
         values = npy_values(cached.read_bytes())
@@ -154,7 +154,7 @@ def _npy_header(dtype: Any, shape: tuple[int, ...]) -> bytes:
 
 
 def read_stack(
-    cohort: Cohort, solution: Solution, shas: list[str]
+    cohort: Cohort | CohortConfig, solution: Solution, shas: list[str]
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Many stored submissions' parsed predictions as one (len(shas), ...) array.
 
@@ -168,7 +168,7 @@ def read_stack(
     stack = np.empty((len(shas), *shape), dtype)
     row_bytes = stack[0].nbytes if len(shas) else 0
     view = memoryview(stack.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
-    folder = str(parsed_path(cohort, cohort.config.week(solution.week), "x", solution.key).parent)
+    folder = str(parsed_path(cohort, _config(cohort).week(solution.week), "x", solution.key).parent)
     suffix = f"-{solution.key[:16]}.npy"
     errors: dict[int, str] = {}
     head = bytearray(len(header))
@@ -195,7 +195,7 @@ def read_stack(
 
 
 def _rebuilt(
-    cohort: Cohort, solution: Solution, shas: list[str], rows: list[int]
+    cohort: Cohort | CohortConfig, solution: Solution, shas: list[str], rows: list[int]
 ) -> Iterator[tuple[int, Any]]:
     """Parse stored files whose parsed copy is missing or stale, on every core: pyarrow's
     reader releases the GIL, so threads parse side by side. Yields (row, values or reason)."""
