@@ -231,24 +231,32 @@ def test_twenty_members_at_once_hold_the_limit_while_rescoring_and_reading(
 # ---------------------------------------------------------------- kill -9
 
 
-def _rescore_until_killed(root: str, url: str, ready: Any) -> None:
-    """Rescore in small batches, telling the parent after the first batch is committed."""
+def _rescore_until_killed(root: str, url: str, path: str, ready: Any) -> None:
+    """Rescore in small batches, telling the parent after the first batch is committed: on
+    cohort.store, or on the driver (`cohort score`'s way on a store at head)."""
+    from cohort import rawstore
     from cohort.store import scores as store_scores
 
     runs.BATCH = 5
     cohort = Cohort.open(Path(root), url)
-    real = store_scores.upsert_many
     calls = {"n": 0}
 
-    def slow_upsert(tx: Any, rows: list[dict[str, Any]]) -> None:
-        real(tx, rows)
-        calls["n"] += 1
-        if calls["n"] == 2:
-            ready.set()  # one batch committed, the second one in its open transaction
-            time.sleep(60)
+    def slowed(real: Any) -> Any:
+        def slow_upsert(*args: Any) -> None:
+            real(*args)
+            calls["n"] += 1
+            if calls["n"] == 2:
+                ready.set()  # one batch committed, the second one in its open transaction
+                time.sleep(60)
 
-    runs.store_scores.upsert_many = slow_upsert  # type: ignore[attr-defined]
-    runs.score_pending(cohort, rescore=True, progress=False)
+        return slow_upsert
+
+    if path == "store":
+        store_scores.upsert_many = slowed(store_scores.upsert_many)
+        runs.score_pending(cohort, rescore=True, progress=False)
+    else:
+        rawstore.RawStore.upsert_scores = slowed(rawstore.RawStore.upsert_scores)  # type: ignore[method-assign]
+        runs.score_at(cohort.config, url, lambda: cohort, rescore=True, progress=False)
 
 
 def _submit_until_killed(root: str, url: str, data: bytes, where: str, ready: Any) -> None:
@@ -290,8 +298,9 @@ def _kill_when(target: Any, args: tuple[Any, ...]) -> None:
     assert proc.exitcode == -signal.SIGKILL
 
 
+@pytest.mark.parametrize("path", ["store", "driver"])
 def test_kill_9_of_a_rescore_midway_resumes_to_the_same_board(
-    make_cohort, any_store_url: str
+    make_cohort, any_store_url: str, path: str
 ) -> None:
     root = _season(make_cohort, any_store_url, members=6, limit=5)
     cohort = Cohort.open(root, any_store_url)
@@ -305,13 +314,19 @@ def test_kill_9_of_a_rescore_midway_resumes_to_the_same_board(
     frame["target"] = frame["target"] * 2
     frame.to_csv(sol, index=False)
     cohort.store.dispose()
-    _kill_when(_rescore_until_killed, (str(root), any_store_url))
+    _kill_when(_rescore_until_killed, (str(root), any_store_url, path))
     cohort = Cohort.open(root, any_store_url)
     # Members still see the old solution's board in full: never a mix of the two.
     assert [
         (r.handle, r.score) for r in boards.leaderboard(cohort, WEEK, private=False).rows
     ] == expected
-    report = runs.score_pending(cohort, rescore=True, progress=False)
+    if path == "store":
+        report = runs.score_pending(cohort, rescore=True, progress=False)
+    else:
+        cohort.store.dispose()  # the driver's run opens its own connection
+        report = runs.score_at(
+            cohort.config, any_store_url, lambda: cohort, rescore=True, progress=False
+        )
     assert report.resumed
     resumed = boards.leaderboard(cohort, WEEK, private=False).rows
     fresh = runs.score_pending(cohort, rescore=True, progress=False)

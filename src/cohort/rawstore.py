@@ -23,12 +23,16 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cohort.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DB_FILE = "cohort.db"
 ENV_URL = "COHORT_DATABASE_URL"
@@ -88,6 +92,9 @@ def sqlite_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+# The audit actions that bracket a `--rescore` (an interrupted one resumes from its start).
+RESCORE_STARTED = "rescore_started"
+RESCORE_FINISHED = "rescore_finished"
 # cohort.store.scores' statement on SQLite (tested equal).
 SCORE_UPSERT = (
     "INSERT INTO scores (submission_id, solution_sha256, scorer_version, public_score, "
@@ -226,6 +233,16 @@ class RawStore:
             if self.dialect == "sqlite":
                 return cur.lastrowid
             return cur.fetchone()[0] if cur.description else None
+        finally:
+            cur.close()
+
+    def many(self, statement: str, params: Sequence[Sequence[Any]]) -> None:
+        """One statement for each parameter row (the driver's executemany)."""
+        if not params:
+            return
+        cur = self.conn.cursor()
+        try:
+            cur.executemany(self._sql(statement), params)
         finally:
             cur.close()
 
@@ -382,6 +399,79 @@ class RawStore:
             )
         self.run("UPDATE week_state SET solution_sha256 = ? WHERE week = ?", [sha, week])
 
+    # --- a scoring run ---------------------------------------------------------------------
+
+    def open_rescore(self, started: str, finished: str) -> datetime | None:
+        """store.scores.open_rescore: the start of a `--rescore` never finished, if any."""
+        found = self.rows(
+            "SELECT action, at FROM audit_log WHERE action IN (?, ?) ORDER BY id DESC LIMIT 1",
+            [started, finished],
+        )
+        return self.read_time(found[0][1]) if found and found[0][0] == started else None
+
+    def audit(self, at: datetime, actor: str, action: str, target: str, **detail: Any) -> None:
+        """store.audit.record: one entry appended (its detail as the store's JSON column
+        keeps it: json.dumps' text on both drivers, cast to json on PostgreSQL)."""
+        import json
+
+        value = "CAST(? AS JSON)" if self.dialect == "postgresql" else "?"
+        self.run(
+            "INSERT INTO audit_log (at, actor, action, target, detail) "
+            f"VALUES (?, ?, ?, ?, {value})",
+            [self.time(at), actor, action, target, json.dumps(detail)],
+        )
+
+    def scoring_rows(
+        self, week: str, sha: str, version: str, since: datetime | None
+    ) -> ScoringRows:
+        """store.submissions.scoring_rows on the driver."""
+        subs = self.rows(
+            "SELECT id, file_sha256, status, error FROM submissions "
+            "WHERE week = ? AND file_sha256 != ?",
+            [week, ""],
+        )
+        fresh, params = "0", [sha, version]
+        if since is not None:
+            fresh = "CASE WHEN scored_at >= ? THEN 1 ELSE 0 END"
+            params.insert(0, self.time(since))
+        scores = self.rows(
+            f"SELECT submission_id, public_score, private_score, {fresh} FROM scores "
+            "WHERE solution_sha256 = ? AND scorer_version = ?",
+            params,
+        )
+        return scoring_arrays(subs, scores)
+
+    def upsert_scores(self, rows: list[dict[str, Any]]) -> None:
+        """store.scores.upsert_many on the driver: one executemany of SCORE_UPSERT."""
+        texts: dict[datetime, Any] = {}
+
+        def time(at: datetime) -> Any:
+            if at not in texts:
+                texts[at] = self.time(at)
+            return texts[at]
+
+        self.many(
+            SCORE_UPSERT,
+            [
+                (
+                    r["submission_id"],
+                    r["solution_sha256"],
+                    r["scorer_version"],
+                    r["public_score"],
+                    r["private_score"],
+                    time(r["scored_at"]),
+                )
+                for r in rows
+            ],
+        )
+
+    def set_statuses(self, statuses: dict[int, tuple[str, str]]) -> None:
+        """store.submissions.set_status on the driver (one executemany)."""
+        self.many(
+            "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
+            [(s, e, i) for i, (s, e) in statuses.items()],
+        )
+
     # --- a week's board ------------------------------------------------------------------
 
     def week_state(self, week: str) -> tuple[str, datetime | None]:
@@ -475,3 +565,75 @@ _BOARD_LINES = (
     "WHERE b.pub_order = ? OR b.pub IS NOT NULL AND (b.has_choice = 1 AND b.selected = ? "
     "OR b.has_choice = 0 AND b.pub_order <= ?)"
 )
+
+
+# --- a scoring run's rows, read on either path ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoringRows:
+    """A week's file submissions with their stored score for one (sha, version), as arrays.
+
+    Column access (`rows["status"]`) and row selection (`rows[mask]`, `rows[a:b]`) read as
+    a DataFrame's do, without importing pandas: scoring runs do not need it. Defined here,
+    below `cohort.store`, because a scoring run on the driver builds them too."""
+
+    submission_id: np.ndarray  # int64
+    file_sha256: np.ndarray  # object (str)
+    status: np.ndarray  # object (str)
+    error: np.ndarray  # object (str)
+    scored_public: np.ndarray  # float64, NaN when unscored
+    scored_private: np.ndarray  # float64, NaN when unscored
+    scored: np.ndarray  # bool: a score exists
+    scored_since: np.ndarray  # bool: written at or after `since`
+
+    def __len__(self) -> int:
+        return len(self.submission_id)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return getattr(self, key)
+        return ScoringRows(*(getattr(self, f.name)[key] for f in fields(self)))
+
+
+def scoring_arrays(subs: Sequence[Sequence[Any]], scores: Sequence[Sequence[Any]]) -> ScoringRows:
+    """ScoringRows from two queries' rows: (id, file sha, status, error) of each file
+    submission, and (submission id, public, private, written since: 0/1) of each score."""
+    import numpy as np
+
+    ids, shas, status, error = _columns(subs, 4)
+    score_ids, public, private, fresh = _columns(scores, 4)
+    sub_ids = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(np.asarray(score_ids, dtype=np.int64), kind="stable")
+    sorted_ids = np.asarray(score_ids, dtype=np.int64)[order]
+    slot = np.minimum(np.searchsorted(sorted_ids, sub_ids), max(len(sorted_ids) - 1, 0))
+    found = sorted_ids[slot] == sub_ids if len(sorted_ids) else np.zeros(len(sub_ids), bool)
+    at = order[slot] if len(sorted_ids) else slot
+
+    def pick(values: tuple[Any, ...]) -> np.ndarray:
+        arr = np.asarray(values, dtype=float)
+        return np.where(found, arr[at], np.nan) if len(arr) else np.full(len(sub_ids), np.nan)
+
+    return ScoringRows(
+        sub_ids,
+        _objects(shas),
+        _objects(status),
+        _objects(error),
+        pick(public),
+        pick(private),
+        found,
+        np.nan_to_num(pick(tuple(f or 0 for f in fresh))).astype(bool),
+    )
+
+
+def _objects(values: tuple[Any, ...]) -> np.ndarray:
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Any, ...]]:
+    """Rows turned into `width` column tuples."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]

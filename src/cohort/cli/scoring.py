@@ -92,9 +92,12 @@ def score(
     json: JsonOption = False,
 ) -> None:
     """Score unscored submissions (all with --rescore) and report rank changes."""
-    from cohort.scoring.runs import score_pending
+    from cohort.scoring.runs import score_at
 
-    report = score_pending(open_cohort(ctx), rescore=rescore, progress=not json)
+    config = open_config(ctx)
+    report = score_at(
+        config, store_url(ctx, config), lambda: open_cohort(ctx), rescore, progress=not json
+    )
     changes = [
         {
             "week": c.week,

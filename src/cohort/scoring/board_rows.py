@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from cohort.config import CohortConfig, Competition
+from cohort.config import CohortConfig, Competition, Week
 from cohort.scoring import SCORER_VERSION
 from cohort.workspace import utcnow
 
@@ -131,17 +131,40 @@ def _read(
             return None  # boards.leaderboard refuses it, in its words
         if db.week_files(week.id) > DRIVER_FILES:
             return None  # a large week's board is read from the store's derived cache
-        found = db.board_lines(
-            week.id,
-            sha,
-            SCORER_VERSION,
-            week.closes_at,
-            revealed_at,
-            comp.direction,
-            comp.final_selections,
-        )
-    rows = board_rows([Line(*r) for r in found], comp, private)
+        found = _lines(db, week, sha, revealed_at)
+    rows = board_rows(found, comp, private)
     return Board(week.id, private, revealed, comp.metric, comp.direction, rows)
+
+
+def _lines(db: Any, week: Week, sha: str, revealed_at: datetime | None) -> list[Line]:
+    comp = week.competition
+    found = db.board_lines(
+        week.id,
+        sha,
+        SCORER_VERSION,
+        week.closes_at,
+        revealed_at,
+        comp.direction,
+        comp.final_selections,
+    )
+    return [Line(*r) for r in found]
+
+
+def ranks(config: CohortConfig, raw: Any, week_ref: str) -> dict[str, dict[str, int]]:
+    """The ranks members see now on the week's boards ('public', and 'private' once
+    revealed), handle -> rank, read on the driver whatever the week's size (both boards
+    from one read of the lines): what a scoring run on the driver reports rank changes
+    from, as `runs._StoreLedger.boards` does on the store's side."""
+    week = config.week(week_ref)
+    with raw.reading() as db:
+        sha, revealed_at = db.week_state(week.id)
+        lines = _lines(db, week, sha, revealed_at)
+    revealed = week.is_closed(utcnow()) or revealed_at is not None
+    boards = {"public": False, "private": True} if revealed else {"public": False}
+    return {
+        name: {r.handle: r.rank for r in board_rows(lines, week.competition, private)}
+        for name, private in boards.items()
+    }
 
 
 def board_rows(lines: Sequence[Candidate], comp: Competition, private: bool) -> list[Row]:

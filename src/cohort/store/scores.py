@@ -7,11 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
 
+from cohort.rawstore import RESCORE_FINISHED, RESCORE_STARTED
 from cohort.store import Tx
 from cohort.store.tables import AuditEntry, Score, ScoreOverride, Submission, WeekState
-
-RESCORE_STARTED = "rescore_started"
-RESCORE_FINISHED = "rescore_finished"
 
 
 def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +21,11 @@ from sqlalchemy import (
 )
 
 from cohort.errors import NotFound
+from cohort.rawstore import ScoringRows, scoring_arrays
 from cohort.store import Tx
 from cohort.store.tables import Member, Score, ScoreOverride, Submission
 
 if TYPE_CHECKING:
-    import numpy as np  # imported by the scoring runs' queries: a leaderboard needs none
     import pandas as pd
 
 
@@ -130,31 +130,6 @@ def import_key_exists(tx: Tx, key: str) -> bool:
     return tx.scalar(select(Submission.id).where(Submission.import_key == key)) is not None
 
 
-@dataclass(frozen=True)
-class ScoringRows:
-    """A week's file submissions with their stored score for one (sha, version), as arrays.
-
-    Column access (`rows["status"]`) and row selection (`rows[mask]`, `rows[a:b]`) read as
-    a DataFrame's do, without importing pandas: scoring runs do not need it."""
-
-    submission_id: np.ndarray  # int64
-    file_sha256: np.ndarray  # object (str)
-    status: np.ndarray  # object (str)
-    error: np.ndarray  # object (str)
-    scored_public: np.ndarray  # float64, NaN when unscored
-    scored_private: np.ndarray  # float64, NaN when unscored
-    scored: np.ndarray  # bool: a score exists
-    scored_since: np.ndarray  # bool: written at or after `since`
-
-    def __len__(self) -> int:
-        return len(self.submission_id)
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return getattr(self, key)
-        return ScoringRows(*(getattr(self, f.name)[key] for f in fields(self)))
-
-
 def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | None) -> ScoringRows:
     """A week's file submissions with their stored score for (sha, version), lean for scoring runs.
 
@@ -175,44 +150,7 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
             type_coerce(since_cond, Integer),
         ).where(Score.solution_sha256 == sha, Score.scorer_version == version)
     ).all()
-    import numpy as np
-
-    ids, shas, status, error = _columns(subs, 4)
-    score_ids, public, private, fresh = _columns(scores, 4)
-    sub_ids = np.asarray(ids, dtype=np.int64)
-    order = np.argsort(np.asarray(score_ids, dtype=np.int64), kind="stable")
-    sorted_ids = np.asarray(score_ids, dtype=np.int64)[order]
-    slot = np.minimum(np.searchsorted(sorted_ids, sub_ids), max(len(sorted_ids) - 1, 0))
-    found = sorted_ids[slot] == sub_ids if len(sorted_ids) else np.zeros(len(sub_ids), bool)
-    at = order[slot] if len(sorted_ids) else slot
-
-    def pick(values: tuple[Any, ...]) -> np.ndarray:
-        arr = np.asarray(values, dtype=float)
-        return np.where(found, arr[at], np.nan) if len(arr) else np.full(len(sub_ids), np.nan)
-
-    return ScoringRows(
-        sub_ids,
-        _objects(shas),
-        _objects(status),
-        _objects(error),
-        pick(public),
-        pick(private),
-        found,
-        np.nan_to_num(pick(tuple(f or 0 for f in fresh))).astype(bool),
-    )
-
-
-def _objects(values: tuple[Any, ...]) -> np.ndarray:
-    import numpy as np
-
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-def _columns(rows: Any, width: int) -> list[tuple[Any, ...]]:
-    """Rows turned into `width` column tuples."""
-    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    return scoring_arrays(subs, scores)
 
 
 def stored_files(tx: Tx, week: str) -> list[tuple[int, str, str]]:
