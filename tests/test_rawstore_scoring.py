@@ -176,3 +176,35 @@ def test_cohort_score_imports_no_sqlalchemy_on_a_current_store(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False 0", out.stdout + out.stderr
     assert "Scored 6 submission(s), 0 error(s)." in out.stdout
+
+
+def test_a_run_that_finds_no_submissions_folder_refuses_and_changes_nothing(
+    root: Path,  # noqa: F811
+    two_urls: tuple[str, str],  # noqa: F811
+    fixed_clock: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong COHORT_SUBMISSIONS_DIR must not turn every submission into an error."""
+    from cohort.config import SUBMISSIONS_ENV
+    from cohort.errors import StorageError
+
+    for url in two_urls:
+        _season(root, url).store.dispose()
+    stores = [Store(url) for url in two_urls]
+    before = [_tables(store) for store in stores]
+    monkeypatch.setenv(SUBMISSIONS_ENV, str(root / "elsewhere"))
+    for run in (
+        lambda: runs.score_pending(Cohort.open(root, two_urls[0]), rescore=True, progress=False),
+        lambda: runs.score_at(
+            Cohort.open(root, two_urls[0]).config, two_urls[1], _refused, rescore=True
+        ),
+    ):
+        with pytest.raises(StorageError, match="has 6 stored file.*Nothing was scored"):
+            run()
+    assert [_tables(store) for store in stores] == before
+    for store in stores:
+        store.dispose()
+
+
+def _refused() -> Cohort:
+    raise AssertionError("a store at head is scored on the driver")

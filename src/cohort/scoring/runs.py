@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from cohort.config import CohortConfig, Week
-from cohort.errors import NotFound
+from cohort.config import SUBMISSIONS_ENV, CohortConfig, Week
+from cohort.errors import NotFound, StorageError
 from cohort.rawstore import RESCORE_FINISHED, RESCORE_STARTED, ScoringRows
 from cohort.scoring import compute
 from cohort.scoring.solution import SCORER_VERSION, Solution, load_solution
@@ -287,11 +287,28 @@ def _plan(
             report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
             continue
         rows, scored_sha = ledger.rows(week.id, solution.sha256, since)
+        _check_folder(config, week, len(rows))
         stale = scored_sha != solution.sha256
         due = ~rows.scored | (~rows.scored_since if rescore else False)
         if due.any() or (stale and len(rows)):
             plan.append((solution, rows, np.flatnonzero(due)))
     return plan
+
+
+def _check_folder(config: CohortConfig, week: Week, files: int) -> None:
+    """Refuse a run that would find none of a week's stored files: a wrong
+    COHORT_SUBMISSIONS_DIR or root (or a folder lost) would otherwise turn every one of its
+    submissions into an error, on every board at once. A few missing files are each an error
+    of their own (`cohort check` names them); a missing folder stops the run before it writes."""
+    from cohort.scoring.parsed import week_dir
+
+    folder = week_dir(config, week)
+    if files and not folder.is_dir():
+        raise StorageError(
+            f"Week '{week.id}' has {files} stored file(s) but {folder} is not there: check "
+            f"that {SUBMISSIONS_ENV} or the cohort root points at the cohort's submissions "
+            "folder, or restore it from a backup. Nothing was scored."
+        )
 
 
 def _score_week(
