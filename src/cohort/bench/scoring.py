@@ -7,8 +7,10 @@ it (the raw CSV and its parsed array), then times real processes:
   (a) `cohort score --rescore` over every submission (nothing changes: idempotent), and
   (a') `cohort score` after a solution fix of week 1 (a solution file never scored before:
        every one of its scores is rewritten and the rank changes are reported),
-  against (c), the floor of that work: a fresh Python process that reads every parsed
-  array the scorer reads (16 MB batches, one reused buffer) and does the metric arithmetic.
+  against (c), the floor of that work: a fresh Python process that lists the stored files
+  from the database (one query a week: the scorer cannot know what to read without it),
+  reads every parsed array the scorer reads (16 MB batches, one reused buffer) and does the
+  metric arithmetic.
   (f) first-time parse of never-parsed CSVs: the scorer's own re-parse (`parsed._rebuilt`:
       read the stored file, validate, align to the solution, write the parsed copy) on
       every core, against `pyarrow.csv.read_csv` alone on the same files on the same number
@@ -253,13 +255,20 @@ def _cli(root: Path, *args: str) -> tuple[float, int, str]:
 
 
 FLOOR = """
-import json, os, sys
+import json, os, sqlite3, sys
 import numpy as np
 from cohort.scoring import metrics
 plan = json.load(open(sys.argv[1]))
 total = 0.0
 for week in plan:
-    paths, skip = week["paths"], week["header"]
+    # The week's stored files, listed from the store as the scorer must (one query).
+    db = sqlite3.connect(week["db"])
+    shas = db.execute(
+        "SELECT file_sha256 FROM submissions WHERE week = ? AND file_sha256 != ''", [week["week"]]
+    ).fetchall()
+    db.close()
+    folder, suffix = week["folder"], week["suffix"]
+    paths, skip = [f"{folder}/{sha}{suffix}" for (sha,) in shas], week["header"]
     truth, public = np.load(week["truth"]), np.load(week["public"])
     row = np.empty(week["shape"], week["dtype"])
     # Batches of 16 MB in one reused buffer, as the scorer reads (one stack of every file
@@ -306,9 +315,13 @@ def _floor_plan(cohort: Any, tmp: Path, weeks: list[str]) -> Path:
         wk = cohort.config.week(week)
         np.save(tmp / f"{week}-truth.npy", sol.truth)
         np.save(tmp / f"{week}-public.npy", sol.public)
+        example = parsed_path(cohort, wk, shas[0], sol.key)
         plan.append(
             {
-                "paths": [str(parsed_path(cohort, wk, s, sol.key)) for s in shas],
+                "db": cohort.store.url.removeprefix("sqlite:///"),  # the bench's own SQLite file
+                "week": week,
+                "folder": str(example.parent),
+                "suffix": example.name[len(shas[0]) :],
                 "header": len(_npy_header(dtype, shape)),
                 "dtype": np.dtype(dtype).str,
                 "shape": list(shape),
@@ -362,7 +375,9 @@ def _rescore_figures(cohort: Any, root: Path, tmp: Path, repeat: int) -> tuple[b
 
     a, c = _alternate(rescore, floor, repeat)
     print(f"  (a) cohort score --rescore (every file, nothing changes)   {_stat(a)}")
-    print(f"  (c) floor: read every parsed array + the metric, fresh process {_stat(c)}")
+    print(
+        f"  (c) floor: list the files, read every parsed array + the metric, fresh process {_stat(c)}"
+    )
     week1 = _floor_plan(cohort, tmp, ["01-quake"])
     solution_csv = root / "data" / "01-quake" / "solution.csv"
     original = solution_csv.read_bytes()
