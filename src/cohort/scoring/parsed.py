@@ -8,11 +8,12 @@ keyed by the solution's id key, so rescoring reads arrays, not CSV.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,10 +200,11 @@ def _rebuilt(
 ) -> Iterator[tuple[int, Any]]:
     """Parse stored files whose parsed copy is missing or stale, on every core: pyarrow's
     reader releases the GIL, so threads parse side by side. Yields (row, values or reason)."""
+    rebuild = _Rebuild(cohort, solution)
 
     def one(sha: str) -> Any:
         try:
-            return stored_values(cohort, solution, sha, rebuild=True)
+            return rebuild(sha)
         except (ValidationError, NotFound, ValueError) as exc:
             return str(exc)
 
@@ -213,6 +215,121 @@ def _rebuilt(
 
     with ThreadPoolExecutor(max_workers=min(len(shas), os.cpu_count() or 2)) as pool:
         yield from zip(rows, pool.map(one, shas), strict=True)
+
+
+class _Rebuild:
+    """`stored_values(..., rebuild=True)` for many files of one week, its paths worked out once.
+
+    Each thread releases the GIL at every system call, and with every core parsing, each
+    release hands the GIL to another thread and back (a futex wake and a context switch).
+    So a file costs four calls to read (open, fstat, read, close) and four to cache (open,
+    writev, close, rename), where Path.read_bytes and `_write_once` make about fifteen.
+    The parsed copy goes to a temp file renamed over the missing or stale one, so a reader
+    sees the old file or the whole new one; the same stored file always parses to the same
+    bytes, so two writers racing to one name write the same file."""
+
+    def __init__(self, cohort: Cohort | CohortConfig, solution: Solution) -> None:
+        week = _config(cohort).week(solution.week)
+        self.cohort, self.solution, self.week = cohort, solution, week
+        self.folder = str(week_dir(cohort, week))
+        self.parsed = str(parsed_path(cohort, week, "x", solution.key).parent)
+        self.suffix = f"-{solution.key[:16]}.npy"
+        self.prefix = f"{self.parsed}/{_temp_prefix()}"
+
+    def __call__(self, sha: str) -> np.ndarray:
+        from cohort.scoring.validation import parse
+
+        name, data = self._raw(sha)
+        path = f"{self.parsed}/{sha}{self.suffix}"
+        try:
+            values = parse(data, name, self.solution).values
+        except ValidationError:
+            _unlink_quietly(path)  # a stale copy must not outlive the file's refusal
+            raise
+        self._cache(path, values)
+        return values
+
+    def _raw(self, sha: str) -> tuple[str, bytes]:
+        """The stored file's name and bytes (most are plain CSV: one open finds them)."""
+        name = f"{sha}.csv"
+        try:
+            fd = os.open(f"{self.folder}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raw = raw_path(self.cohort, self.week, sha)
+            if raw is None:
+                raise NotFound(
+                    f"Stored file {sha[:12]} of week '{self.week.id}' is missing from {self.folder}; restore it from a backup."
+                ) from None
+            return raw.name, raw.read_bytes()
+        try:
+            size = os.fstat(fd).st_size
+            data = os.read(fd, size + 1)  # all of it in one read, unless it is larger than it says
+            if len(data) > size:
+                data += b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+        finally:
+            os.close(fd)
+        return name, data
+
+    def _cache(self, path: str, values: np.ndarray) -> None:
+        """Write the parsed copy as write_npy writes it, to a temp file renamed into place."""
+        if not values.flags.c_contiguous or values.dtype.hasobject:  # not what parse returns
+            Path(path).unlink(missing_ok=True)
+            _write_once(Path(path), lambda fh: write_npy(fh, values))
+            return
+        header = _npy_header(values.dtype, values.shape)
+        tmp, fd = self._temp(path)
+        try:
+            try:
+                _write_all(fd, [memoryview(header), values.data.cast("B")])
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise disk_error(Path(path), exc) from None
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    def _temp(self, path: str) -> tuple[str, int]:
+        """A new temp file in the parsed folder, named as `sweep_temp_files` expects."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        for attempt in itertools.count():
+            tmp = f"{self.prefix}{next(_TEMP_NUMBERS)}"
+            try:
+                return tmp, os.open(tmp, flags, 0o600)  # the mode mkstemp gives
+            except FileExistsError:  # left by a killed process that had this pid
+                continue
+            except FileNotFoundError as exc:  # the week's first parsed copy
+                if attempt > 0:
+                    raise disk_error(Path(path), exc) from None
+            except OSError as exc:
+                raise disk_error(Path(path), exc) from None
+            try:
+                os.makedirs(self.parsed, exist_ok=True)
+            except OSError as exc:
+                raise disk_error(Path(path), exc) from None
+        raise AssertionError("unreachable")
+
+
+# Temp file numbers: next() on a count is atomic under the GIL, so no two threads share one.
+_TEMP_NUMBERS = itertools.count()
+
+
+def _write_all(fd: int, parts: list[memoryview]) -> None:
+    """Write every byte of `parts` (writev may write less, as on a nearly full disk)."""
+    while parts:
+        done = os.writev(fd, parts)
+        while parts and done >= len(parts[0]):
+            done -= len(parts[0])
+            parts = parts[1:]
+        if parts:
+            parts = [parts[0][done:], *parts[1:]]
+
+
+def _unlink_quietly(path: str) -> None:
+    with suppress(OSError):
+        os.unlink(path)
 
 
 def npy_values(data: bytes) -> np.ndarray:
