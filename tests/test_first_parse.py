@@ -192,3 +192,22 @@ def test_a_full_disk_is_one_line_and_leaves_no_temp_file(cfg: CohortConfig, monk
         "Nothing was stored."
     )
     assert list((cfg.submissions_dir / "01-reg" / "parsed").iterdir()) == []
+
+
+def test_each_row_gets_its_own_file_across_the_threads_batches(cfg: CohortConfig) -> None:
+    sol = load_solution(cfg, "01-reg")
+    values = [np.full(N, k / 4) for k in range(50)]
+    files = [
+        ("seg_id,time_to_failure\n" + "\n".join(f"{i},{v}" for i, v in zip(IDS, vs, strict=True)))
+        for vs in values
+    ]
+    files[17] = files[17].replace(f"{IDS[5]},", f"{IDS[5]}x,")  # refused mid-batch
+    shas = [_store(cfg, "01-reg", text.encode()) for text in files]
+    rows = list(range(100, 150))
+    got = dict(parsed._rebuilt(cfg, sol, shas, rows))
+    assert sorted(got) == rows
+    assert got[117] == (
+        f"Unknown ids not in the test set: '{IDS[5]}x'; use the ids of sample_submission.csv."
+    )
+    for k in set(range(50)) - {17}:
+        assert np.array_equal(got[100 + k], values[k])

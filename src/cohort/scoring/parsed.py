@@ -213,8 +213,17 @@ def _rebuilt(
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(len(shas), os.cpu_count() or 2)) as pool:
-        yield from zip(rows, pool.map(one, shas), strict=True)
+    workers = min(len(shas), os.cpu_count() or 2)
+    # Files go to the threads in batches: each finished task wakes this thread, which then
+    # takes the GIL from the workers; one wake per file cost a rescore ~10% of its CPU.
+    size = max(1, min(REBUILD_BATCH, len(shas) // (4 * workers)))
+    batches = [shas[i : i + size] for i in range(0, len(shas), size)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda batch: [one(sha) for sha in batch], batches)
+        yield from zip(rows, itertools.chain.from_iterable(done), strict=True)
+
+
+REBUILD_BATCH = 32  # files a thread re-parses per task
 
 
 class _Rebuild:
