@@ -53,8 +53,9 @@ class Solution:
     def metric(self) -> str:
         return self.competition.metric
 
-    @property
+    @cached_property
     def kind(self) -> str:
+        """The metric's kind (label, proba or value): asked ~6 times per file parsed."""
         return metrics.get(self.competition.metric).kind
 
     @cached_property

@@ -350,7 +350,8 @@ def parse(data: Bytes, file_name: str, solution: Solution) -> Parsed:
     if values is None:  # a value did not convert: read it as text to say which one
         table = _read(data, body, header, width, solution, typed=False)
     assert table is not None
-    _check_extras(table, header, width)
+    if width > len(header):
+        _check_extras(table, header, width)
     pos = _check_ids(table.column(solution.id_column), solution)
     in_order = pos is solution.positions  # the file lists the ids in the solution's order
     order = pos if in_order else np.empty(len(pos), dtype=np.intp)
@@ -529,6 +530,9 @@ def _convert_options(names: tuple[str, ...], targets: tuple[str, ...], numeric: 
         null_values=[],
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
+        # `unpack` has decoded the whole file as UTF-8, and a field cut from valid UTF-8 at
+        # commas, quotes and line ends (ASCII, never inside a character) is valid UTF-8.
+        check_utf8=False,
     )
 
 
