@@ -421,15 +421,28 @@ class RawStore:
             [self.time(at), actor, action, target, json.dumps(detail)],
         )
 
+    def file_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """(id, file sha, status, error) of every file submission, by week, in id order: one
+        pass over the table for a scoring run's whole plan (a week is most of a season's
+        table: its index then costs a lookup a row, 3x the time of the pass on SQLite)."""
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for week, *row in self.rows(
+            "SELECT week, id, file_sha256, status, error FROM submissions "
+            "WHERE file_sha256 != ? ORDER BY id",
+            [""],
+        ):
+            out.setdefault(week, []).append(tuple(row))
+        return out
+
     def scoring_rows(
-        self, week: str, sha: str, version: str, since: datetime | None
+        self,
+        week: str,
+        sha: str,
+        version: str,
+        since: datetime | None,
+        subs: Sequence[Sequence[Any]],
     ) -> ScoringRows:
-        """store.submissions.scoring_rows on the driver."""
-        subs = self.rows(
-            "SELECT id, file_sha256, status, error FROM submissions "
-            "WHERE week = ? AND file_sha256 != ?",
-            [week, ""],
-        )
+        """store.submissions.scoring_rows on the driver, for the week's `file_rows`."""
         fresh, params = "0", [sha, version]
         if since is not None:
             fresh = "CASE WHEN scored_at >= ? THEN 1 ELSE 0 END"

@@ -136,9 +136,9 @@ def scoring_rows(tx: Tx, week: str, sha: str, version: str, since: datetime | No
     `scored` says a score exists; `scored_since` that it was written at or after `since`."""
     conn = tx.connection()  # Core level: seasons have tens of thousands of rows
     subs = conn.execute(
-        select(Submission.id, Submission.file_sha256, Submission.status, Submission.error).where(
-            Submission.week == week, Submission.file_sha256 != ""
-        )
+        select(Submission.id, Submission.file_sha256, Submission.status, Submission.error)
+        .where(Submission.week == week, Submission.file_sha256 != "")
+        .order_by(Submission.id)  # the driver's order (rawstore.file_rows): same score ids
     ).all()
     # Two index scans merged here beat one join probing the scores index per submission.
     since_cond = (Score.scored_at >= since) if since is not None else literal(False)
