@@ -37,6 +37,7 @@ def post(url: str, markdown: str, timeout: float = 10.0) -> int:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) only, checked at load
             return int(answer.status)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the answer's socket: left to the collector, it warns at random
         raise StorageError(
             f"The webhook answered HTTP {exc.code} ({exc.reason}); check webhook_url in cohort.toml."
         ) from None
