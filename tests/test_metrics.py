@@ -142,3 +142,27 @@ def test_split_scores_match_batch_on_each_subset(name: str) -> None:
     assert got[0] == pytest.approx(metric.batch(y[public], stack[:, public]))
     assert got[1] == pytest.approx(metric.batch(y[~public], stack[:, ~public]))
     assert np.isnan(got[2]).all()
+
+
+@pytest.mark.parametrize("name", list(metrics.METRICS))
+def test_a_files_score_is_the_same_to_the_bit_alone_or_anywhere_in_a_batch(name: str) -> None:
+    """A file scored alone at intake and again in a rescore's batch must get the same float:
+    a last-bit difference made a no-change rescore rewrite scores and could split an exact
+    tie (earliest wins) the other way."""
+    rng = np.random.default_rng(5)
+    metric = metrics.get(name)
+    n, b = 2624, 61  # the LANL test size; more rows than one chunk of the loss
+    if metric.kind == "label":
+        y, stack = rng.integers(0, 4, n), rng.integers(0, 4, (b, n))
+    elif metric.kind == "proba":
+        y, stack = rng.integers(0, 3, n), rng.random((b, n, 3))
+    elif metric.kind == "score":
+        y, stack = rng.integers(0, 2, n), rng.random((b, n))
+    else:
+        y, stack = rng.random(n) * 5, rng.random((b, n)) * 5
+    public = rng.random(n) < 0.3
+    whole = metrics.split_scores(metric, y, stack, [public, ~public])
+    for start, size in [(0, 1), (7, 1), (60, 1), (3, 5), (20, 30), (1, 60)]:
+        part = metrics.split_scores(metric, y, stack[start : start + size], [public, ~public])
+        for got, want in zip(part, whole, strict=True):
+            assert got.tobytes() == want[start : start + size].tobytes(), (start, size)

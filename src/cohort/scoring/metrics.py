@@ -227,7 +227,13 @@ def split_scores(
         flat = (
             loss.reshape(b, n, t).transpose(0, 2, 1).reshape(-1, n)
         )  # (b*t, n); a view when t == 1
-        means[start : start + b] = (flat @ weights).reshape(b, t, len(masks))
+        if b < step:
+            # Every product has the same shape: BLAS sums a row in an order that depends on
+            # the matrix's shape, so a file scored alone at intake and again in a batch of 800
+            # differed in the last bit, and a no-change rescore rewrote those scores (and an
+            # exact tie could go to the later entry). Padded, a row's sum is the same anywhere.
+            flat = np.concatenate([flat, np.zeros(((step - b) * t, n))])
+        means[start : start + b] = (flat @ weights)[: b * t].reshape(b, t, len(masks))
     if means is None:  # no submissions
         return [np.empty(0) for _ in masks]
     scores = metric.finish(means).mean(axis=1)  # (B, subsets)
