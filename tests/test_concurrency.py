@@ -324,9 +324,11 @@ def test_kill_9_of_a_rescore_midway_resumes_to_the_same_board(
         report = runs.score_pending(cohort, rescore=True, progress=False)
     else:
         cohort.store.dispose()  # the driver's run opens its own connection
-        report = runs.score_at(
-            cohort.config, any_store_url, lambda: cohort, rescore=True, progress=False
-        )
+
+        def refused() -> Cohort:
+            raise AssertionError("a store at head is scored on the driver")
+
+        report = runs.score_at(cohort.config, any_store_url, refused, rescore=True, progress=False)
     assert report.resumed
     resumed = boards.leaderboard(cohort, WEEK, private=False).rows
     fresh = runs.score_pending(cohort, rescore=True, progress=False)

@@ -84,7 +84,9 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch, clock: None) -> list[Any]:  # n
     """The scoring runs' clock fixed too (score and audit times): a day after the entries,
     moved on an hour by each pair of runs (`_both`), so each rescore starts after the last."""
     moment = [LATER]
-    monkeypatch.setattr("cohort.scoring.runs.utcnow", lambda: moment[0])
+    # The boards' clock too: whether the week is revealed (closed) is read from it.
+    for where in ("runs", "boards", "board_rows"):
+        monkeypatch.setattr(f"cohort.scoring.{where}.utcnow", lambda: moment[0])
     return moment
 
 
@@ -98,10 +100,14 @@ def test_a_scoring_run_on_the_driver_writes_what_the_store_writes(
     stores = [Store(url) for url in two_urls]
     assert _tables(stores[1]) == _tables(stores[0])
 
-    # A rescore that changes nothing writes only its two audit entries.
+    # A rescore that changes nothing writes only its two audit entries (and the revision).
+    before = _tables(stores[0])
     store_says, driver_says = _both(root, two_urls, fixed_clock, rescore=True)
     assert driver_says == store_says
     assert store_says[:2] == (6, 0) and store_says[5] == []
+    after = _tables(stores[0])
+    assert {name for name in after if after[name] != before[name]} == {"audit_log", "revision"}
+    assert len(after["audit_log"]) == len(before["audit_log"]) + 2
     assert _tables(stores[1]) == _tables(stores[0])
 
     # A solution fix: every score rewritten for the new solution, ranks moved and reported.
@@ -154,7 +160,12 @@ def test_a_revealed_week_reports_both_boards_from_the_driver(
             store_scores.set_revealed(tx, "01-reg", NOW + timedelta(hours=1), "organizer")
         cohort.store.dispose()
     pd.DataFrame(
-        {"id": IDS, "target": np.arange(10.0) + 6, "Usage": ["Private"] * 4 + ["Public"] * 6}
+        # Public answers now near Cy's 9, private ones all Bob's 2: both boards reorder.
+        {
+            "id": IDS,
+            "target": [2.0] * 4 + list(np.arange(6.0) + 10),
+            "Usage": ["Private"] * 4 + ["Public"] * 6,
+        }
     ).to_csv(root / "data/01-reg/solution.csv", index=False)
     store_says, driver_says = _both(root, two_urls, fixed_clock)
     assert driver_says == store_says
@@ -208,3 +219,20 @@ def test_a_run_that_finds_no_submissions_folder_refuses_and_changes_nothing(
 
 def _refused() -> Cohort:
     raise AssertionError("a store at head is scored on the driver")
+
+
+def test_a_past_weeks_folder_archived_away_does_not_stop_the_run(
+    root: Path,  # noqa: F811
+    two_urls: tuple[str, str],  # noqa: F811
+    fixed_clock: list[Any],
+) -> None:
+    """Only a week with work to do needs its folder: every file of this one is scored."""
+    import shutil
+
+    for url in two_urls:
+        _season(root, url).store.dispose()
+    cohort = Cohort.open(root, two_urls[0])
+    shutil.rmtree(cohort.config.submissions_dir / cohort.config.week("1").id)
+    cohort.store.dispose()
+    store_says, driver_says = _both(root, two_urls, fixed_clock)
+    assert driver_says == store_says == (0, 0, {}, {}, False, [])

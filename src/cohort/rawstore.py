@@ -1,8 +1,9 @@
-"""The few statements of `cohort submit` on the database driver itself (sqlite3, psycopg 3).
+"""The statements of `cohort submit`, `leaderboard` and `score` on the database driver itself
+(sqlite3, psycopg 3), and the scoring run's rows (`ScoringRows`), which both paths build.
 
 A submit on a store that already stands at every migration head runs a dozen short
-statements; importing SQLAlchemy for them costs ~0.4 s of CPU, most of the command's
-start-up. `open_current` opens the driver and checks, in one query, that the store is
+statements, a scoring run a few dozen; importing SQLAlchemy for them costs ~0.4 s of CPU,
+most of a submit's start-up and a third of a no-change rescore. `open_current` opens the driver and checks, in one query, that the store is
 current; anything else (a store behind head or ahead of it, an in-memory or unusual URL,
 another driver, a connection that fails) answers None, and the caller opens `cohort.store`,
 which migrates, reports, and owns every other statement.
@@ -197,7 +198,8 @@ def open_current(url: str) -> RawStore | None:
 
 
 class RawStore:
-    """One driver connection to a current store, and the intake's statements on it."""
+    """One driver connection to a current store, and the intake's, the board's and the scoring
+    run's statements on it."""
 
     def __init__(self, conn: Any, dialect: str) -> None:
         self.conn = conn

@@ -218,7 +218,9 @@ class _StoreLedger:
 class _DriverLedger:
     def __init__(self, config: CohortConfig, raw: RawStore) -> None:
         self.config, self.raw = config, raw
-        self.files: dict[str, list[tuple[Any, ...]]] | None = None  # read once, by week
+        # Every week's file rows, read in one pass on the plan's first call (a week's index
+        # cost a lookup a row); each week's are taken out once, as the plan asks once a week.
+        self.files: dict[str, list[tuple[Any, ...]]] | None = None
 
     def open_rescore(self) -> datetime | None:
         with self.raw.reading() as db:
@@ -232,7 +234,7 @@ class _DriverLedger:
         with self.raw.reading() as db:
             if self.files is None:
                 self.files = db.file_rows()
-            subs = self.files.pop(week, [])
+            subs = self.files.pop(week, [])  # asked twice, a week would read as empty
             return db.scoring_rows(week, sha, SCORER_VERSION, since, subs), db.scored_sha(week)
 
     def scored_sha(self, week: str) -> str:
@@ -294,10 +296,11 @@ def _plan(
             report.skipped[week.id] = f"no solution file; run `cohort prepare {week.id}`"
             continue
         rows, scored_sha = ledger.rows(week.id, solution.sha256, since)
-        _check_folder(config, week, len(rows))
         stale = scored_sha != solution.sha256
         due = ~rows.scored | (~rows.scored_since if rescore else False)
         if due.any() or (stale and len(rows)):
+            # Only a week with work: a past week's folder archived away must not stop the rest.
+            _check_folder(config, week, len(rows))
             plan.append((solution, rows, np.flatnonzero(due)))
     return plan
 
