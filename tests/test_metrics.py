@@ -124,19 +124,27 @@ def test_better_follows_direction() -> None:
     assert metrics.get("accuracy").better(0.9, 0.8)
 
 
+def _answers_and_stack(
+    rng: np.random.Generator, kind: str, n: int, b: int, targets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random answers for `n` rows and `b` submissions of a metric's kind (regression: with
+    `targets` columns, one column given flat)."""
+    if kind == "label":
+        return rng.integers(0, 4, n), rng.integers(0, 4, (b, n))
+    if kind == "proba":
+        return rng.integers(0, 3, n), rng.random((b, n, 3))
+    if kind == "score":
+        return rng.integers(0, 2, n), rng.random((b, n))
+    shape = (n, targets) if targets > 1 else (n,)
+    return rng.random(shape) * 5, rng.random((b, *shape)) * 5
+
+
 @pytest.mark.parametrize("name", list(metrics.METRICS))
 def test_split_scores_match_batch_on_each_subset(name: str) -> None:
     rng = np.random.default_rng(11)
     metric = metrics.get(name)
     n, b = 60, 4
-    if metric.kind == "label":
-        y, stack = rng.integers(0, 4, n), rng.integers(0, 4, (b, n))
-    elif metric.kind == "proba":
-        y, stack = rng.integers(0, 3, n), rng.random((b, n, 3))
-    elif metric.kind == "score":
-        y, stack = rng.integers(0, 2, n), rng.random((b, n))
-    else:
-        y, stack = rng.random((n, 2)) * 5, rng.random((b, n, 2)) * 5
+    y, stack = _answers_and_stack(rng, metric.kind, n, b, targets=2)
     public = rng.random(n) < 0.3
     got = metrics.split_scores(metric, y, stack, [public, ~public, np.zeros(n, bool)])
     assert got[0] == pytest.approx(metric.batch(y[public], stack[:, public]))
@@ -152,14 +160,7 @@ def test_a_files_score_is_the_same_to_the_bit_alone_or_anywhere_in_a_batch(name:
     rng = np.random.default_rng(5)
     metric = metrics.get(name)
     n, b = 2624, 61  # the LANL test size; more rows than one chunk of the loss
-    if metric.kind == "label":
-        y, stack = rng.integers(0, 4, n), rng.integers(0, 4, (b, n))
-    elif metric.kind == "proba":
-        y, stack = rng.integers(0, 3, n), rng.random((b, n, 3))
-    elif metric.kind == "score":
-        y, stack = rng.integers(0, 2, n), rng.random((b, n))
-    else:
-        y, stack = rng.random(n) * 5, rng.random((b, n)) * 5
+    y, stack = _answers_and_stack(rng, metric.kind, n, b, targets=1)
     public = rng.random(n) < 0.3
     whole = metrics.split_scores(metric, y, stack, [public, ~public])
     for start, size in [(0, 1), (7, 1), (60, 1), (3, 5), (20, 30), (1, 60)]:

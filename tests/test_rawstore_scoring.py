@@ -65,6 +65,16 @@ def _report(report: runs.ScoreReport) -> tuple[Any, ...]:
     )
 
 
+def _refused() -> Cohort:
+    raise AssertionError("a store at head is scored on the driver")
+
+
+def _seasons(folder: Path, urls: tuple[str, str]) -> None:
+    """The same season on both stores (closed again: each run opens its own)."""
+    for url in urls:
+        _season(folder, url).store.dispose()
+
+
 def _both(folder: Path, urls: tuple[str, str], moment: list[Any], **kw: Any) -> tuple[Any, Any]:
     """One scoring run on each store: cohort.store's on the first, the driver's on the second."""
     moment[0] += timedelta(hours=1)
@@ -72,10 +82,7 @@ def _both(folder: Path, urls: tuple[str, str], moment: list[Any], **kw: Any) -> 
     store_report = runs.score_pending(by_store, progress=False, **kw)
     by_store.store.dispose()
 
-    def refused() -> Cohort:
-        raise AssertionError("a store at head is scored on the driver")
-
-    driver_report = runs.score_at(by_store.config, urls[1], refused, progress=False, **kw)
+    driver_report = runs.score_at(by_store.config, urls[1], _refused, progress=False, **kw)
     return _report(store_report), _report(driver_report)
 
 
@@ -95,8 +102,7 @@ def test_a_scoring_run_on_the_driver_writes_what_the_store_writes(
     two_urls: tuple[str, str],  # noqa: F811
     fixed_clock: list[Any],
 ) -> None:
-    for url in two_urls:
-        _season(root, url).store.dispose()
+    _seasons(root, two_urls)
     stores = [Store(url) for url in two_urls]
     assert _tables(stores[1]) == _tables(stores[0])
 
@@ -199,8 +205,7 @@ def test_a_run_that_finds_no_submissions_folder_refuses_and_changes_nothing(
     from cohort.config import SUBMISSIONS_ENV
     from cohort.errors import StorageError
 
-    for url in two_urls:
-        _season(root, url).store.dispose()
+    _seasons(root, two_urls)
     stores = [Store(url) for url in two_urls]
     before = [_tables(store) for store in stores]
     monkeypatch.setenv(SUBMISSIONS_ENV, str(root / "elsewhere"))
@@ -217,10 +222,6 @@ def test_a_run_that_finds_no_submissions_folder_refuses_and_changes_nothing(
         store.dispose()
 
 
-def _refused() -> Cohort:
-    raise AssertionError("a store at head is scored on the driver")
-
-
 def test_a_past_weeks_folder_archived_away_does_not_stop_the_run(
     root: Path,  # noqa: F811
     two_urls: tuple[str, str],  # noqa: F811
@@ -229,8 +230,7 @@ def test_a_past_weeks_folder_archived_away_does_not_stop_the_run(
     """Only a week with work to do needs its folder: every file of this one is scored."""
     import shutil
 
-    for url in two_urls:
-        _season(root, url).store.dispose()
+    _seasons(root, two_urls)
     cohort = Cohort.open(root, two_urls[0])
     shutil.rmtree(cohort.config.submissions_dir / cohort.config.week("1").id)
     cohort.store.dispose()
