@@ -83,6 +83,11 @@ def sqlite_pragmas(conn: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
+    # Reads through a memory map, not a read() a page: a board query over a week of 20,000
+    # scored files visits ~20,000 table pages, and its system calls were half of its time
+    # (0.22 s against 0.12 s, a 34 MB store). SQLite still writes through its own I/O, and
+    # a map larger than the file costs only address space.
+    cur.execute("PRAGMA mmap_size=1073741824")
     cur.close()
 
 
