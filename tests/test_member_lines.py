@@ -8,12 +8,15 @@ submissions and on-time kernels are compared with the store read without any cac
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import text
 
+from cohort import rawstore
 from cohort.scoring import boards, deadlines
 from cohort.scoring.solution import SCORER_VERSION
 from cohort.store import bulk, revision
@@ -144,6 +147,33 @@ def _writes(c: Cohort, rng: np.random.Generator) -> list[tuple[str, object]]:
                 {"p": float(rng.integers(0, 8)) / 4, "s": sid},
             )
 
+    def rescore_batch(tx) -> None:  # a scoring run's batch (migration 0013's path on SQLite)
+        wk = week()
+        found = [
+            r[0]
+            for r in tx.execute(
+                text("SELECT id FROM submissions WHERE week = :w AND file_sha256 != ''"),
+                {"w": wk.id},
+            )
+        ]
+        if found:
+            chosen = rng.choice(found, size=min(len(found), int(rng.integers(1, 6))), replace=False)
+            sha = store_scores.scored_sha(tx, wk.id)
+            store_scores.upsert_many(
+                tx,
+                [
+                    {
+                        "submission_id": int(sid),
+                        "solution_sha256": sha,
+                        "scorer_version": SCORER_VERSION,
+                        "public_score": float(rng.integers(0, 8)) / 4,
+                        "private_score": float(rng.integers(0, 8)) / 4,
+                        "scored_at": wk.closes_at,
+                    }
+                    for sid in chosen
+                ],
+            )
+
     def override(tx) -> None:
         sid = some_submission(tx, week().id)
         if sid is not None:
@@ -220,7 +250,15 @@ def _writes(c: Cohort, rng: np.random.Generator) -> list[tuple[str, object]]:
         for handle in HANDLES:
             store_members.set_active(tx, handle, True)
 
-    weighted = [new_entry] * 8 + [rescore_one, override, select, extend, delete, move] * 2
+    weighted = [new_entry] * 8 + [
+        rescore_one,
+        rescore_batch,
+        override,
+        select,
+        extend,
+        delete,
+        move,
+    ] * 2
     rare = [reveal, switch_solution, deactivate, reactivate]
     return [(f.__name__, f) for f in weighted] + [(f.__name__, f) for f in rare]
 
@@ -307,3 +345,145 @@ def test_a_new_entry_moves_one_members_counter_in_one_week(make_cohort) -> None:
     with c.store.transaction() as tx:
         (value,), _ = revision.weeks_stamp(tx, [revision.CONTRIBUTIONS])
     assert value >= 1
+
+
+def _counters(c: Cohort) -> tuple[dict[tuple[str, int], int], dict[str, int]]:
+    with c.store.transaction() as tx:
+        members = {
+            (w, m): v
+            for w, m, v in tx.execute(
+                text("SELECT week, member_id, value FROM member_week_revisions")
+            )
+        }
+        weeks = dict(tx.execute(text("SELECT week, value FROM week_revisions")).all())
+    return members, weeks
+
+
+def _moved(before: dict, after: dict) -> set:  # type: ignore[type-arg]
+    return {k for k in after if after[k] != before.get(k)}
+
+
+@pytest.mark.sqlite_only
+def test_a_scoring_batch_moves_the_counters_of_what_it_wrote_and_leaves_the_triggers_on(
+    make_cohort,
+) -> None:
+    """Migration 0013: a batch written by a scoring run on SQLite bumps the counters itself
+    (the row triggers stand aside), exactly those of the members and week it wrote; the
+    triggers are on again for every other writer, also after a batch that failed part-way."""
+    c = _season(make_cohort, 0, reveal=False)
+    one, two = WEEKS
+    with c.store.transaction() as tx:
+        sha = store_scores.scored_sha(tx, one)
+        picked = tx.execute(
+            text(
+                "SELECT id, member_id FROM submissions WHERE week = :w AND file_sha256 != '' "
+                "ORDER BY id LIMIT 200"
+            ),
+            {"w": one},
+        ).all()
+    owners = sorted({m for _, m in picked})[:2]
+    chosen = [sid for sid, m in picked if m in owners]
+    owner = dict(picked)
+    assert len(owners) == 2 and len(chosen) > 2
+    rows = [
+        {
+            "submission_id": sid,
+            "solution_sha256": sha,
+            "scorer_version": SCORER_VERSION,
+            "public_score": 9.5,
+            "private_score": 9.5,
+            "scored_at": c.config.week(one).closes_at,
+        }
+        for sid in chosen
+    ]
+    before = _counters(c)
+    raw = rawstore.open_current(c.store.url)
+    assert raw is not None
+    with raw, raw.writing() as db:
+        db.upsert_scores(rows)  # the driver's path: one statement for the batch
+    after = _counters(c)
+    assert _moved(before[0], after[0]) == {(one, m) for m in owners}
+    assert _moved(before[1], after[1]) == {one}
+    assert after[1][one] == before[1][one] + 1  # once for the batch, not once a row
+    with c.store.transaction() as tx:
+        assert tx.execute(text("SELECT count(*) FROM bulk_score_writes")).scalar() == 0
+        store_scores.upsert_many(tx, rows[:1])  # the store's path, the same statements
+    again = _counters(c)
+    assert _moved(after[0], again[0]) == {(one, owner[chosen[0]])}
+    # Any other writer of scores still moves its member's counter (the triggers are on).
+    with c.store.transaction() as tx:
+        tx.execute(
+            text("UPDATE scores SET public_score = 1.5 WHERE submission_id = :s"),
+            {"s": chosen[-1]},
+        )
+    last = _counters(c)
+    assert _moved(again[0], last[0]) == {(one, owner[chosen[-1]])}
+
+    # A batch whose last row fails (no such submission), its error caught and the rest
+    # committed anyway: the rows written before it still moved their counters, and the
+    # triggers are on again.
+    conn = sqlite3.connect(c.root / "cohort.db")
+    rawstore.sqlite_pragmas(conn)
+    bad = [(chosen[0], "other-sha", SCORER_VERSION, 1.0, 1.0, "2027-01-20 00:00:00.000000")]
+    bad.append((10**9, "other-sha", SCORER_VERSION, 1.0, 1.0, "2027-01-20 00:00:00.000000"))
+    cur = conn.cursor()
+    with pytest.raises(sqlite3.IntegrityError):
+        rawstore.write_scores_sqlite(cur, bad)
+    conn.commit()
+    conn.close()
+    failed = _counters(c)
+    assert _moved(last[0], failed[0]) == {(one, owner[chosen[0]])}
+    with c.store.transaction() as tx:
+        assert tx.execute(text("SELECT count(*) FROM bulk_score_writes")).scalar() == 0
+        tx.execute(
+            text("UPDATE scores SET public_score = 2.5 WHERE submission_id = :s"),
+            {"s": chosen[0]},
+        )
+    assert _moved(failed[0], _counters(c)[0]) == {(one, owner[chosen[0]])}
+    assert two in after[1] and after[1][two] == before[1][two]
+    c.store.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_migration_0013_keeps_the_triggers_bodies_and_takes_them_back(make_cohort) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    c = _season(make_cohort, 0, reveal=False)
+    db = c.root / "cohort.db"
+
+    def triggers() -> dict[str, str]:
+        conn = sqlite3.connect(db)
+        try:
+            return dict(
+                conn.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'scores'"
+                ).fetchall()
+            )
+        finally:
+            conn.close()
+
+    at_head = triggers()
+    assert len(at_head) == 6
+    assert all(
+        "WHEN NOT EXISTS (SELECT 1 FROM bulk_score_writes)" in sql for sql in at_head.values()
+    )
+
+    def alembic(step: Any, target: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(rawstore.MIGRATIONS))
+        with c.store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            step(config, target)
+
+    alembic(command.downgrade, "0012")
+    back = triggers()
+    assert back == {
+        name: sql.replace(" WHEN NOT EXISTS (SELECT 1 FROM bulk_score_writes)", "")
+        for name, sql in at_head.items()
+    }
+    assert "bulk_score_writes" not in c.store.table_names()
+    alembic(command.upgrade, "heads")
+    assert triggers() == at_head
+    c.store.dispose()

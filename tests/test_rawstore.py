@@ -20,7 +20,6 @@ from cohort.errors import CohortError, IntakeRefused
 from cohort.scoring import deadlines, intake
 from cohort.sheets.roster import import_roster
 from cohort.store import Store
-from cohort.store import scores as store_scores
 from cohort.store.tables import Base, Submission
 from cohort.workspace import Cohort
 from tests.conftest import write_roster
@@ -284,9 +283,6 @@ def test_the_driver_reads_the_deadline_the_store_reads(
 def test_the_copies_of_the_stores_definitions_are_the_stores() -> None:
     # (The URL, migration heads and pragmas are rawstore's own, imported by cohort.store.)
     assert rawstore.table_names() == set(Base.metadata.tables)
-    assert rawstore.SCORE_UPSERT == store_scores._SQLITE_UPSERT
-    at = datetime(2027, 1, 12, 10, 0, 0, 5, tzinfo=UTC)
-    assert rawstore.sqlite_time(at) == store_scores._sqlite_time(at)
     table: Any = Submission.__table__
     assert tuple(c.name for c in table.columns if c.name != "id") == rawstore.SUBMISSION_COLUMNS
     assert {

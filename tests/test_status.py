@@ -90,14 +90,15 @@ def test_a_season_from_before_0004_upgrades_with_its_rows(season: Cohort) -> Non
     db = season.root / "cohort.db"
     season.store.dispose()
     conn = sqlite3.connect(db)
-    # Before 0004 there was no 0010, 0011 or 0012 either (their triggers watch 0004's table).
+    # Before 0004 there was no 0010-0013 either (their triggers watch 0004's table).
     triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
     conn.executescript(
         "".join(f"DROP TRIGGER {name};" for name in triggers)
-        + "DROP TABLE derived_cache; DROP TABLE member_week_revisions; DROP TABLE week_revisions;"
+        + "DROP TABLE bulk_score_writes; DROP TABLE derived_cache;"
+        "DROP TABLE member_week_revisions; DROP TABLE week_revisions;"
         "DROP TABLE extensions;"
         "ALTER TABLE members DROP COLUMN active;"
-        "DELETE FROM alembic_version WHERE version_num IN ('0004', '0010', '0011', '0012');"
+        "DELETE FROM alembic_version WHERE version_num IN ('0004', '0010', '0011', '0012', '0013');"
     )
     conn.close()
     upgraded = Cohort.open(season.root)

@@ -109,6 +109,43 @@ SCORE_UPSERT = (
     "public_score = excluded.public_score, private_score = excluded.private_score, "
     "scored_at = excluded.scored_at"
 )
+# Migration 0013: while bulk_score_writes holds a row, the row triggers on scores stand aside;
+# a batch bumps the counters of the (week, member) pairs it wrote, once each, here instead.
+_BULK_ON = "INSERT OR IGNORE INTO bulk_score_writes (id) VALUES (1)"
+_BULK_OFF = "DELETE FROM bulk_score_writes"
+_BATCH_IDS = "SELECT value FROM json_each(?)"
+_BUMP_WEEKS = (
+    "INSERT INTO week_revisions (week, value) SELECT DISTINCT week, 1 FROM submissions "
+    f"WHERE id IN ({_BATCH_IDS}) "
+    "ON CONFLICT (week) DO UPDATE SET value = week_revisions.value + 1"
+)
+_BUMP_MEMBERS = (
+    "INSERT INTO member_week_revisions (week, member_id, value) SELECT week, member_id, 1 "
+    f"FROM submissions WHERE id IN ({_BATCH_IDS}) GROUP BY week, member_id "
+    "ON CONFLICT (week, member_id) DO UPDATE SET value = member_week_revisions.value + 1"
+)
+
+
+def write_scores_sqlite(cur: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """SCORE_UPSERT for each row (SCORE_UPSERT's parameters), on a SQLite cursor inside the
+    caller's write transaction, with the counters bumped once per (week, member) touched
+    instead of by a trigger per row (migration 0013: 0.59 s -> 0.17 s for 20,000 rewritten
+    scores). The bumps and the marker's removal run even when a row fails, so a caller that
+    carried on and committed would still leave every counter moved and the triggers on."""
+    if not rows:
+        return
+    import json
+
+    cur.execute(_BULK_ON)
+    try:
+        cur.executemany(SCORE_UPSERT, rows)
+    finally:
+        ids = json.dumps(sorted({int(r[0]) for r in rows}))
+        cur.execute(_BUMP_WEEKS, (ids,))
+        cur.execute(_BUMP_MEMBERS, (ids,))
+        cur.execute(_BULK_OFF)
+
+
 # What Store.transaction runs after any write: the revision row to max(value, 0) + 1.
 REVISION_BUMP = (
     "INSERT INTO revision (id, value) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET "
@@ -462,7 +499,8 @@ class RawStore:
         return scoring_arrays(subs, scores)
 
     def upsert_scores(self, rows: list[dict[str, Any]]) -> None:
-        """store.scores.upsert_many on the driver: one executemany of SCORE_UPSERT."""
+        """store.scores.upsert_many on the driver: one executemany of SCORE_UPSERT (on SQLite,
+        write_scores_sqlite's)."""
         texts: dict[datetime, Any] = {}
 
         def time(at: datetime) -> Any:
@@ -470,20 +508,25 @@ class RawStore:
                 texts[at] = self.time(at)
             return texts[at]
 
-        self.many(
-            SCORE_UPSERT,
-            [
-                (
-                    r["submission_id"],
-                    r["solution_sha256"],
-                    r["scorer_version"],
-                    r["public_score"],
-                    r["private_score"],
-                    time(r["scored_at"]),
-                )
-                for r in rows
-            ],
-        )
+        params = [
+            (
+                r["submission_id"],
+                r["solution_sha256"],
+                r["scorer_version"],
+                r["public_score"],
+                r["private_score"],
+                time(r["scored_at"]),
+            )
+            for r in rows
+        ]
+        if self.dialect != "sqlite":
+            self.many(SCORE_UPSERT, params)
+            return
+        cur = self.conn.cursor()
+        try:
+            write_scores_sqlite(cur, params)
+        finally:
+            cur.close()
 
     def set_statuses(self, statuses: dict[int, tuple[str, str]]) -> None:
         """store.submissions.set_status on the driver (one executemany)."""
@@ -518,19 +561,21 @@ class RawStore:
         direction: str,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """store.submissions.board_lines' query for a whole week (every member, no
-        `every_scored`), on the driver: its rows (sid, mid, handle, name, at, sha, pub, priv,
-        pub_order, counted, entries, last), times read as aware UTC."""
-        order = "ASC" if direction == "min" else "DESC"
-        # In the order of the statement's placeholders.
-        params: list[Any] = [True, limit, 1, 0, True, 1, 0, sha, version, week, week, "", True]
-        params.append(self.time(closes_at))
+        """store.submissions.board_lines for a whole week (every member, no `every_scored`),
+        on the driver: its rows (sid, mid, handle, name, at, sha, pub, priv, pub_order,
+        counted, entries, last), times read as aware UTC.
+
+        The database joins and filters (the store's rules, word for word); the per-member
+        windows (the order of each member's files, their count and latest time, whether
+        they chose finals) are taken here, in one pass over the rows: SQLite's four window
+        functions over a 20,000-file week took 0.15 s of the query's 0.21 s, and a scoring
+        run that reports rank changes reads the board twice."""
+        params: list[Any] = [sha, version, week, "", True, self.time(closes_at), week]
         revealed = ""
         if revealed_at is not None:
             revealed = " AND submissions.submitted_at < ?"
             params.append(self.time(revealed_at))
-        params += [1, True, limit]
-        found = self.rows(_BOARD_LINES.format(order=order, revealed=revealed), params)
+        found = self.rows(_BOARD_FILES.format(revealed=revealed), params)
         return [
             (
                 int(r[0]),
@@ -541,34 +586,49 @@ class RawStore:
                 r[5],
                 None if r[6] is None else float(r[6]),
                 None if r[7] is None else float(r[7]),
-                int(r[8]),
-                bool(r[9]),
-                int(r[10]),
-                self.read_time(r[11]),
+                order,
+                counted,
+                entries,
+                self.read_time(last),
             )
-            for r in found
+            for r, order, counted, entries, last in member_windows(found, direction, limit)
         ]
 
 
-# The query SQLAlchemy compiles from store.submissions.board_lines (members: all; every_scored:
-# off), written once for both drivers: booleans compared with a bound True, not SQLite's
-# `IS 1` or PostgreSQL's bare column (the same rows: neither column holds NULL).
-_PUBLIC = "coalesce(ov.public_score, scores.public_score)"
-_BOARD_LINES = (
-    "SELECT b.sid, b.mid, b.handle, b.name, b.at, b.sha, b.pub, b.priv, b.pub_order, "
-    "b.pub IS NOT NULL AND (b.has_choice = 1 AND b.selected = ? OR b.has_choice = 0 "
-    "AND b.pub_order <= ?) AS counted, b.entries, b.last FROM ("
-    "SELECT submissions.id AS sid, submissions.member_id AS mid, members.handle AS handle, "
-    "members.name AS name, submissions.submitted_at AS at, submissions.file_sha256 AS sha, "
-    f"{_PUBLIC} AS pub, coalesce(ov.private_score, scores.private_score) AS priv, "
-    "submissions.selected AS selected, "
-    "row_number() OVER (PARTITION BY submissions.member_id ORDER BY "
-    f"CASE WHEN ({_PUBLIC} IS NULL) THEN ? ELSE ? END, {_PUBLIC} {{order}}, "
-    "submissions.submitted_at, submissions.id) AS pub_order, "
-    f"max(CASE WHEN ({_PUBLIC} IS NOT NULL AND submissions.selected = ?) THEN ? ELSE ? END) "
-    "OVER (PARTITION BY submissions.member_id) AS has_choice, "
-    "count(*) OVER (PARTITION BY submissions.member_id) AS entries, "
-    "max(submissions.submitted_at) OVER (PARTITION BY submissions.member_id) AS last "
+def member_windows(
+    found: Sequence[Sequence[Any]], direction: str, limit: int
+) -> Iterator[tuple[Sequence[Any], int, bool, int, Any]]:
+    """The lines of a board among a week's eligible files, with the store's windows.
+
+    `found` holds (sid, mid, handle, name, at, sha, pub, priv, selected) rows, any order. Per
+    member, files are ordered by public score (unscored last, best first by `direction`),
+    then time, then id; a member who selected a scored file counts their selected scored
+    files, anyone else their first `limit` scored ones. Yields (row, its place, counted,
+    the member's files, their latest time) for each member's first file and each counted
+    one, as store.submissions.board_lines' SQL windows rank them."""
+    sign = 1.0 if direction == "min" else -1.0
+    members: dict[Any, list[Sequence[Any]]] = {}
+    for r in found:
+        members.setdefault(r[1], []).append(r)
+    for files in members.values():
+        files.sort(key=lambda r: (r[6] is None, 0.0 if r[6] is None else sign * r[6], r[4], r[0]))
+        has_choice = any(r[6] is not None and r[8] for r in files)
+        last = max(r[4] for r in files)
+        for order, r in enumerate(files, 1):
+            counted = r[6] is not None and (bool(r[8]) if has_choice else order <= limit)
+            if order == 1 or counted:
+                yield r, order, counted, len(files), last
+
+
+# The rows store.submissions.board_lines ranks (members: all), written once for both drivers:
+# its joins and filters, without its windows (member_windows takes them). Booleans are
+# compared with a bound True, not SQLite's `IS 1` or PostgreSQL's bare column (the same
+# rows: neither column holds NULL).
+_BOARD_FILES = (
+    "SELECT submissions.id, submissions.member_id, members.handle, members.name, "
+    "submissions.submitted_at, submissions.file_sha256, "
+    "coalesce(ov.public_score, scores.public_score), "
+    "coalesce(ov.private_score, scores.private_score), submissions.selected "
     "FROM submissions JOIN members ON members.id = submissions.member_id "
     "LEFT OUTER JOIN scores ON scores.submission_id = submissions.id "
     "AND scores.solution_sha256 = ? AND scores.scorer_version = ? "
@@ -577,13 +637,12 @@ _BOARD_LINES = (
     "FROM score_overrides JOIN (SELECT score_overrides.submission_id AS submission_id, "
     "max(score_overrides.id) AS oid FROM score_overrides GROUP BY score_overrides.submission_id) "
     "AS latest ON latest.oid = score_overrides.id) AS ov ON ov.submission_id = submissions.id "
-    "LEFT OUTER JOIN extensions ON extensions.member_id = submissions.member_id "
-    "AND extensions.week = ? "
     "WHERE submissions.week = ? AND submissions.file_sha256 != ? AND members.active = ? "
-    "AND (submissions.submitted_at < ? OR extensions.until IS NOT NULL "
-    "AND submissions.submitted_at < extensions.until){revealed}) AS b "
-    "WHERE b.pub_order = ? OR b.pub IS NOT NULL AND (b.has_choice = 1 AND b.selected = ? "
-    "OR b.has_choice = 0 AND b.pub_order <= ?)"
+    # The store's LEFT JOIN on extensions, as a test run only for a file after the close
+    # (a member has at most one extension a week: the same rows, without a lookup a file).
+    "AND (submissions.submitted_at < ? OR EXISTS (SELECT 1 FROM extensions "
+    "WHERE extensions.member_id = submissions.member_id AND extensions.week = ? "
+    "AND submissions.submitted_at < extensions.until)){revealed}"
 )
 
 

@@ -280,7 +280,9 @@ class Revision(Base):
 
 # Tables the database fills itself (by triggers, and the cache keyed on their counters): never
 # copied between stores or restored from a backup, since each database's triggers keep its own.
-DERIVED_TABLES = frozenset({"week_revisions", "member_week_revisions", "derived_cache"})
+DERIVED_TABLES = frozenset(
+    {"week_revisions", "member_week_revisions", "derived_cache", "bulk_score_writes"}
+)
 
 
 class WeekRevision(Base):
@@ -310,3 +312,12 @@ class DerivedCache(Base):
     __tablename__ = "derived_cache"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BulkScoreWrite(Base):
+    """Holds a row only inside a scoring run's write transaction on SQLite (migration 0013):
+    while it does, the row triggers on scores stand aside and the run bumps the counters of
+    what it wrote in one statement. Never committed with a row in it."""
+
+    __tablename__ = "bulk_score_writes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
