@@ -431,6 +431,14 @@ def test_a_scoring_batch_moves_the_counters_of_what_it_wrote_and_leaves_the_trig
         rawstore.write_scores_sqlite(cur, bad)
     conn.commit()
     conn.close()
+    # On a connection that commits each statement the marker would be committed: refused,
+    # and the marker taken out again.
+    auto = sqlite3.connect(c.root / "cohort.db", isolation_level=None)
+    rawstore.sqlite_pragmas(auto)
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        rawstore.write_scores_sqlite(auto.cursor(), bad[:1])
+    assert auto.execute("SELECT count(*) FROM bulk_score_writes").fetchone() == (0,)
+    auto.close()
     failed = _counters(c)
     assert _moved(last[0], failed[0]) == {(one, owner[chosen[0]])}
     with c.store.transaction() as tx:

@@ -137,6 +137,11 @@ def write_scores_sqlite(cur: Any, rows: Sequence[Sequence[Any]]) -> None:
     import json
 
     cur.execute(_BULK_ON)
+    if not cur.connection.in_transaction:
+        # An autocommit connection committed the marker: every writer's triggers would
+        # stand aside until it went. Take it out at once and refuse.
+        cur.execute(_BULK_OFF)
+        raise RuntimeError("write_scores_sqlite needs a connection inside a transaction")
     try:
         cur.executemany(SCORE_UPSERT, rows)
     finally:
