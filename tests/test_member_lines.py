@@ -431,14 +431,21 @@ def test_a_scoring_batch_moves_the_counters_of_what_it_wrote_and_leaves_the_trig
         rawstore.write_scores_sqlite(cur, bad)
     conn.commit()
     conn.close()
-    # On a connection that commits each statement the marker would be committed: refused,
-    # and the marker taken out again.
+    # On a connection that commits each statement the marker would be committed: refused
+    # before any write.
     auto = sqlite3.connect(c.root / "cohort.db", isolation_level=None)
     rawstore.sqlite_pragmas(auto)
     with pytest.raises(RuntimeError, match="inside a transaction"):
         rawstore.write_scores_sqlite(auto.cursor(), bad[:1])
     assert auto.execute("SELECT count(*) FROM bulk_score_writes").fetchone() == (0,)
     auto.close()
+    # A row without an id fails before the marker goes in (nothing to leave behind).
+    conn = sqlite3.connect(c.root / "cohort.db")
+    with pytest.raises(TypeError):
+        rawstore.write_scores_sqlite(conn.cursor(), [(None, *bad[0][1:])])
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM bulk_score_writes").fetchone() == (0,)
+    conn.close()
     failed = _counters(c)
     assert _moved(last[0], failed[0]) == {(one, owner[chosen[0]])}
     with c.store.transaction() as tx:
