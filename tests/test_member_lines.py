@@ -501,4 +501,14 @@ def test_migration_0013_keeps_the_triggers_bodies_and_takes_them_back(make_cohor
     assert "bulk_score_writes" not in c.store.table_names()
     alembic(command.upgrade, "heads")
     assert triggers() == at_head
+
+    # A store whose trigger was dropped by hand is refused before anything changes.
+    alembic(command.downgrade, "0012")
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER week_rev_m_scores_update")
+    conn.close()
+    with pytest.raises(RuntimeError, match="week_rev_m_scores_update is not as migrations"):
+        alembic(command.upgrade, "heads")
+    assert "bulk_score_writes" not in c.store.table_names()
+    assert len(triggers()) == 5
     c.store.dispose()

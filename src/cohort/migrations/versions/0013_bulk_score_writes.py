@@ -32,32 +32,45 @@ ROW = " FOR EACH ROW BEGIN "
 PAUSED = " FOR EACH ROW WHEN NOT EXISTS (SELECT 1 FROM bulk_score_writes) BEGIN "
 
 
-def _rewrite(old: str, new: str) -> None:
-    # The triggers as 0010-0011 created them, read back and recreated with (or without) the
-    # WHEN clause, so their bodies are theirs word for word.
+def _triggers(old: str) -> dict[str, str]:
+    """Each trigger's text as 0010-0011 (or this migration) made it, all checked before
+    anything changes: SQLite's DDL here is not undone by a failed upgrade."""
     bind = op.get_bind()
+    found = {}
     for name in TRIGGERS:
         sql = bind.execute(
             sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
             {"n": name},
         ).scalar_one_or_none()
         if sql is None or old not in sql:
-            raise RuntimeError(f"trigger {name} is not as migration 0010/0011 made it")
+            raise RuntimeError(
+                f"trigger {name} is not as migrations 0010-0013 made it; restore the store "
+                "from a backup made by cohort"
+            )
+        found[name] = sql
+    return found
+
+
+def _rewrite(found: dict[str, str], old: str, new: str) -> None:
+    # Recreated with (or without) the WHEN clause, so their bodies are 0010-0011's word for word.
+    for name, sql in found.items():
         op.execute(f"DROP TRIGGER {name}")
         op.execute(sql.replace(old, new, 1))
 
 
 def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    found = _triggers(ROW) if sqlite else {}
     op.create_table(
         "bulk_score_writes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_score_writes")),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        _rewrite(ROW, PAUSED)
+    if sqlite:
+        _rewrite(found, ROW, PAUSED)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _rewrite(PAUSED, ROW)
+        _rewrite(_triggers(PAUSED), PAUSED, ROW)
     op.drop_table("bulk_score_writes")
