@@ -145,6 +145,9 @@ def write_scores_sqlite(cur: Any, rows: Sequence[Sequence[Any]]) -> None:
     # the statements themselves.
     ids = json.dumps(sorted({int(r[0]) for r in rows}))
     cur.execute(_BULK_ON)
+    if not conn.in_transaction:  # any other mode that commits each statement (3.12's autocommit)
+        cur.execute(_BULK_OFF)
+        raise RuntimeError("write_scores_sqlite needs a connection inside a transaction")
     try:
         cur.executemany(SCORE_UPSERT, rows)
     finally:
@@ -616,11 +619,20 @@ def member_windows(
     the member's files, their latest time) for each member's first file and each counted
     one, as store.submissions.board_lines' SQL windows rank them."""
     sign = 1.0 if direction == "min" else -1.0
+
+    def place(r: Sequence[Any]) -> tuple[Any, ...]:
+        score = r[6]
+        if score is None:
+            return (1, 0, 0.0, r[4], r[0])
+        if score != score:  # NaN, which only PostgreSQL keeps: above every number, as it sorts
+            return (0, int(sign), 0.0, r[4], r[0])
+        return (0, 0, sign * score, r[4], r[0])
+
     members: dict[Any, list[Sequence[Any]]] = {}
     for r in found:
         members.setdefault(r[1], []).append(r)
     for files in members.values():
-        files.sort(key=lambda r: (r[6] is None, 0.0 if r[6] is None else sign * r[6], r[4], r[0]))
+        files.sort(key=place)
         has_choice = any(r[6] is not None and r[8] for r in files)
         last = max(r[4] for r in files)
         for order, r in enumerate(files, 1):
