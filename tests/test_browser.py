@@ -155,12 +155,23 @@ def settle(page, text: str) -> None:  # noqa: ANN001
                 state = page.evaluate(GRIDS_STATE_JS)
                 pytest.fail(f"{page.url} did not finish drawing {text!r} twice: grids {state}")
             page.reload()
+    page.evaluate(TO_TOP_JS)
     page.wait_for_timeout(1000)
 
 
-GRIDS_DRAWN_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
-  .filter(g => g.offsetParent !== null && g.getClientRects().length)  // not in a hidden tab
-  .every(g => g.offsetHeight > 30 && g.querySelector('canvas'))  // header-only: ~35 px"""
+# A grid still without its canvas is scrolled into view while the wait polls: in CI's
+# stop-24 run a tall grid below the fold (878 px, the standings page) stayed without one
+# across a reload, as if drawn only once seen. settle() scrolls back to the top afterwards.
+GRIDS_DRAWN_JS = """() => {
+  const missing = Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+    .filter(g => g.offsetParent !== null && g.getClientRects().length)  // not in a hidden tab
+    .filter(g => !(g.offsetHeight > 30 && g.querySelector('canvas')));  // header-only: ~35 px
+  if (missing.length) missing[0].scrollIntoView({block: 'center'});
+  return missing.length === 0;
+}"""
+TO_TOP_JS = """() => { for (const el of [document.scrollingElement,
+  ...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')])
+  { if (el) el.scrollTop = 0; } }"""
 GRIDS_STATE_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
   .map(g => ({visible: g.offsetParent !== null, height: g.offsetHeight,
               canvas: !!g.querySelector('canvas')}))"""
