@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
 
-from cohort.rawstore import RESCORE_FINISHED, RESCORE_STARTED, sqlite_time, write_scores_sqlite
+from cohort.rawstore import (
+    RESCORE_FINISHED,
+    RESCORE_STARTED,
+    score_params,
+    sqlite_time,
+    write_scores_sqlite,
+)
 from cohort.store import WROTE, Tx
 from cohort.store.tables import AuditEntry, Score, ScoreOverride, Submission, WeekState
 
@@ -22,24 +28,7 @@ def upsert_many(tx: Tx, rows: list[dict[str, Any]]) -> None:
         # (a dict and a datetime conversion per score) was most of the Python time of a
         # 20,000-score metric-fix rescore. The statements, the stored time's text and the
         # counters' bumps (migration 0013) are rawstore's, as the driver path writes them.
-        texts: dict[datetime, str] = {}
-
-        def text(at: datetime) -> str:
-            if at not in texts:
-                texts[at] = sqlite_time(at)
-            return texts[at]
-
-        params = [
-            (
-                r["submission_id"],
-                r["solution_sha256"],
-                r["scorer_version"],
-                r["public_score"],
-                r["private_score"],
-                text(r["scored_at"]),
-            )
-            for r in rows
-        ]
+        params = score_params(rows, sqlite_time)
         # The DB-API connection of this session's transaction: its cursor writes inside it,
         # past the hook that notes writes, so the write is noted here (the revision bump).
         connection = tx.connection()
