@@ -83,7 +83,8 @@ def test_the_drivers_lines_are_the_stores_lines_on_random_rows(any_store_url: st
     line for line, on 150 random weeks in one store: several selections a member, selected
     files without a score, equal times, -0.0 and 0.0, infinities (and NaN, which PostgreSQL
     keeps), two overrides of one file, inactive members, extensions either side of the
-    close, both directions, limits 0-3 and reveal cuts either side of the close."""
+    close, both directions, limits 0-3 and reveal cuts either side of the close. And the
+    lines `rescored` gives from the files of another solution with these scores."""
     import math
     import random
     from datetime import UTC, datetime
@@ -182,6 +183,14 @@ def test_the_drivers_lines_are_the_stores_lines_on_random_rows(any_store_url: st
         cells = [tuple("NaN" if isinstance(v, float) and v != v else v for v in r) for r in rows]
         return sorted(cells, key=repr)
 
+    def kept(v: float | None) -> float | None:  # what the store holds: SQLite keeps no NaN
+        return None if v is not None and v != v and any_store_url.startswith("sqlite") else v
+
+    new_scores = {
+        r["submission_id"]: (kept(r["public_score"]), kept(r["private_score"]))
+        for r in scores
+        if r["solution_sha256"] == "s"
+    }
     raw = rawstore.open_current(any_store_url)
     assert raw is not None
     compared = counted = 0
@@ -194,6 +203,12 @@ def test_the_drivers_lines_are_the_stores_lines_on_random_rows(any_store_url: st
             with raw.reading() as db:
                 got = db.board_lines(week, "s", "1", close, revealed, direction, limit)
             assert same(got) == same([astuple(w) for w in want]), (week, direction, limit)
+            # The files read for the old solution, with the new one's scores put in (what a
+            # scoring run ranks after a solution fix without reading again): the same lines.
+            with raw.reading() as db:
+                old = db.board_files(week, "old", "1", close, revealed)
+                moved = db.window_lines(rawstore.rescored(old, new_scores), direction, limit)
+            assert same(moved) == same(got), (week, direction, limit)
             compared += len(want)
             counted += sum(1 for w in want if w.counted)
     assert compared > 500 and counted > 250  # the draws leave real boards to compare (630, 398)

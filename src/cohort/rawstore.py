@@ -587,14 +587,25 @@ class RawStore:
         The database joins and filters (the store's rules, word for word); the per-member
         windows (the order of each member's files, their count and latest time, whether
         they chose finals) are taken here, in one pass over the rows: SQLite's four window
-        functions over a 20,000-file week took 0.15 s of the query's 0.21 s, and a scoring
-        run that reports rank changes reads the board twice."""
+        functions over a 20,000-file week took 0.15 s of the query's 0.21 s."""
+        found = self.board_files(week, sha, version, closes_at, revealed_at)
+        return self.window_lines(found, direction, limit)
+
+    def board_files(
+        self, week: str, sha: str, version: str, closes_at: datetime, revealed_at: datetime | None
+    ) -> list[tuple[Any, ...]]:
+        """The week's files that can be board lines (`_BOARD_FILES`' rows, any order)."""
         params: list[Any] = [sha, version, week, "", True, self.time(closes_at), week]
         revealed = ""
         if revealed_at is not None:
             revealed = " AND submissions.submitted_at < ?"
             params.append(self.time(revealed_at))
-        found = self.rows(_BOARD_FILES.format(revealed=revealed), params)
+        return self.rows(_BOARD_FILES.format(revealed=revealed), params)
+
+    def window_lines(
+        self, found: Sequence[Sequence[Any]], direction: str, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """`board_lines`' rows from `board_files`' (or `rescored`'s)."""
         return [
             (
                 int(r[0]),
@@ -614,12 +625,34 @@ class RawStore:
         ]
 
 
+def rescored(
+    found: Sequence[Sequence[Any]], scores: dict[int, tuple[float | None, float | None]]
+) -> list[tuple[Any, ...]]:
+    """`board_files`' rows as the same query reads them once the week's scores (of the
+    solution it was read for) are `scores`, submission id -> (public, private); a file
+    without one is unscored. Its overrides still win, column by column, as the query's
+    coalesce has them."""
+    out = []
+    for r in found:
+        pub, priv = scores.get(int(r[0]), (None, None))
+        out.append(
+            (
+                *r[:6],
+                r[9] if r[9] is not None else pub,
+                r[10] if r[10] is not None else priv,
+                *r[8:],
+            )
+        )
+    return out
+
+
 def member_windows(
     found: Sequence[Sequence[Any]], direction: str, limit: int
 ) -> Iterator[tuple[Sequence[Any], int, bool, int, Any]]:
     """The lines of a board among a week's eligible files, with the store's windows.
 
-    `found` holds (sid, mid, handle, name, at, sha, pub, priv, selected) rows, any order. Per
+    `found` holds (sid, mid, handle, name, at, sha, pub, priv, selected, ...) rows (any
+    further columns are carried along), any order. Per
     member, files are ordered by public score (unscored last, best first by `direction`),
     then time, then id; a member who selected a scored file counts their selected scored
     files, anyone else their first `limit` scored ones. Yields (row, its place, counted,
@@ -656,7 +689,9 @@ _BOARD_FILES = (
     "SELECT submissions.id, submissions.member_id, members.handle, members.name, "
     "submissions.submitted_at, submissions.file_sha256, "
     "coalesce(ov.public_score, scores.public_score), "
-    "coalesce(ov.private_score, scores.private_score), submissions.selected "
+    "coalesce(ov.private_score, scores.private_score), submissions.selected, "
+    # The override alone (`rescored` puts other scores under it).
+    "ov.public_score, ov.private_score "
     "FROM submissions JOIN members ON members.id = submissions.member_id "
     "LEFT OUTER JOIN scores ON scores.submission_id = submissions.id "
     "AND scores.solution_sha256 = ? AND scores.scorer_version = ? "

@@ -150,19 +150,43 @@ def _lines(db: Any, week: Week, sha: str, revealed_at: datetime | None) -> list[
     return [Line(*r) for r in found]
 
 
-def ranks(config: CohortConfig, raw: Any, week_ref: str) -> dict[str, dict[str, int]]:
-    """The ranks members see now on the week's boards ('public', and 'private' once
-    revealed), handle -> rank, read on the driver whatever the week's size (both boards
-    from one read of the lines): what a scoring run on the driver reports rank changes
-    from, as `runs._StoreLedger.boards` does on the store's side."""
+@dataclass(frozen=True)
+class BoardFiles:
+    """A week's files that can be board lines, as read for its boards' solution (`files`)."""
+
+    week: Week
+    revealed_at: datetime | None
+    found: list[tuple[Any, ...]]
+
+
+def files(config: CohortConfig, raw: Any, week_ref: str) -> BoardFiles:
+    """The week's candidate files for the solution its boards read now, on the driver."""
     week = config.week(week_ref)
     with raw.reading() as db:
         sha, revealed_at = db.week_state(week.id)
-        lines = _lines(db, week, sha, revealed_at)
-    revealed = week.is_closed(utcnow()) or revealed_at is not None
+        found = db.board_files(week.id, sha, SCORER_VERSION, week.closes_at, revealed_at)
+    return BoardFiles(week, revealed_at, found)
+
+
+def ranks(
+    raw: Any,
+    read: BoardFiles,
+    scores: dict[int, tuple[float | None, float | None]] | None = None,
+) -> dict[str, dict[str, int]]:
+    """The ranks on the week's boards ('public', and 'private' once revealed), handle ->
+    rank, whatever the week's size (both boards from one read of the lines): what a
+    scoring run on the driver reports rank changes from, as `runs._StoreLedger.boards`
+    does on the store's side. With `scores` (submission id -> (public, private)), the
+    ranks the same files give once those are the week's scores (`rawstore.rescored`)."""
+    from cohort.rawstore import rescored
+
+    week, comp = read.week, read.week.competition
+    found = read.found if scores is None else rescored(read.found, scores)
+    lines = [Line(*r) for r in raw.window_lines(found, comp.direction, comp.final_selections)]
+    revealed = week.is_closed(utcnow()) or read.revealed_at is not None
     boards = {"public": False, "private": True} if revealed else {"public": False}
     return {
-        name: {r.handle: r.rank for r in board_rows(lines, week.competition, private)}
+        name: {r.handle: r.rank for r in board_rows(lines, comp, private)}
         for name, private in boards.items()
     }
 
