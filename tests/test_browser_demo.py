@@ -7,6 +7,7 @@ the app (served by `cohort app`, as the Makefile does) takes a predictions file 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,8 +51,12 @@ def live(demo_builds, tmp_path_factory) -> Iterator[tuple[str, Path, str]]:
         wait_healthy(url, server, log)
         yield url, directory, token
     finally:
-        server.terminate()
+        server.terminate()  # SIGTERM, as `kill` or a supervisor stops it
         server.wait(timeout=20)
+        # Nothing of it keeps serving: `cohort app` waiting on a Streamlit child used to
+        # die alone, leaving Streamlit on the port (found as orphans after test runs).
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"still served on {port}"
 
 
 def test_the_submit_page_accepts_a_file_for_the_open_week_with_the_printed_token(

@@ -90,7 +90,9 @@ def serve_app(
     ] = "127.0.0.1",
 ) -> None:
     """Start the Streamlit leaderboard app on this cohort (Ctrl-C stops it)."""
+    import os
     import subprocess
+    import sys
 
     from cohort.appserver import app_command, app_environment
     from cohort.cli import open_cohort
@@ -100,8 +102,17 @@ def serve_app(
     command = app_command(port, host)
     db = (ctx.find_root().obj or {}).get("db")
     typer.echo(f"Serving {cohort.config.name} on http://{host}:{port} (Ctrl-C stops it).")
+    env = app_environment(cohort.root, db)
+    if os.name == "posix":
+        # Become Streamlit rather than wait on it: a `kill` (or a supervisor's SIGTERM) of a
+        # waiting `cohort app` ended cohort alone and left Streamlit serving, the port taken,
+        # so the next `cohort app` could not start (tests/test_browser_demo.py stops it so).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(cohort.root)
+        os.execve(command[0], command, env)
     try:
-        code = subprocess.call(command, cwd=cohort.root, env=app_environment(cohort.root, db))
+        code = subprocess.call(command, cwd=cohort.root, env=env)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
