@@ -27,12 +27,15 @@ from cohort.kaggle.bundle import MARKER, bundle
 from cohort.scoring import intake
 from cohort.sheets import roster
 from cohort.template import init_cohort
+from cohort.weeks import prepare as prepare_module
 from cohort.weeks.kernels import data_ref
 from cohort.weeks.prepare import prepare, write_secret
+from cohort.weeks.report import WeekReport, score
 from cohort.workspace import Cohort
 from tests.conftest import write_roster
 from tests.fake_kaggle.server import FakeKaggle
 from tests.test_kernels import assert_beats_trivial
+from tests.test_weeks_report import EXACT, ON_THE_SIMULATOR, check_readme_figure
 
 pytest_plugins = ["tests.fake_kaggle.fixtures"]
 runner = CliRunner()
@@ -64,15 +67,20 @@ def season(tmp_path: Path) -> Cohort:
 def _prepared_seasons(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """week id -> a pristine season with that week prepared, built once per module.
 
-    The fixed secret makes a week's data the same bytes in every season (test_weeks checks
-    prepare's determinism), so the bundle test and the whole loop share one prepare of each
-    week (the LANL final's takes ~30 s) instead of preparing it twice."""
+    A week's data are the same bytes in every season (test_weeks checks prepare's
+    determinism), so the bundle test and the whole loop share one prepare of each week (the
+    LANL final's takes ~15 s) instead of preparing it twice."""
     built: dict[str, Path] = {}
 
     def get(week_id: str) -> Path:
         if week_id not in built:
             root = tmp_path_factory.mktemp(f"loop-{week_id}") / "cohort"
-            prepare(_new_season(root), week_id)
+            with pytest.MonkeyPatch.context() as patch:
+                # The embedded default's own bytes, as `cohort weeks report` builds them (the
+                # week's seed, unmixed with the secret): the simulator's run of a starter is
+                # then also the run its README figure is checked on (the one run of it).
+                patch.setattr(prepare_module, "build_seed", lambda _secret, _week, seed: seed)
+                prepare(_new_season(root), week_id)
             built[week_id] = root
         return built[week_id]
 
@@ -267,6 +275,32 @@ def _wait_for_the_run(
     return result.output
 
 
+def _check_the_readme_figure(season: Cohort, week_id: str, produced: Path) -> None:
+    """The week's README row (`cohort weeks report`'s, seed 0) against this run: the starter's
+    submission, the baseline prepare stored and the sample submission, on every test row."""
+    import pandas as pd
+
+    week = season.config.week(week_id)
+    data = season.config.week_data_dir(week)
+
+    def read(path: Path) -> pd.DataFrame:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    solution = read(data / "solution.csv")
+    measured = WeekReport(
+        week=week.id,
+        metric=week.competition.metric,
+        seeds=(0,),
+        starter=(score(week, solution, read(produced)),),
+        baseline=score(week, solution, read(data / "baseline.csv")),
+        trivial=score(week, solution, read(data / "sample_submission.csv")),
+        test_rows=len(solution),
+        seconds=0.0,
+    )
+    readme = REPO / "weeks" / week_id / "README.md"
+    check_readme_figure(readme, measured, week.competition.direction, exact=week_id in EXACT)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("week_id", WEEKS)
 def test_the_whole_loop_runs_on_the_simulator(
@@ -294,10 +328,13 @@ def test_the_whole_loop_runs_on_the_simulator(
     roots = {p.split("/")[0] for p in kernel.inputs}
     assert roots == {dataset.split("/")[1], *([competition] if competition else [])}
     assert "submission.csv" in kernel.outputs
-    # The one execution of this starter in the run: its output must beat the trivial baseline.
+    # The one execution of this starter in the run: its output must beat the trivial baseline,
+    # and (weeks 2-5, seed 0 as pushed) reproduce the week's README figure.
     produced = tmp_path / "starter-submission.csv"
     produced.write_bytes(kernel.outputs["submission.csv"])
     assert_beats_trivial(season, week_id, produced)
+    if week_id in ON_THE_SIMULATOR:
+        _check_the_readme_figure(season, week_id, produced)
 
     # Ann runs the starter as her kernel and gives its link; collect takes its submission.csv.
     at = week.opens_at + timedelta(hours=1)
