@@ -21,12 +21,21 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(COHORT) demo $(DEMO_DIR)
 
+# The suite on two xdist workers, a module at a time, the kernels' unit first
+# (tests/conftest.py), then tests/test_browser.py alone: beside the other worker's load its
+# tall standings grid was seen to stay undrawn for minutes (a Streamlit frontend stall that
+# a reload did not always clear; alone it draws in a second).
+# `make test WORKERS=0` runs it all in one process, as plain `pytest` does.
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
+SUITE := $(if $(filter 0,$(WORKERS)),$(PYTEST),$(PYTEST) --ignore=tests/test_browser.py && $(BIN)/python -m pytest -q tests/test_browser.py)
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(SUITE)
 
 # The edit loop: everything but the slow tests (kernels executed, the demo, servers, Chromium).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # The Postgres lane: the store, scoring, intake, standings and app tests again, each on a
 # fresh database of the server at COHORT_TEST_POSTGRES_URL (.ci/run starts one; without a
@@ -37,14 +46,14 @@ PG_TESTS := tests/test_store.py tests/test_scoring.py tests/test_submissions.py 
 	tests/test_app_leaderboard.py tests/test_app_submit.py tests/test_app_standings.py \
 	tests/test_app_member.py tests/test_app_organizer.py tests/test_hosting.py
 test-postgres: $(STAMP)
-	$(BIN)/python -m pytest -q --store=postgres $(PG_TESTS)
+	$(PYTEST) --store=postgres $(PG_TESTS)
 
 # The gate CI runs (.ci/run): formatting, lint, types, then the whole suite.
 check: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/mypy src leaderboard_app
-	$(BIN)/python -m pytest -q
+	$(SUITE)
 
 score: $(STAMP)
 	$(COHORT) score

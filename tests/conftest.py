@@ -18,6 +18,14 @@ os.environ.pop("KAGGLE_KEY", None)
 os.environ.pop("COHORT_DATABASE_URL", None)
 os.environ.pop("COHORT_ROOT", None)
 os.environ.pop("COHORT_SUBMISSIONS_DIR", None)
+# xdist sets COLUMNS=80 in its workers; the CLI's tables read it (cli._console_width), so a
+# test would see a table folded to 80 columns under `make test` and 200 under plain pytest.
+os.environ.pop("COLUMNS", None)
+# Under `make test`'s two workers, a kernel's OpenMP threads (torch's) sleep while they wait
+# instead of spinning: spinning, a 2-thread kernel beside the other worker ran 3x slower
+# than alone (week 1's README run 24 s alone, 86 s so). Numerics do not depend on it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -159,22 +167,40 @@ FINISHED_DEMO = (24, 7, True)
 
 @pytest.fixture(scope="session")
 def demo_builds(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, str]]:
-    """(members, seed, finished) -> (a pristine demo directory, what `cohort demo` printed)."""
+    """(members, seed, finished) -> (a pristine demo directory, what `cohort demo` printed).
+
+    Under xdist (`make test` runs two workers) the workers of one run share each build:
+    the first to need it builds it under a file lock in the run's shared temp folder, the
+    other waits for it and reads the same directory, so a run simulates each demo once."""
+    from filelock import FileLock
     from typer.testing import CliRunner
 
     from cohort.cli import app
 
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own popen-gwN
     built: dict[tuple[int, int, bool], tuple[Path, str]] = {}
 
     def build(members: int, seed: int, finished: bool) -> tuple[Path, str]:
         key = (members, seed, finished)
         if key not in built:
             name = f"demo-{members}-{seed}-{'finished' if finished else 'live'}"
-            directory = tmp_path_factory.mktemp(name) / "demo-cohort"
-            args = ["demo", str(directory), "--members", str(members), "--seed", str(seed)]
-            result = CliRunner().invoke(app, args + (["--finished"] if finished else []))
-            assert result.exit_code == 0, result.output
-            built[key] = (directory, result.stdout)
+            home = base / "session-demos" / name
+            home.mkdir(parents=True, exist_ok=True)
+            directory, printed, done = home / "demo-cohort", home / "output.txt", home / ".built"
+            with FileLock(str(home / ".lock")):
+                if not done.exists():
+                    if directory.exists():  # a worker that died midway left a partial one
+                        import shutil
+
+                        shutil.rmtree(directory)
+                    args = ["demo", str(directory), "--members", str(members), "--seed", str(seed)]
+                    result = CliRunner().invoke(app, args + (["--finished"] if finished else []))
+                    assert result.exit_code == 0, result.output
+                    printed.write_text(result.stdout, encoding="utf-8")
+                    done.touch()
+            built[key] = (directory, printed.read_text(encoding="utf-8"))
         return built[key]
 
     return build
@@ -192,3 +218,52 @@ def copy_demo(
     target = tmp_path_factory.mktemp("demo-copy") / "demo-cohort"
     shutil.copytree(source, target)
     return target, output
+
+
+# ---------------------------------------------------------------- two workers (`make test`)
+
+# `make test` runs the suite on two xdist workers (`-n 2 --dist loadscope`), with the
+# scheduler below: a unit of work is a module, so a module's fixtures (prepared seasons,
+# servers) are built once, on one worker. One unit holds every module that executes the
+# starter kernels or serves the fake Kaggle: two kernels at once on two cores ran each 10x
+# slower than alone (torch's threads of one spinning against the other's), and the fake's
+# port, 7777, is fixed by the SDK and one per host. That unit is handed out first, so one
+# worker runs it while the other works through the rest. (xdist's own `loadgroup` would say
+# this with marks, but under pytest 9 its node-id suffix no longer takes: every test went
+# out on its own.)
+KERNEL_UNIT = "kernels-and-kaggle"
+KERNEL_MODULES = {
+    "test_weeks_report.py",
+    "test_kernels.py",
+    "test_kaggle_loop.py",
+    "test_cli_kaggle.py",
+    "test_collect.py",
+    "test_fake_kaggle.py",
+    "test_final.py",
+    "test_kaggle_client.py",
+}
+
+
+def _unit(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return KERNEL_UNIT if module.rsplit("/", 1)[-1] in KERNEL_MODULES else module
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `--dist loadscope`, xdist's scope scheduler with our units as its scopes."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return UnitScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # On a worker: the order units are handed out in (`--no-loadscope-reorder`), the long
+    # one first; the sort is stable, so within a unit the collection order stays.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: _unit(item.nodeid) != KERNEL_UNIT)
