@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import textwrap
 from collections.abc import Callable
@@ -249,17 +250,19 @@ def _unit(nodeid: str) -> str:
     return KERNEL_UNIT if module.rsplit("/", 1)[-1] in KERNEL_MODULES else module
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """Under `--dist loadscope`, xdist's scope scheduler with our units as its scopes."""
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
+if importlib.util.find_spec("xdist") is not None:  # pytest refuses a hook it does not know
 
-    class UnitScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return _unit(nodeid)
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+        """Under `--dist loadscope`, xdist's scope scheduler with our units as its scopes."""
+        if config.getvalue("dist") != "loadscope":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
 
-    return UnitScheduling(config, log)
+        class UnitScheduling(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return _unit(nodeid)
+
+        return UnitScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
