@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import textwrap
 from collections.abc import Callable
@@ -250,19 +249,18 @@ def _unit(nodeid: str) -> str:
     return KERNEL_UNIT if module.rsplit("/", 1)[-1] in KERNEL_MODULES else module
 
 
-if importlib.util.find_spec("xdist") is not None:  # pytest refuses a hook it does not know
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: without xdist (`-p no:xdist`) it is unused
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `--dist loadscope`, xdist's scope scheduler with our units as its scopes."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
 
-    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-        """Under `--dist loadscope`, xdist's scope scheduler with our units as its scopes."""
-        if config.getvalue("dist") != "loadscope":
-            return None
-        from xdist.scheduler import LoadScopeScheduling
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
 
-        class UnitScheduling(LoadScopeScheduling):
-            def _split_scope(self, nodeid: str) -> str:
-                return _unit(nodeid)
-
-        return UnitScheduling(config, log)
+    return UnitScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
