@@ -328,8 +328,8 @@ def test_the_whole_loop_runs_on_the_simulator(
     roots = {p.split("/")[0] for p in kernel.inputs}
     assert roots == {dataset.split("/")[1], *([competition] if competition else [])}
     assert "submission.csv" in kernel.outputs
-    # The one execution of this starter in the run: its output must beat the trivial baseline,
-    # and (weeks 2-5, seed 0 as pushed) reproduce the week's README figure.
+    # The starter's run as pushed: its output must beat the trivial baseline, and for weeks
+    # 2-5 (seed 0 as pushed; their only run in the suite) reproduce the week's README row.
     produced = tmp_path / "starter-submission.csv"
     produced.write_bytes(kernel.outputs["submission.csv"])
     assert_beats_trivial(season, week_id, produced)

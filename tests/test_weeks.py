@@ -91,8 +91,8 @@ def test_the_final_prepares_the_same_bytes_again_and_other_bytes_in_another_coho
     """The same two properties on the LANL final's own build (chunked, from the embedded
     lab record), from the module's prepared cohort: its copy re-prepared from nothing gives
     the same bytes, a cohort with another secret other hidden data. Two prepares of the
-    final (about 14 s each) where the week-2 test's four would be four; how the secret and
-    week.toml's seed mix is the shared code that test covers."""
+    final (about 14 s each) where the week-2 test makes four; how the secret and week.toml's
+    seed mix is shared code, which that test covers."""
     week = prepared.config.week("05-lanl-final")
     again = Cohort.open(shutil.copytree(prepared.root, tmp_path / "again"))
     digest = tree_digest(prepared.config.week_data_dir(week))
