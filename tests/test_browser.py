@@ -137,23 +137,25 @@ def shots(tmp_path: Path) -> Path:
 def settle(page, text: str) -> None:  # noqa: ANN001
     """Wait for a Streamlit page to show `text` and finish running.
 
-    A page that has not drawn after 60 s is loaded once more before the test fails: on a
-    loaded CI machine a grid mounted during a rerun (the workshop view refreshes itself)
-    has been seen to stay without its canvas until the next load. A second miss fails
-    with each visible grid's state, so a real regression still fails and says where.
+    A page that has not drawn after 20 s is loaded again, up to twice, before the test
+    fails: on a loaded CI machine a grid mounted during a rerun (the workshop view
+    refreshes itself) has been seen to stay without its canvas until the next load, and
+    alone such a stall once cost this module 60 s of waiting where the page draws in under
+    a second. A third miss fails with each visible grid's state, so a real regression
+    still fails and says where.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
-            page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
+            page.get_by_text(text, exact=False).first.wait_for(timeout=20_000)
             # Grids draw after the script ends: wait until each has its rows' height.
-            page.wait_for_function(GRIDS_DRAWN_JS, timeout=60_000)
+            page.wait_for_function(GRIDS_DRAWN_JS, timeout=20_000)
             break
         except PlaywrightTimeout:
-            if attempt == 2:
+            if attempt == 3:
                 state = page.evaluate(GRIDS_STATE_JS)
-                pytest.fail(f"{page.url} did not finish drawing {text!r} twice: grids {state}")
+                pytest.fail(f"{page.url} did not finish drawing {text!r} in 3 loads: grids {state}")
             page.reload()
     page.evaluate(TO_TOP_JS)
     page.wait_for_timeout(1000)
