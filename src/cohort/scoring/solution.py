@@ -2,7 +2,9 @@
 
 The validator takes a Solution as its input and the scorer scores against one, so it
 lives below both (no import cycle between intake, validation and scoring). It is read
-with pyarrow's CSV reader; pandas is only imported when a caller asks for `frame`.
+with Python's csv module (a few thousand rows: pyarrow's import alone, ~0.04 s, was a tenth
+of a solution-fix rescore); pyarrow is imported when the validator asks for `id_array` or
+`table`, pandas when a caller asks for `frame`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Solution:
     """A week's hidden solution, with its truth encoded for the metric."""
 
     week: str
-    table: Any = field(repr=False)  # a pyarrow Table of the file's columns, as strings
+    columns: dict[str, list[str]] = field(repr=False)  # the file's columns, as written
     sha256: str  # the stamp on its scores: file bytes + the scoring settings (see _load_solution)
     classes: tuple[str, ...]
     competition: Competition = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
@@ -39,7 +41,6 @@ class Solution:
     truth: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     public: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment,arg-type]
     key: str = ""
-    id_array: Any = field(repr=False, default=None)  # the ids as a pyarrow array (for lookups)
 
     @property
     def id_column(self) -> str:
@@ -57,6 +58,18 @@ class Solution:
     def kind(self) -> str:
         """The metric's kind (label, proba or value): asked ~6 times per file parsed."""
         return metrics.get(self.competition.metric).kind
+
+    @cached_property
+    def table(self) -> Any:
+        """The file's columns as a pyarrow Table of strings (imports pyarrow)."""
+        import pyarrow as pa
+
+        return pa.table({name: string_array(values) for name, values in self.columns.items()})
+
+    @cached_property
+    def id_array(self) -> Any:
+        """The ids as a pyarrow array, for the validator's lookups (imports pyarrow)."""
+        return string_array(self.ids.tolist())
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -140,11 +153,8 @@ def load_solution(cohort: Cohort | CohortConfig, week_ref: str) -> Solution:
     return _load_solution(str(path), st.st_mtime_ns, st.st_size, week.id, week.competition)
 
 
-def _read_strings(data: bytes, path: str, week: str) -> Any:
-    """The CSV's columns as pyarrow strings, exactly as written (no NA guessing)."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
+def _read_strings(data: bytes, path: str, week: str) -> dict[str, list[str]]:
+    """The CSV's columns as strings, exactly as written (no NA guessing); blank lines skipped."""
     fix = f"rebuild it with `cohort prepare {week} --force`"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -156,44 +166,40 @@ def _read_strings(data: bytes, path: str, week: str) -> Any:
     if len(set(names)) != len(names):
         raise ConfigError(f"{path} repeats a column name in its header; {fix}.")
     try:
-        return pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException, ValueError) as exc:
+        rows = [row for row in csv.reader(io.StringIO(data.decode("utf-8"), newline="")) if row]
+    except (UnicodeDecodeError, csv.Error) as exc:
         detail = " ".join(str(exc).split())[:200]
         raise ConfigError(f"{path} cannot be read as CSV ({detail}); {fix}.") from None
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(names):
+            raise ConfigError(
+                f"{path} cannot be read as CSV (row {line} has {len(row)} values, the header "
+                f"{len(names)}); {fix}."
+            )
+    columns = list(zip(*rows[1:], strict=True)) if len(rows) > 1 else [() for _ in names]
+    return {name: list(values) for name, values in zip(names, columns, strict=True)}
 
 
 @lru_cache(maxsize=16)
 def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competition) -> Solution:
-    from cohort.scoring import arrow as pc
-
     with open(path, "rb") as fh:
         data = fh.read()
-    table = _read_strings(data, path, week)
+    columns = _read_strings(data, path, week)
     fix = f"rebuild it with `cohort prepare {week} --force`"
     for col in (comp.id_column, *comp.target_columns, "Usage"):
-        if col not in table.column_names:
+        if col not in columns:
             raise ConfigError(f"{path} has no column '{col}'; {fix}.")
-    id_array = pc.utf8_trim_whitespace(table.column(comp.id_column)).combine_chunks()
-    ids = np.asarray(id_array.to_pylist(), dtype=object)
-    if pc.count_distinct(id_array).as_py() != len(id_array):
+    texts = [i.strip() for i in columns[comp.id_column]]
+    ids = np.asarray(texts, dtype=object)
+    if len(set(texts)) != len(texts):
         seen: set[str] = set()
-        dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+        dup = next(i for i in texts if i in seen or seen.add(i))  # type: ignore[func-returns-value]
         raise ConfigError(f"{path} repeats id '{dup}'; {fix}.")
-    usage = np.asarray(
-        [u.strip().capitalize() for u in table.column("Usage").to_pylist()], dtype=object
-    )
+    usage = np.asarray([u.strip().capitalize() for u in columns["Usage"]], dtype=object)
     if not np.isin(usage, ["Public", "Private"]).all():
         raise ConfigError(f"{path} has a Usage other than Public/Private; {fix}.")
     kind = metrics.get(comp.metric).kind
-    classes, truth = _encode_truth(table, comp, kind, path)
+    classes, truth = _encode_truth(columns, comp, kind, path)
     key_src = "\n".join([kind, ",".join(comp.target_columns), "|".join(classes), *ids])
     # Scores are stamped with this hash: the file's bytes plus the settings it is scored under,
     # so fixing a week's metric or direction makes every old score stale, as a new file does.
@@ -203,7 +209,7 @@ def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competit
     stamp = hashlib.sha256(data + b"\0" + settings.encode()).hexdigest()
     return Solution(
         week,
-        table,
+        columns,
         stamp,
         classes,
         comp,
@@ -211,33 +217,29 @@ def _load_solution(path: str, _mtime: int, _size: int, week: str, comp: Competit
         truth,
         usage == "Public",
         hashlib.sha256(key_src.encode()).hexdigest(),
-        id_array,
     )
 
 
 def _encode_truth(
-    table: Any, comp: Competition, kind: str, path: str
+    columns: dict[str, list[str]], comp: Competition, kind: str, path: str
 ) -> tuple[tuple[str, ...], np.ndarray]:
-    import pyarrow as pa
-
-    from cohort.scoring import arrow as pc
-
     cols = list(comp.target_columns)
-    values = [pc.utf8_trim_whitespace(table.column(c)).combine_chunks() for c in cols]
+    values = [[v.strip() for v in columns[c]] for c in cols]
     if kind == "label":
-        found = sorted({v for col in values for v in col.to_pylist()})
+        found = sorted({v for col in values for v in col})
         classes = comp.classes or tuple(found)
         code_of = {c: n for n, c in enumerate(classes)}
         if not set(found) <= set(code_of):
             raise ConfigError(
                 f"{path} has labels outside the week's classes; fix [competition] classes or the file."
             )
-        # Each distinct label mapped once (pa.array / index_in would import pandas, ~0.3 s).
-        codes = np.column_stack([_codes(v, code_of) for v in values])
+        codes = np.column_stack(
+            [np.fromiter((code_of[v] for v in col), np.int64, len(col)) for col in values]
+        )
         return tuple(classes), codes[:, 0] if len(cols) == 1 else codes
     try:
-        numbers = np.column_stack([numpy_of(pc.cast(v, pa.float64()), np.float64) for v in values])
-    except (pa.ArrowInvalid, ValueError, TypeError):
+        numbers = np.column_stack([_floats(col) for col in values])
+    except ValueError:
         raise ConfigError(
             f"{path} has non-numeric values in {cols}; rebuild it with `cohort prepare`."
         ) from None
@@ -246,10 +248,9 @@ def _encode_truth(
     return (), numbers[:, 0] if len(cols) == 1 else numbers
 
 
-def _codes(column: Any, code_of: dict[str, int]) -> np.ndarray:
-    """A column of labels as their class codes (int64)."""
-    from cohort.scoring import arrow as pc
-
-    encoded = pc.dictionary_encode(column)
-    known = np.asarray([code_of[t] for t in encoded.dictionary.to_pylist()], dtype=np.int64)
-    return known[numpy_of(encoded.indices, np.int32)]
+def _floats(texts: list[str]) -> np.ndarray:
+    """Numbers as written (ValueError for anything else, `1_000` included: Python's float
+    takes digit separators, a CSV reader does not)."""
+    if any("_" in t for t in texts):
+        raise ValueError("digit separator")
+    return np.fromiter(map(float, texts), np.float64, len(texts))
