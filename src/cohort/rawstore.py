@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
+from heapq import nsmallest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -506,12 +507,12 @@ class RawStore:
         pass over the table for a scoring run's whole plan (a week is most of a season's
         table: its index then costs a lookup a row, 3x the time of the pass on SQLite)."""
         out: dict[str, list[tuple[Any, ...]]] = {}
-        for week, *row in self.rows(
+        for row in self.rows(
             "SELECT week, id, file_sha256, status, error FROM submissions "
             "WHERE file_sha256 != ? ORDER BY id",
             [""],
         ):
-            out.setdefault(week, []).append(tuple(row))
+            out.setdefault(row[0], []).append(row[1:])
         return out
 
     def scoring_rows(
@@ -592,15 +593,29 @@ class RawStore:
         return self.window_lines(found, direction, limit)
 
     def board_files(
-        self, week: str, sha: str, version: str, closes_at: datetime, revealed_at: datetime | None
+        self,
+        week: str,
+        sha: str,
+        version: str,
+        closes_at: datetime,
+        revealed_at: datetime | None,
+        scan: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """The week's files that can be board lines (`_BOARD_FILES`' rows, any order)."""
+        """The week's files that can be board lines (`_BOARD_FILES`' rows, any order).
+
+        `scan`: the caller knows the week holds most of the table's files; SQLite then reads
+        the table in one pass instead of through the week's index (a lookup a row). On the
+        bench's 20,000-file week of 22,000 files: 0.034 s against 0.056 s; at a quarter of
+        the table the two take the same time, below it the index wins. Same rows either way."""
         params: list[Any] = [sha, version, week, "", True, self.time(closes_at), week]
         revealed = ""
         if revealed_at is not None:
             revealed = " AND submissions.submitted_at < ?"
             params.append(self.time(revealed_at))
-        return self.rows(_BOARD_FILES.format(revealed=revealed), params)
+        statement = _BOARD_FILES.format(revealed=revealed)
+        if scan and self.dialect == "sqlite":
+            statement = statement.replace(_BOARD_FROM, _BOARD_FROM_SCAN, 1)
+        return self.rows(statement, params)
 
     def window_lines(
         self, found: Sequence[Sequence[Any]], direction: str, limit: int
@@ -672,10 +687,13 @@ def member_windows(
     for r in found:
         members.setdefault(r[1], []).append(r)
     for files in members.values():
-        files.sort(key=place)
         has_choice = any(r[6] is not None and r[8] for r in files)
         last = max(r[4] for r in files)
-        for order, r in enumerate(files, 1):
+        # Without a choice only the first `limit` files can count: the smallest by place,
+        # in order (what sorting all of them gives, without the sort: a member's hundreds
+        # of files in a scoring run's rank-change report).
+        ranked = sorted(files, key=place) if has_choice else nsmallest(max(limit, 1), files, place)
+        for order, r in enumerate(ranked, 1):
             counted = r[6] is not None and (bool(r[8]) if has_choice else order <= limit)
             if order == 1 or counted:
                 yield r, order, counted, len(files), last
@@ -685,6 +703,8 @@ def member_windows(
 # its joins and filters, without its windows (member_windows takes them). Booleans are
 # compared with a bound True, not SQLite's `IS 1` or PostgreSQL's bare column (the same
 # rows: neither column holds NULL).
+_BOARD_FROM = "FROM submissions "
+_BOARD_FROM_SCAN = "FROM submissions NOT INDEXED "  # SQLite: a pass over the table
 _BOARD_FILES = (
     "SELECT submissions.id, submissions.member_id, members.handle, members.name, "
     "submissions.submitted_at, submissions.file_sha256, "
@@ -692,7 +712,7 @@ _BOARD_FILES = (
     "coalesce(ov.private_score, scores.private_score), submissions.selected, "
     # The override alone (`rescored` puts other scores under it).
     "ov.public_score, ov.private_score "
-    "FROM submissions JOIN members ON members.id = submissions.member_id "
+    f"{_BOARD_FROM}JOIN members ON members.id = submissions.member_id "
     "LEFT OUTER JOIN scores ON scores.submission_id = submissions.id "
     "AND scores.solution_sha256 = ? AND scores.scorer_version = ? "
     "LEFT OUTER JOIN (SELECT score_overrides.submission_id AS submission_id, "

@@ -159,12 +159,13 @@ class BoardFiles:
     found: list[tuple[Any, ...]]
 
 
-def files(config: CohortConfig, raw: Any, week_ref: str) -> BoardFiles:
-    """The week's candidate files for the solution its boards read now, on the driver."""
+def files(config: CohortConfig, raw: Any, week_ref: str, scan: bool = False) -> BoardFiles:
+    """The week's candidate files for the solution its boards read now, on the driver
+    (`scan`: the week holds most of the store's files, see `RawStore.board_files`)."""
     week = config.week(week_ref)
     with raw.reading() as db:
         sha, revealed_at = db.week_state(week.id)
-        found = db.board_files(week.id, sha, SCORER_VERSION, week.closes_at, revealed_at)
+        found = db.board_files(week.id, sha, SCORER_VERSION, week.closes_at, revealed_at, scan)
     return BoardFiles(week, revealed_at, found)
 
 

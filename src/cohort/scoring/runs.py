@@ -12,6 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -237,6 +238,7 @@ class _DriverLedger:
         # Every week's file rows, read in one pass on the plan's first call (a week's index
         # cost a lookup a row); each week's are taken out once, as the plan asks once a week.
         self.files: dict[str, list[tuple[Any, ...]]] | None = None
+        self.counts: dict[str, int] = {}  # each week's file rows, for `boards`' plan
         self.candidates: dict[str, Any] = {}  # the files each week's `boards` ranked
 
     def open_rescore(self) -> datetime | None:
@@ -251,6 +253,7 @@ class _DriverLedger:
         with self.raw.reading() as db:
             if self.files is None:
                 self.files = db.file_rows()
+                self.counts = {w: len(rows) for w, rows in self.files.items()}
             subs = self.files.pop(week, [])  # asked twice, a week would read as empty
             return db.scoring_rows(week, sha, SCORER_VERSION, since, subs), db.scored_sha(week)
 
@@ -270,7 +273,9 @@ class _DriverLedger:
     def boards(self, week: Week) -> dict[str, dict[str, int]]:
         from cohort.scoring import board_rows
 
-        read = self.candidates[week.id] = board_rows.files(self.config, self.raw, week.id)
+        # A pass over the table when the week holds more than a quarter of its files.
+        scan = self.counts.get(week.id, 0) * 4 > sum(self.counts.values())
+        read = self.candidates[week.id] = board_rows.files(self.config, self.raw, week.id, scan)
         return board_rows.ranks(self.raw, read)
 
     def boards_after(self, week: Week, scores: dict[int, Scores]) -> dict[str, dict[str, int]]:
@@ -382,9 +387,7 @@ def _score_week(
         ):
             before = ledger.boards(week) if before is None else before
             ledger.write(written, statuses)
-            now.update(
-                (r["submission_id"], (r["public_score"], r["private_score"])) for r in written
-            )
+            now.update((sid, (p, q)) for sid, p, q in map(_SCORES_OF, written))
             written, statuses = [], {}
     report.weeks[week.id] = len(due)
     if switch:
@@ -455,6 +458,9 @@ def _score_batch(
     ]
     statuses.update({ids[i]: ("scored", "") for i in good if status[i] != "scored"})
     return rows, statuses, len(good)
+
+
+_SCORES_OF = itemgetter("submission_id", "public_score", "private_score")
 
 
 def _stored(rows: ScoringRows) -> dict[int, Scores]:
