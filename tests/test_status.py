@@ -87,7 +87,18 @@ def test_version() -> None:
 
 @pytest.mark.sqlite_only
 def test_a_season_from_before_0004_upgrades_with_its_rows(season: Cohort) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from cohort import rawstore
+
     db = season.root / "cohort.db"
+    # Before 0004 the scores were keyed by submission first, as 0014's downgrade puts back.
+    config = Config()
+    config.set_main_option("script_location", str(rawstore.MIGRATIONS))
+    with season.store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
     season.store.dispose()
     conn = sqlite3.connect(db)
     # Before 0004 there was no 0010-0013 either (their triggers watch 0004's table).

@@ -130,11 +130,13 @@ class Score(Base):
     public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Keyed by solution first (migration 0014): a solution fix's new rows are appended in one
+    # run of index pages, not one page every few files; the key serves lookups by solution.
     __table_args__ = (
         UniqueConstraint(
-            "submission_id", "solution_sha256", "scorer_version", name="uq_scores_key"
+            "solution_sha256", "scorer_version", "submission_id", name="uq_scores_key"
         ),
-        Index("ix_scores_solution", "solution_sha256"),
+        Index("ix_scores_submission", "submission_id"),
     )
 
 
