@@ -99,6 +99,7 @@ AUGMENT = True  # random crops, rotations and lighting on every training batch
 PHOTOS = ON_KAGGLE  # the lesson's recipe for the Pets photos; small digit images offline
 EPOCHS = 4
 BATCH_SIZE = 64  # smaller if the GPU runs out of memory
+SIZE = None  # training size in px (None: 224 for the photos, 16 for the digits); smaller is faster
 
 
 # %% [markdown]
@@ -148,7 +149,8 @@ broken = set(verify_images(fnames))
 fnames = [f for f in fnames if f not in broken]
 print(f"{len(fnames)} training images; left out {len(broken)} that do not open")
 
-size = 224 if PHOTOS else 16
+size = SIZE or (224 if PHOTOS else 16)
+presize = round(size * 460 / 224) if PHOTOS else 2 * size  # the photos: 460 px for 224
 augment = aug_transforms(
     size=size,
     min_scale=0.75 if PHOTOS else 0.9,
@@ -160,7 +162,7 @@ dls = ImageDataLoaders.from_name_re(
     DATA,
     fnames,
     pat=r"^(.*)_\d+\.jpg$",
-    item_tfms=Resize(460 if PHOTOS else 32) if AUGMENT else Resize(size),
+    item_tfms=Resize(presize) if AUGMENT else Resize(size),
     batch_tfms=augment if AUGMENT else None,
     valid_pct=0.2,
     seed=SEED,
