@@ -194,7 +194,7 @@ def _fits_tables(acoustic: np.ndarray, whole: np.ndarray) -> bool:
     )
 
 
-_TABLES: list[np.ndarray] = []
+_TABLES: list[np.ndarray] = []  # filled once, whole (see _tables)
 
 
 def _tables() -> list[np.ndarray]:
@@ -209,15 +209,14 @@ def _tables() -> list[np.ndarray]:
             end = np.full((len(text), 1), ord(tail), dtype=np.uint8)
             return np.ascontiguousarray(np.concatenate([text, end], axis=1)).view(dtype).ravel()
 
-        _TABLES.extend(
-            [
-                joined(_signed(np.arange(-32768, 32768)), ",", np.uint64),
-                joined(_digits(n, 3), ".", np.uint32),
-                joined(_digits(n, 3, pad=False), " ", np.uint32),
-                joined(_digits(n, 3, pad=False), "\n", np.uint32),
-            ]
-        )
-    return _TABLES
+        built = [
+            joined(_signed(np.arange(-32768, 32768)), ",", np.uint64),
+            joined(_digits(n, 3), ".", np.uint32),
+            joined(_digits(n, 3, pad=False), " ", np.uint32),
+            joined(_digits(n, 3, pad=False), "\n", np.uint32),
+        ]
+        _TABLES[:] = built  # one assignment: a second thread building them too writes the same
+    return _TABLES[:4]
 
 
 def _table_lines(acoustic: np.ndarray, whole: np.ndarray, frac: np.ndarray) -> bytes:

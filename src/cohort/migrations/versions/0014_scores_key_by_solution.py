@@ -49,6 +49,9 @@ def _sqlite_rebuild(old: str, new: str, drop_index: str, create_index: str) -> N
         ).scalars()
         if sql
     ]
+    # A rebuild killed midway leaves its new table behind (SQLite commits a lone CREATE
+    # outside the migration's transaction): start again from nothing.
+    op.execute("DROP TABLE IF EXISTS scores_rebuilt")
     op.execute(
         table.replace("CREATE TABLE scores", "CREATE TABLE scores_rebuilt", 1)
         .replace('CREATE TABLE "scores"', "CREATE TABLE scores_rebuilt", 1)
