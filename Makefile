@@ -22,13 +22,12 @@ demo: $(STAMP)
 	$(COHORT) demo $(DEMO_DIR)
 
 # The suite on two xdist workers, a module at a time, the kernels' unit first
-# (tests/conftest.py), then tests/test_browser.py alone: beside the other worker's load its
-# tall standings grid was seen to stay undrawn for minutes (a Streamlit frontend stall that
-# a reload did not always clear; alone it draws in a second).
-# `make test WORKERS=0` runs it all in one process, as plain `pytest` does.
+# (tests/conftest.py). `make test WORKERS=0` runs it all in one process, as plain `pytest`
+# does. (tests/test_browser.py used to run alone afterwards, for a grid "stall" under load
+# that was the test waiting on a grid inside a collapsed expander, which never draws.)
 WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
-SUITE := $(if $(filter 0,$(WORKERS)),$(PYTEST),$(PYTEST) --ignore=tests/test_browser.py && $(BIN)/python -m pytest -q tests/test_browser.py)
+SUITE := $(PYTEST)
 
 test: $(STAMP)
 	$(SUITE)
