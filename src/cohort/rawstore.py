@@ -612,10 +612,9 @@ class RawStore:
         if revealed_at is not None:
             revealed = " AND submissions.submitted_at < ?"
             params.append(self.time(revealed_at))
-        statement = _BOARD_FILES.format(revealed=revealed)
-        if scan and self.dialect == "sqlite":
-            statement = statement.replace(_BOARD_FROM, _BOARD_FROM_SCAN, 1)
-        return self.rows(statement, params)
+        # SQLite's NOT INDEXED: a pass over the table (PostgreSQL's planner has statistics).
+        source = " NOT INDEXED" if scan and self.dialect == "sqlite" else ""
+        return self.rows(_BOARD_FILES.format(source=source, revealed=revealed), params)
 
     def window_lines(
         self, found: Sequence[Sequence[Any]], direction: str, limit: int
@@ -703,8 +702,6 @@ def member_windows(
 # its joins and filters, without its windows (member_windows takes them). Booleans are
 # compared with a bound True, not SQLite's `IS 1` or PostgreSQL's bare column (the same
 # rows: neither column holds NULL).
-_BOARD_FROM = "FROM submissions "
-_BOARD_FROM_SCAN = "FROM submissions NOT INDEXED "  # SQLite: a pass over the table
 _BOARD_FILES = (
     "SELECT submissions.id, submissions.member_id, members.handle, members.name, "
     "submissions.submitted_at, submissions.file_sha256, "
@@ -712,7 +709,7 @@ _BOARD_FILES = (
     "coalesce(ov.private_score, scores.private_score), submissions.selected, "
     # The override alone (`rescored` puts other scores under it).
     "ov.public_score, ov.private_score "
-    f"{_BOARD_FROM}JOIN members ON members.id = submissions.member_id "
+    "FROM submissions{source} JOIN members ON members.id = submissions.member_id "
     "LEFT OUTER JOIN scores ON scores.submission_id = submissions.id "
     "AND scores.solution_sha256 = ? AND scores.scorer_version = ? "
     "LEFT OUTER JOIN (SELECT score_overrides.submission_id AS submission_id, "

@@ -16,6 +16,7 @@ memory stays flat in the file's size (`make bench`, lanl suite).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -194,29 +195,24 @@ def _fits_tables(acoustic: np.ndarray, whole: np.ndarray) -> bool:
     )
 
 
-_TABLES: list[np.ndarray] = []  # filled once, whole (see _tables)
-
-
-def _tables() -> list[np.ndarray]:
+@cache
+def _tables() -> tuple[np.ndarray, ...]:
     """The text of every sample value and every three-digit group, built once from `_signed`
     and `_digits` (so the bytes are theirs): each int16 as 7 right-aligned characters and a
     comma (8 bytes, one uint64); each whole part below 1000 as 3 and a point, each group of
     three decimals, and the last group with its line end (4 bytes, one uint32 each)."""
-    if not _TABLES:
-        n = np.arange(1000)
+    n = np.arange(1000)
 
-        def joined(text: np.ndarray, tail: str, dtype: type) -> np.ndarray:
-            end = np.full((len(text), 1), ord(tail), dtype=np.uint8)
-            return np.ascontiguousarray(np.concatenate([text, end], axis=1)).view(dtype).ravel()
+    def joined(text: np.ndarray, tail: str, dtype: type) -> np.ndarray:
+        end = np.full((len(text), 1), ord(tail), dtype=np.uint8)
+        return np.ascontiguousarray(np.concatenate([text, end], axis=1)).view(dtype).ravel()
 
-        built = [
-            joined(_signed(np.arange(-32768, 32768)), ",", np.uint64),
-            joined(_digits(n, 3), ".", np.uint32),
-            joined(_digits(n, 3, pad=False), " ", np.uint32),
-            joined(_digits(n, 3, pad=False), "\n", np.uint32),
-        ]
-        _TABLES[:] = built  # one assignment: a second thread building them too writes the same
-    return _TABLES[:4]
+    return (
+        joined(_signed(np.arange(-32768, 32768)), ",", np.uint64),
+        joined(_digits(n, 3), ".", np.uint32),
+        joined(_digits(n, 3, pad=False), " ", np.uint32),
+        joined(_digits(n, 3, pad=False), "\n", np.uint32),
+    )
 
 
 def _table_lines(acoustic: np.ndarray, whole: np.ndarray, frac: np.ndarray) -> bytes:
